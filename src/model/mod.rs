@@ -1,0 +1,296 @@
+//! The TM-1 engine: a pure library layer (no files, no printing, no global
+//! random state).
+//!
+//! [`Simulation`] owns one run: the current parameters (which the timeline
+//! changes), agent state split into fixed blocks of consecutive teams, and
+//! last week's organisation-level observables. [`Simulation::step`] runs
+//! one week in MODEL.md's order: apply the timeline, derive the week's
+//! context, step every block in parallel (rayon), merge the blocks'
+//! partial sums in block order and record the metrics. Block boundaries
+//! and random streams are fixed by the parameters and the seed, never by
+//! the thread count, so results are bit-identical on any machine.
+
+mod block;
+pub mod gini;
+pub mod metrics;
+pub mod rng;
+pub mod timeline;
+pub mod values;
+
+use crate::params::{Leaderboard, ModelParams, Neighbourhood};
+use block::Block;
+use gini::GiniHistogram;
+use metrics::{Partial, WeekMetrics};
+use rayon::prelude::*;
+use timeline::Timeline;
+use values::{RankGroup, ValueContext};
+
+/// Agents per block (rounded to whole teams): the unit of parallel work.
+/// A constant, so that block-ordered sums never depend on thread count.
+const BLOCK_AGENTS: usize = 2048;
+
+/// Everything a team's weekly step reads, derived once per week.
+pub(crate) struct WeekContext {
+    pub values: ValueContext,
+    pub adoption_target: f64,
+    pub pressure_base: f64,
+    pub target_pressure: f64,
+    pub pressure_per_gap: f64,
+    pub stake: f64,
+    /// Ranks are read against the team (manager/team boards), not the org.
+    pub team_ranks: bool,
+    pub org_ranks: RankGroup,
+    pub org_neighbourhood: bool,
+    pub org_sum_g: f64,
+    pub employees: f64,
+    pub rationality: f64,
+    pub choice_noise: f64,
+    pub adjustment_rate: f64,
+    pub agent_permissions: f64,
+    pub incidents_per_performative: f64,
+    pub incidents_per_productive: f64,
+    pub audit_rate: f64,
+    pub audit_detection: f64,
+    /// q0 + q_eval w_act + q_org [V = org].
+    pub evidence_base: f64,
+    /// q_mgr if the manager sees ranks (e_V = 1), else 0.
+    pub evidence_from_manager: f64,
+    pub ambient_evidence_rate: f64,
+    pub observations: usize,
+    pub belief_discount: f64,
+    pub assurance: f64,
+    pub credibility_erosion: f64,
+    pub social_averaging: f64,
+    pub habit_up: f64,
+    pub habit_down: f64,
+    pub stress_rate: f64,
+}
+
+impl WeekContext {
+    fn new(p: &ModelParams, org: &Partial) -> Self {
+        let l = &p.levers;
+        let b = &p.behaviour;
+        let values = ValueContext::new(p);
+        WeekContext {
+            adoption_target: l.adoption_target,
+            pressure_base: b.pressure_base,
+            target_pressure: b.target_pressure,
+            pressure_per_gap: b.pressure_per_gap,
+            stake: b.stake,
+            team_ranks: matches!(l.leaderboard, Leaderboard::Manager | Leaderboard::Team),
+            org_ranks: RankGroup {
+                mean: org.log_tokens.mean,
+                sd: org.log_tokens.sd().max(0.1),
+            },
+            org_neighbourhood: p.neighbourhood == Neighbourhood::Org,
+            org_sum_g: org.sum_g,
+            employees: org.employees,
+            rationality: b.rationality,
+            choice_noise: b.choice_noise,
+            adjustment_rate: b.adjustment_rate,
+            agent_permissions: l.agent_permissions,
+            incidents_per_performative: b.incidents_per_performative_mtok,
+            incidents_per_productive: b.incidents_per_productive_mtok,
+            audit_rate: l.audit_rate,
+            audit_detection: l.audit_detection,
+            evidence_base: b.ambient_evidence_rate
+                + b.evidence_from_eval * l.true_eval_weight
+                + if l.leaderboard == Leaderboard::Org {
+                    b.evidence_from_org_board
+                } else {
+                    0.0
+                },
+            evidence_from_manager: if values.ranks_visible > 0.0 {
+                b.evidence_from_manager
+            } else {
+                0.0
+            },
+            ambient_evidence_rate: b.ambient_evidence_rate,
+            observations: b.observations_per_week,
+            belief_discount: b.belief_discount,
+            assurance: l.assurance,
+            credibility_erosion: b.credibility_erosion,
+            social_averaging: b.social_averaging,
+            habit_up: b.habit_formation_rate,
+            habit_down: b.habit_decay_rate,
+            stress_rate: b.stress_rate,
+            values,
+        }
+    }
+
+    /// P_j = P_base + [tau > 0] (P_tau + k_gap max(0, tau - A_j)).
+    #[inline]
+    pub fn pressure(&self, adoption: f64) -> f64 {
+        let tau = self.adoption_target;
+        if tau > 0.0 {
+            self.pressure_base
+                + self.target_pressure
+                + self.pressure_per_gap * (tau - adoption).max(0.0)
+        } else {
+            self.pressure_base
+        }
+    }
+
+    /// q for a team with manager watchfulness `w` under pressure `pressure`.
+    #[inline]
+    pub fn evidence_rate(&self, w: f64, pressure: f64) -> f64 {
+        (self.evidence_base + self.evidence_from_manager * w * pressure).clamp(0.0, 1.0)
+    }
+
+    /// gbar: mean performative share of the agent's neighbours, itself
+    /// excluded; 0 for an agent without neighbours.
+    #[inline]
+    pub fn peer_performative(&self, team_sum_g: f64, team_len: f64, own_g: f64) -> f64 {
+        let (sum, n) = if self.org_neighbourhood {
+            (self.org_sum_g, self.employees)
+        } else {
+            (team_sum_g, team_len)
+        };
+        if n > 1.0 {
+            (sum - own_g) / (n - 1.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One run of the model.
+pub struct Simulation {
+    params: ModelParams,
+    timeline: Timeline,
+    blocks: Vec<Block>,
+    /// Last week's organisation-level observables.
+    org: Partial,
+    week: usize,
+    histogram: GiniHistogram,
+}
+
+impl Simulation {
+    /// Draws the population and sets the week-0 state. `params` must have
+    /// been validated (the scenario layer does this).
+    pub fn new(params: &ModelParams, timeline: &Timeline, run_seed: u64) -> Simulation {
+        let teams = params.employees.div_ceil(params.team_size);
+        let per_block = (BLOCK_AGENTS / params.team_size).max(1);
+        let starts: Vec<usize> = (0..teams).step_by(per_block).collect();
+        let mut blocks: Vec<Block> = starts
+            .par_iter()
+            .map(|&first| Block::new(params, run_seed, first, per_block.min(teams - first)))
+            .collect();
+        let mut org = Partial::default();
+        for b in &mut blocks {
+            org.merge(&b.observe(params.behaviour.token_floor));
+        }
+        Simulation {
+            params: params.clone(),
+            timeline: timeline.clone(),
+            blocks,
+            org,
+            week: 0,
+            histogram: GiniHistogram::default(),
+        }
+    }
+
+    /// The week the next call to [`Simulation::step`] simulates.
+    pub fn week(&self) -> usize {
+        self.week
+    }
+
+    /// The parameters in force (after the timeline events applied so far).
+    pub fn params(&self) -> &ModelParams {
+        &self.params
+    }
+
+    /// Simulates one week and returns its metrics.
+    pub fn step(&mut self) -> WeekMetrics {
+        self.timeline.apply(self.week, &mut self.params);
+        let ctx = WeekContext::new(&self.params, &self.org);
+        let partials: Vec<Partial> = self.blocks.par_iter_mut().map(|b| b.step(&ctx)).collect();
+        let mut week = Partial::default();
+        for p in &partials {
+            week.merge(p);
+        }
+        self.histogram.clear();
+        for b in &self.blocks {
+            for &t in &b.agents.tokens {
+                self.histogram.add(t);
+            }
+        }
+        let b = &self.params.behaviour;
+        let metrics = week.metrics(
+            self.params.levers.price_usd_per_mtok,
+            b.value_per_output_usd,
+            b.incident_loss,
+            self.histogram.gini(),
+        );
+        self.org = week;
+        self.week += 1;
+        metrics
+    }
+
+    /// Runs the remaining weeks and returns their metrics.
+    pub fn run(mut self) -> Vec<WeekMetrics> {
+        (self.week..self.params.weeks)
+            .map(|_| self.step())
+            .collect()
+    }
+
+    /// A snapshot of every agent, in employee order (for tests and
+    /// inspection; not used in the weekly loop).
+    pub fn agents(&self) -> Vec<AgentSnapshot> {
+        let mut out = Vec::with_capacity(self.params.employees);
+        for (bi, b) in self.blocks.iter().enumerate() {
+            let a = &b.agents;
+            for (ti, t) in b.teams.iter().enumerate() {
+                for i in t.start..t.start + t.len {
+                    out.push(AgentSnapshot {
+                        team: bi * (BLOCK_AGENTS / self.params.team_size).max(1) + ti,
+                        manager_watchfulness: t.watchfulness,
+                        ability: a.ability[i],
+                        ai_speedup: a.ai_speedup[i],
+                        productive_intensity: a.productive_intensity[i],
+                        gaming_aversion: a.gaming_aversion[i],
+                        status_drive: a.status_drive[i],
+                        conformity: a.conformity[i],
+                        credibility: a.credibility[i],
+                        alpha: a.alpha[i],
+                        beta: a.beta[i],
+                        productive: a.productive[i],
+                        performative: a.performative[i],
+                        measured_tokens: a.measured_tokens[i],
+                        tokens: a.tokens[i],
+                        habit: a.habit[i],
+                        stress: a.stress[i],
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One agent's attributes and state at a point in a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AgentSnapshot {
+    pub team: usize,
+    pub manager_watchfulness: f64,
+    pub ability: f64,
+    pub ai_speedup: f64,
+    pub productive_intensity: f64,
+    pub gaming_aversion: f64,
+    pub status_drive: f64,
+    pub conformity: f64,
+    pub credibility: f64,
+    pub alpha: f64,
+    pub beta: f64,
+    pub productive: f64,
+    pub performative: f64,
+    pub measured_tokens: f64,
+    pub tokens: f64,
+    pub habit: f64,
+    pub stress: f64,
+}
+
+/// Runs a whole simulation and returns one [`WeekMetrics`] per week.
+pub fn simulate(params: &ModelParams, timeline: &Timeline, run_seed: u64) -> Vec<WeekMetrics> {
+    Simulation::new(params, timeline, run_seed).run()
+}

@@ -1,0 +1,301 @@
+//! Distributions for employee and team attributes.
+//!
+//! A scenario names a distribution per attribute (MODEL.md, "Employee
+//! attributes"): `const`, `uniform`, `normal` (optionally clipped),
+//! `lognormal` (by median or by mean, with the log-scale sigma), `beta` and
+//! `gamma`. Any of them may carry a `min`/`max` clip. The type keeps the
+//! form the user wrote, so manifests and `goodhart params` show it back
+//! unchanged, and samples with `rand_distr` from a caller-supplied generator.
+
+use rand::Rng;
+use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal, Uniform};
+use serde::Serialize;
+use std::fmt;
+
+/// The shape of an attribute distribution, as written in a scenario.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "dist", rename_all = "lowercase")]
+pub enum Shape {
+    Const {
+        value: f64,
+    },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
+    /// Log-normal given by its median (`exp(mu)`) or its mean
+    /// (`exp(mu + sigma^2 / 2)`); `sigma` is the sd of the log.
+    LogNormal {
+        location: LogLocation,
+        sigma: f64,
+    },
+    Beta {
+        a: f64,
+        b: f64,
+    },
+    Gamma {
+        shape: f64,
+        scale: f64,
+    },
+}
+
+/// How a log-normal's location was given.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLocation {
+    Median(f64),
+    Mean(f64),
+}
+
+/// A distribution with an optional clip to `[min, max]`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Dist {
+    #[serde(flatten)]
+    pub shape: Shape,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+impl Dist {
+    pub const fn constant(value: f64) -> Self {
+        Dist {
+            shape: Shape::Const { value },
+            min: None,
+            max: None,
+        }
+    }
+
+    pub const fn new(shape: Shape) -> Self {
+        Dist {
+            shape,
+            min: None,
+            max: None,
+        }
+    }
+
+    pub const fn clipped(shape: Shape, min: f64, max: f64) -> Self {
+        Dist {
+            shape,
+            min: Some(min),
+            max: Some(max),
+        }
+    }
+
+    /// The closed interval the samples can fall in (after clipping).
+    pub fn support(&self) -> (f64, f64) {
+        let (lo, hi) = match self.shape {
+            Shape::Const { value } => (value, value),
+            Shape::Uniform { low, high } => (low, high),
+            Shape::Normal { sd, mean } if sd == 0.0 => (mean, mean),
+            Shape::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
+            Shape::LogNormal { .. } | Shape::Gamma { .. } => (0.0, f64::INFINITY),
+            Shape::Beta { .. } => (0.0, 1.0),
+        };
+        (
+            self.min.map_or(lo, |m| lo.max(m)),
+            self.max.map_or(hi, |m| hi.min(m)),
+        )
+    }
+
+    /// Checks the shape's own parameters; returns a message naming the
+    /// offending one.
+    pub fn check(&self) -> Result<(), String> {
+        let positive = |name: &str, v: f64| {
+            if v > 0.0 && v.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("`{name}` must be a finite number > 0, got {v}"))
+            }
+        };
+        let finite = |name: &str, v: f64| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("`{name}` must be finite, got {v}"))
+            }
+        };
+        match self.shape {
+            Shape::Const { value } => finite("value", value)?,
+            Shape::Uniform { low, high } => {
+                finite("low", low)?;
+                finite("high", high)?;
+                if low > high {
+                    return Err(format!("`low` ({low}) must not exceed `high` ({high})"));
+                }
+            }
+            Shape::Normal { mean, sd } => {
+                finite("mean", mean)?;
+                if !(sd >= 0.0 && sd.is_finite()) {
+                    return Err(format!("`sd` must be a finite number >= 0, got {sd}"));
+                }
+            }
+            Shape::LogNormal { location, sigma } => {
+                match location {
+                    LogLocation::Median(m) => positive("median", m)?,
+                    LogLocation::Mean(m) => positive("mean", m)?,
+                }
+                if !(sigma >= 0.0 && sigma.is_finite()) {
+                    return Err(format!("`sigma` must be a finite number >= 0, got {sigma}"));
+                }
+            }
+            Shape::Beta { a, b } => {
+                positive("a", a)?;
+                positive("b", b)?;
+            }
+            Shape::Gamma { shape, scale } => {
+                positive("shape", shape)?;
+                positive("scale", scale)?;
+            }
+        }
+        if let (Some(lo), Some(hi)) = (self.min, self.max)
+            && lo > hi
+        {
+            return Err(format!("clip `min` ({lo}) must not exceed `max` ({hi})"));
+        }
+        Ok(())
+    }
+
+    /// Draws one value. Parameters were checked by [`Dist::check`], so the
+    /// distribution constructors cannot fail here; should they, the value
+    /// falls back to the distribution's centre rather than panicking.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let raw = match self.shape {
+            Shape::Const { value } => value,
+            Shape::Uniform { low, high } => {
+                if low == high {
+                    low
+                } else {
+                    Uniform::new_inclusive(low, high).map_or(low, |u| u.sample(rng))
+                }
+            }
+            Shape::Normal { mean, sd } => Normal::new(mean, sd).map_or(mean, |d| d.sample(rng)),
+            Shape::LogNormal { location, sigma } => {
+                let mu = match location {
+                    LogLocation::Median(m) => m.ln(),
+                    LogLocation::Mean(m) => m.ln() - 0.5 * sigma * sigma,
+                };
+                LogNormal::new(mu, sigma).map_or(mu.exp(), |d| d.sample(rng))
+            }
+            Shape::Beta { a, b } => Beta::new(a, b).map_or(a / (a + b), |d| d.sample(rng)),
+            Shape::Gamma { shape, scale } => {
+                Gamma::new(shape, scale).map_or(shape * scale, |d| d.sample(rng))
+            }
+        };
+        let lo = self.min.unwrap_or(f64::NEG_INFINITY);
+        let hi = self.max.unwrap_or(f64::INFINITY);
+        raw.clamp(lo, hi)
+    }
+}
+
+impl fmt::Display for Dist {
+    /// Renders the distribution as the inline TOML table a user would write.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.shape {
+            Shape::Const { value } if self.min.is_none() && self.max.is_none() => {
+                return write!(f, "{value}");
+            }
+            Shape::Const { value } => write!(f, "{{ dist = \"const\", value = {value}")?,
+            Shape::Uniform { low, high } => {
+                write!(f, "{{ dist = \"uniform\", low = {low}, high = {high}")?
+            }
+            Shape::Normal { mean, sd } => {
+                write!(f, "{{ dist = \"normal\", mean = {mean}, sd = {sd}")?
+            }
+            Shape::LogNormal { location, sigma } => {
+                let (k, v) = match location {
+                    LogLocation::Median(m) => ("median", m),
+                    LogLocation::Mean(m) => ("mean", m),
+                };
+                write!(f, "{{ dist = \"lognormal\", {k} = {v}, sigma = {sigma}")?
+            }
+            Shape::Beta { a, b } => write!(f, "{{ dist = \"beta\", a = {a}, b = {b}")?,
+            Shape::Gamma { shape, scale } => {
+                write!(f, "{{ dist = \"gamma\", shape = {shape}, scale = {scale}")?
+            }
+        }
+        if let Some(m) = self.min {
+            write!(f, ", min = {m}")?;
+        }
+        if let Some(m) = self.max {
+            write!(f, ", max = {m}")?;
+        }
+        write!(f, " }}")
+    }
+}
+
+/// The distribution names a scenario may use, with the keys each takes.
+pub const SHAPES: &[(&str, &[&str])] = &[
+    ("const", &["value"]),
+    ("uniform", &["low", "high"]),
+    ("normal", &["mean", "sd"]),
+    ("lognormal", &["median", "mean", "sigma"]),
+    ("beta", &["a", "b"]),
+    ("gamma", &["shape", "scale", "rate"]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_pcg::Pcg64Mcg;
+
+    fn mean_of(d: &Dist, n: usize) -> f64 {
+        let mut rng = Pcg64Mcg::seed_from_u64(7);
+        (0..n).map(|_| d.sample(&mut rng)).sum::<f64>() / n as f64
+    }
+
+    #[test]
+    fn lognormal_by_mean_has_that_mean() {
+        let d = Dist::new(Shape::LogNormal {
+            location: LogLocation::Mean(1.0),
+            sigma: 0.3,
+        });
+        // sd of the mean of 200k draws is about 0.31/sqrt(2e5) = 7e-4.
+        assert!((mean_of(&d, 200_000) - 1.0).abs() < 4e-3);
+    }
+
+    #[test]
+    fn clip_bounds_samples_and_support() {
+        let d = Dist::clipped(
+            Shape::Normal {
+                mean: 0.2,
+                sd: 0.25,
+            },
+            -0.2,
+            1.3,
+        );
+        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        assert!((0..10_000).all(|_| {
+            let x = d.sample(&mut rng);
+            (-0.2..=1.3).contains(&x)
+        }));
+        assert_eq!(d.support(), (-0.2, 1.3));
+    }
+
+    #[test]
+    fn check_rejects_bad_parameters() {
+        assert!(Dist::new(Shape::Beta { a: 0.0, b: 1.0 }).check().is_err());
+        assert!(
+            Dist::new(Shape::Uniform {
+                low: 2.0,
+                high: 1.0
+            })
+            .check()
+            .is_err()
+        );
+        assert!(Dist::constant(1.0).check().is_ok());
+    }
+
+    #[test]
+    fn display_round_trips_the_written_form() {
+        let d = Dist::new(Shape::Beta { a: 4.0, b: 4.0 });
+        assert_eq!(d.to_string(), "{ dist = \"beta\", a = 4, b = 4 }");
+        assert_eq!(Dist::constant(1.0).to_string(), "1");
+    }
+}

@@ -1,0 +1,78 @@
+//! Scenario files: TOML in, validated [`Scenario`] out.
+//!
+//! A scenario is what a policy analyst edits: optional `name` and
+//! `description`, then the tables `[run]`, `[organisation]`, `[policy]`,
+//! `[behaviour]`, `[population]` and a `[[timeline]]` array of events.
+//! Every key is optional and defaults to MODEL.md; unknown keys are errors.
+//! Parsing keeps byte spans so that each error names file:line:column.
+
+pub mod error;
+mod parse;
+pub mod template;
+
+pub use error::{Diagnostic, ScenarioError};
+
+use crate::model::timeline::Timeline;
+use crate::params::{ModelParams, RunSettings};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Short name used for the output directory and the `scenario` column.
+    pub name: String,
+    /// The question the scenario answers (its `description` key).
+    pub description: String,
+    pub params: ModelParams,
+    pub run: RunSettings,
+    pub timeline: Timeline,
+    /// SHA-256 of the file's bytes, hex encoded.
+    pub input_sha256: String,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("scenario");
+        Scenario::parse(&text, &shown, stem)
+    }
+
+    /// Validates scenario text. `path` is used in messages, `default_name`
+    /// when the file has no `name` key.
+    pub fn parse(text: &str, path: &str, default_name: &str) -> Result<Scenario, ScenarioError> {
+        let parsed =
+            parse::parse(text, default_name).map_err(|diagnostics| ScenarioError::Invalid {
+                path: path.to_string(),
+                text: text.to_string(),
+                diagnostics,
+            })?;
+        Ok(Scenario {
+            name: parsed.name,
+            description: parsed.description,
+            params: parsed.params,
+            run: parsed.run,
+            timeline: parsed.timeline,
+            input_sha256: sha256_hex(text.as_bytes()),
+        })
+    }
+}
+
+/// Lower-case hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
