@@ -8,6 +8,10 @@
 //! `stats` (replicate summaries) -> `output` (CSV, manifest, atomic files)
 //! -> `cli` (commands; the only layer that prints).
 
+pub mod cli;
+pub mod experiment;
 pub mod model;
+pub mod output;
 pub mod params;
 pub mod scenario;
+pub mod stats;

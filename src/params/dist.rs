@@ -92,7 +92,7 @@ impl Dist {
         let (lo, hi) = match self.shape {
             Shape::Const { value } => (value, value),
             Shape::Uniform { low, high } => (low, high),
-            Shape::Normal { sd, mean } if sd == 0.0 => (mean, mean),
+            Shape::Normal { sd: 0.0, mean } => (mean, mean),
             Shape::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
             Shape::LogNormal { .. } | Shape::Gamma { .. } => (0.0, f64::INFINITY),
             Shape::Beta { .. } => (0.0, 1.0),

@@ -96,6 +96,29 @@ impl Kind {
         }
     }
 
+    /// Checks a plain value against the kind (used for command-line
+    /// overrides and sweeps; scenario files get located messages instead).
+    pub fn check(&self, v: &Value) -> Result<(), String> {
+        match (*self, v) {
+            (Kind::Real { min, max, .. }, _) if v.as_f64().is_some() => {
+                let x = v.as_f64().unwrap_or(f64::NAN);
+                if x >= min && x <= max {
+                    return Ok(());
+                }
+            }
+            (Kind::Integer { min, max }, Value::Int(i)) if (min..=max).contains(i) => return Ok(()),
+            (Kind::Choice(words), Value::Text(t)) if words.contains(&t.as_str()) => return Ok(()),
+            (Kind::Distribution { min, max }, Value::Dist(d)) => {
+                let (lo, hi) = d.support();
+                if d.check().is_ok() && lo >= min && hi <= max {
+                    return Ok(());
+                }
+            }
+            _ => {}
+        }
+        Err(format!("{v} is not allowed: use {}", self.describe()))
+    }
+
     /// Whether the parameter takes a plain number (sweepable and rampable).
     pub fn is_numeric(&self) -> bool {
         matches!(self, Kind::Real { .. } | Kind::Integer { .. })

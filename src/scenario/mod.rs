@@ -13,7 +13,8 @@ pub mod template;
 pub use error::{Diagnostic, ScenarioError};
 
 use crate::model::timeline::Timeline;
-use crate::params::{ModelParams, RunSettings};
+use crate::params::registry::{self, Value};
+use crate::params::{MODEL_PARAMS, ModelParams, RUN_SETTINGS, RunSettings};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -63,6 +64,27 @@ impl Scenario {
             timeline: parsed.timeline,
             input_sha256: sha256_hex(text.as_bytes()),
         })
+    }
+}
+
+impl Scenario {
+    /// Overrides one parameter or run setting by name (command-line flags),
+    /// checking the value against the registry's allowed range.
+    pub fn set(&mut self, name: &str, value: Value) -> Result<(), String> {
+        if let Some(def) = registry::find(RUN_SETTINGS, name) {
+            def.kind
+                .check(&value)
+                .map_err(|e| format!("--{name}: {e}"))?;
+            (def.set)(&mut self.run, &value);
+        } else if let Some(def) = registry::find(MODEL_PARAMS, name) {
+            def.kind
+                .check(&value)
+                .map_err(|e| format!("--{name}: {e}"))?;
+            (def.set)(&mut self.params, &value);
+        } else {
+            return Err(format!("unknown parameter `{name}`"));
+        }
+        Ok(())
     }
 }
 

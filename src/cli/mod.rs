@@ -1,0 +1,120 @@
+//! The command-line interface: flags in, validated settings out, commands
+//! dispatched. This is the only layer that prints or sets exit codes.
+//!
+//! Exit codes: 0 success, 1 invalid input or failed command (with a
+//! message naming the file, line and fix), 2 bad command-line usage
+//! (from clap).
+
+/// `println!` that never panics: output to a closed pipe (`| head`) is
+/// dropped instead.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+mod info;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// goodhart: simulate how AI-usage metrics change people's behaviour.
+#[derive(Parser, Debug)]
+#[command(name = "goodhart", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a scenario's replicates and write weekly.csv, summary.csv and
+    /// manifest.json.
+    Run(RunArgs),
+    /// Check scenario files and report every problem with file:line:column.
+    Validate {
+        /// Scenario files to check.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+    },
+    /// List every parameter with its default, unit, allowed range and meaning.
+    Params {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = info::ParamsFormat::Text)]
+        format: info::ParamsFormat,
+    },
+    /// Write a fully commented scenario template (NAME.toml).
+    Init {
+        /// Scenario name, or a path ending in .toml.
+        name: String,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Output directory [default: output/<scenario-name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Number of replicates (overrides [run] replicates).
+    #[arg(long)]
+    pub replicates: Option<usize>,
+    /// Master seed (overrides [run] seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Number of employees (overrides [organisation] employees).
+    #[arg(long)]
+    pub employees: Option<usize>,
+    /// Number of weeks (overrides [organisation] weeks).
+    #[arg(long)]
+    pub weeks: Option<usize>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Parses the command line, runs the command and maps errors to exit codes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Validate { scenarios } => info::validate(&scenarios),
+        Command::Params { format } => {
+            info::params(format);
+            Ok(())
+        }
+        Command::Init { name, force } => info::init(&name, force),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Sets the size of rayon's global pool.
+pub(crate) fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
+    if let Some(t) = threads {
+        anyhow::ensure!(t >= 1, "--threads must be at least 1, got {t}");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("cannot start {t} threads: {e}"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! `goodhart run`: replicates of one scenario, result files and a headline
+//! table.
+
+use super::RunArgs;
+use crate::experiment::run_replicates;
+use crate::output::{SummaryRow, write_run_outputs};
+use crate::params::registry::Value;
+use crate::scenario::Scenario;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Metrics shown in the headline table, in order.
+const HEADLINE: &[&str] = &[
+    "measured_adoption",
+    "productive_adoption",
+    "goodhart_gap",
+    "performative_share",
+    "tokens_per_employee_mtok",
+    "output_index",
+    "net_value_usd",
+    "metric_validity",
+    "mean_perceived_surveillance",
+    "incidents",
+];
+
+/// Loads a scenario and applies the command-line overrides.
+pub(crate) fn load_with_overrides(args: &RunArgs) -> anyhow::Result<Scenario> {
+    let mut sc = Scenario::load(&args.scenario)?;
+    let overrides: [(&str, Option<Value>); 4] = [
+        ("replicates", args.replicates.map(|v| Value::Int(v as i64))),
+        ("seed", args.seed.map(|v| Value::Int(v as i64))),
+        ("employees", args.employees.map(|v| Value::Int(v as i64))),
+        ("weeks", args.weeks.map(|v| Value::Int(v as i64))),
+    ];
+    for (name, value) in overrides {
+        if let Some(v) = value {
+            sc.set(name, v).map_err(anyhow::Error::msg)?;
+        }
+    }
+    Ok(sc)
+}
+
+pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let sc = load_with_overrides(args)?;
+    super::set_threads(args.threads)?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(&sc.name));
+    anyhow::ensure!(
+        !dir.is_file(),
+        "--out {} is a file; give a directory for the results",
+        dir.display()
+    );
+    let weeks = sc.params.weeks;
+    if !args.quiet {
+        for w in sc
+            .timeline
+            .change_weeks()
+            .into_iter()
+            .filter(|&w| w >= weeks)
+        {
+            eprintln!(
+                "warning: the timeline event at week {w} is ignored: the run has weeks 0..{}",
+                weeks - 1
+            );
+        }
+        eprintln!(
+            "running `{}`: {} replicates x {} employees x {} weeks on {} threads",
+            sc.name,
+            sc.run.replicates,
+            sc.params.employees,
+            weeks,
+            rayon::current_num_threads()
+        );
+    }
+    let start = Instant::now();
+    let runs = run_replicates(&sc);
+    let elapsed = start.elapsed().as_secs_f64();
+    let rows = write_run_outputs(&dir, &sc, &args.scenario, &runs)
+        .with_context(|| format!("writing results to {}", dir.display()))?;
+    if !args.quiet {
+        print_headline(&sc, &rows, &dir, elapsed);
+    }
+    Ok(())
+}
+
+fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64) {
+    let last = sc.params.weeks - 1;
+    say!(
+        "{}: final week ({last}), mean over {} replicates with 95% CI",
+        sc.name,
+        sc.run.replicates
+    );
+    say!("  {:<28} {:>12}  {:>24}", "metric", "mean", "95% CI");
+    for &metric in HEADLINE {
+        let Some(r) = rows
+            .iter()
+            .find(|r| r.metric == metric && r.statistic == "final")
+        else {
+            continue;
+        };
+        let s = r.summary;
+        let ci = if s.ci_low.is_finite() {
+            format!("[{}, {}]", fmt_value(s.ci_low), fmt_value(s.ci_high))
+        } else {
+            "(needs >= 2 replicates)".to_string()
+        };
+        say!("  {:<28} {:>12}  {:>24}", metric, fmt_value(s.mean), ci);
+    }
+    let agent_weeks = (sc.run.replicates * sc.params.employees * sc.params.weeks) as f64;
+    say!(
+        "wrote {}/{{weekly.csv, summary.csv, manifest.json}} in {:.2} s ({:.1} M agent-weeks/s)",
+        dir.display(),
+        elapsed,
+        agent_weeks / elapsed.max(1e-9) / 1e6
+    );
+}
+
+/// Four significant digits, thousands separated for large values.
+fn fmt_value(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x.abs() >= 10_000.0 {
+        let s = format!("{:.0}", x.abs());
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        return if x < 0.0 { format!("-{out}") } else { out };
+    }
+    let digits = if x == 0.0 {
+        0
+    } else {
+        (3 - x.abs().log10().floor() as i32).max(0) as usize
+    };
+    format!("{x:.digits$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_value;
+
+    #[test]
+    fn values_are_readable() {
+        assert_eq!(fmt_value(0.91734), "0.9173");
+        assert_eq!(fmt_value(59.53), "59.53");
+        assert_eq!(fmt_value(-4_744_743.98), "-4,744,744");
+        assert_eq!(fmt_value(0.0), "0");
+    }
+}

@@ -1,0 +1,60 @@
+//! Property tests: for any valid lever settings, allocations stay on the
+//! simplex, beliefs and shares stay in [0, 1], and no metric is NaN or
+//! infinite (metric_validity may be NaN only when tokens or output are
+//! constant, which noise rules out here).
+
+use goodhart::model::Simulation;
+use goodhart::model::timeline::Timeline;
+use goodhart::params::{Leaderboard, ModelParams, Neighbourhood};
+use proptest::prelude::*;
+
+fn board(i: u8) -> Leaderboard {
+    [Leaderboard::None, Leaderboard::SelfOnly, Leaderboard::Manager, Leaderboard::Team, Leaderboard::Org][i as usize % 5]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn state_stays_valid(
+        target in 0.0..1.0f64, board_i in 0u8..5, assurance in 0.0..5.0f64,
+        eval in 0.0..1.0f64, audit in 0.0..1.0f64, penalty in 0.0..10.0f64,
+        chargeback in 0.0..1.0f64, cap in 1.0..500.0f64, filter in 0.0..1.0f64,
+        perm in 0.0..3.0f64, top_k in 0usize..50, lambda in 0.0..20.0f64,
+        eta in 0.0..1.0f64, team_size in 1usize..12, org in any::<bool>(), seed in any::<u64>(),
+    ) {
+        let mut p = ModelParams { employees: 97, weeks: 12, team_size, ..ModelParams::default() };
+        let l = &mut p.levers;
+        l.adoption_target = target;
+        l.leaderboard = board(board_i);
+        l.assurance = assurance;
+        l.true_eval_weight = eval;
+        l.audit_rate = audit;
+        l.audit_penalty = penalty;
+        l.chargeback = chargeback;
+        l.token_cap = cap;
+        l.metric_filter = filter;
+        l.agent_permissions = perm;
+        l.top_k = top_k;
+        p.behaviour.rationality = lambda;
+        p.behaviour.adjustment_rate = eta;
+        if org { p.neighbourhood = Neighbourhood::Org; }
+        let mut sim = Simulation::new(&p, &Timeline::default(), seed);
+        for _ in 0..p.weeks {
+            let m = sim.step();
+            for (name, v) in goodhart::model::metrics::WeekMetrics::NAMES.iter().zip(m.values()) {
+                prop_assert!(v.is_finite() || *name == "metric_validity", "{name} = {v}");
+            }
+            prop_assert!((0.0..=1.0).contains(&m.measured_adoption));
+            prop_assert!(m.goodhart_gap >= -1.0 && m.goodhart_gap <= 1.0);
+            prop_assert!((0.0..=1.0).contains(&m.token_gini));
+        }
+        for a in sim.agents() {
+            let (pp, g) = (a.productive, a.performative);
+            prop_assert!(pp >= 0.0 && g >= 0.0 && pp + g <= 1.0 + 1e-12, "p={pp} g={g}");
+            let pi = a.alpha / (a.alpha + a.beta);
+            prop_assert!((0.0..=1.0).contains(&pi));
+            prop_assert!((0.0..=1.0).contains(&a.credibility));
+            prop_assert!(a.tokens <= cap + 1e-9 && a.measured_tokens <= a.tokens + 1e-9);
+        }
+    }
+}
