@@ -14,7 +14,11 @@ fn goodhart(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn scenarios_dir() -> PathBuf {
@@ -28,7 +32,10 @@ fn shipped_scenarios() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     v.sort();
-    assert!(v.len() >= 2, "scenarios/ must ship baseline and amazon-2026");
+    assert!(
+        v.len() >= 2,
+        "scenarios/ must ship baseline and amazon-2026"
+    );
     v
 }
 
@@ -38,7 +45,10 @@ fn every_shipped_scenario_validates_and_runs() {
     for path in shipped_scenarios() {
         let p = path.to_str().unwrap();
         let first = fs::read_to_string(&path).unwrap();
-        assert!(first.starts_with('#'), "{p} must open with a comment saying which question it answers");
+        assert!(
+            first.starts_with('#'),
+            "{p} must open with a comment saying which question it answers"
+        );
         let o = goodhart(tmp.path(), &["validate", p]);
         assert!(o.status.success(), "{}", text(&o));
         let o = goodhart(tmp.path(), &["run", p, "--replicates", "2", "--quiet"]);
@@ -48,14 +58,18 @@ fn every_shipped_scenario_validates_and_runs() {
         let out = tmp.path().join("output").join(stem);
         let weekly = fs::read_to_string(out.join("weekly.csv")).unwrap();
         let header = weekly.lines().next().unwrap();
-        assert!(header.starts_with("scenario,replicate,seed,week,measured_adoption"), "{header}");
+        assert!(
+            header.starts_with("scenario,replicate,seed,week,measured_adoption"),
+            "{header}"
+        );
         // 2 replicates x weeks rows + header.
         let weeks = weekly.lines().skip(1).filter(|l| l.contains(",0,")).count();
         assert!(weeks > 0);
         assert!(weekly.lines().count() > 2);
         let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
         assert!(summary.starts_with("scenario,metric,statistic,n,mean,sd,ci_low,ci_high"));
-        let manifest: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
         assert_eq!(manifest["replicates"], 2);
         assert_eq!(manifest["input_sha256"].as_str().unwrap().len(), 64);
         assert!(manifest["parameters"]["rationality"].is_number());
@@ -66,10 +80,25 @@ fn every_shipped_scenario_validates_and_runs() {
 fn run_prints_a_headline_table() {
     let tmp = tempfile::tempdir().unwrap();
     let amazon = scenarios_dir().join("amazon-2026.toml");
-    let o = goodhart(tmp.path(), &["run", amazon.to_str().unwrap(), "--replicates", "2", "--employees", "300"]);
+    let o = goodhart(
+        tmp.path(),
+        &[
+            "run",
+            amazon.to_str().unwrap(),
+            "--replicates",
+            "2",
+            "--employees",
+            "300",
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    for m in ["measured_adoption", "goodhart_gap", "95% CI", "output/amazon-2026"] {
+    for m in [
+        "measured_adoption",
+        "goodhart_gap",
+        "95% CI",
+        "output/amazon-2026",
+    ] {
         assert!(out.contains(m), "missing {m} in:\n{out}");
     }
 }
@@ -77,7 +106,17 @@ fn run_prints_a_headline_table() {
 fn weekly_bytes(dir: &Path, extra: &[&str]) -> Vec<u8> {
     let amazon = scenarios_dir().join("amazon-2026.toml");
     let out = dir.join(extra.join("_"));
-    let mut args = vec!["run", amazon.to_str().unwrap(), "--quiet", "--employees", "5000", "--weeks", "30", "--replicates", "3"];
+    let mut args = vec![
+        "run",
+        amazon.to_str().unwrap(),
+        "--quiet",
+        "--employees",
+        "5000",
+        "--weeks",
+        "30",
+        "--replicates",
+        "3",
+    ];
     args.extend(["--out", out.to_str().unwrap()]);
     args.extend(extra);
     let o = goodhart(dir, &args);
@@ -98,7 +137,10 @@ fn results_are_bit_identical_for_any_thread_count_and_rerun() {
     assert_eq!(one, two, "thread count changed the results");
     assert_eq!(one, three, "thread count changed the results");
     assert_eq!(one, rerun, "a repeated run changed the results");
-    assert_ne!(one, other_seed, "a different seed must give different results");
+    assert_ne!(
+        one, other_seed,
+        "a different seed must give different results"
+    );
 }
 
 fn write(dir: &Path, name: &str, body: &str) -> String {
@@ -110,7 +152,11 @@ fn write(dir: &Path, name: &str, body: &str) -> String {
 #[test]
 fn validate_reports_location_range_and_suggestion() {
     let tmp = tempfile::tempdir().unwrap();
-    let f = write(tmp.path(), "bad.toml", "[policy]\nadoption_target = 1.5\nleaderbord = \"org\"\n");
+    let f = write(
+        tmp.path(),
+        "bad.toml",
+        "[policy]\nadoption_target = 1.5\nleaderbord = \"org\"\n",
+    );
     let o = goodhart(tmp.path(), &["validate", &f]);
     assert_eq!(o.status.code(), Some(1));
     let e = text(&o);
@@ -119,20 +165,32 @@ fn validate_reports_location_range_and_suggestion() {
     assert!(e.contains("bad.toml:3:1: unknown key `leaderbord`"), "{e}");
     assert!(e.contains("did you mean `leaderboard`?"), "{e}");
 
-    let f = write(tmp.path(), "syntax.toml", "[policy]\nadoption_target = 0.8\nassurance = \n");
+    let f = write(
+        tmp.path(),
+        "syntax.toml",
+        "[policy]\nadoption_target = 0.8\nassurance = \n",
+    );
     let o = goodhart(tmp.path(), &["validate", &f]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("syntax.toml:3:"), "{}", text(&o));
 
     let o = goodhart(tmp.path(), &["validate", "missing.toml"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("cannot read scenario file missing.toml"), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot read scenario file missing.toml"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
 fn bad_input_never_destroys_existing_results() {
     let tmp = tempfile::tempdir().unwrap();
-    let good = write(tmp.path(), "s.toml", "[organisation]\nemployees = 50\nweeks = 5\n");
+    let good = write(
+        tmp.path(),
+        "s.toml",
+        "[organisation]\nemployees = 50\nweeks = 5\n",
+    );
     let o = goodhart(tmp.path(), &["run", &good, "--quiet"]);
     assert!(o.status.success(), "{}", text(&o));
     let weekly = tmp.path().join("output/s/weekly.csv");
@@ -143,7 +201,11 @@ fn bad_input_never_destroys_existing_results() {
     assert!(!text(&o).contains("panicked"));
     assert_eq!(fs::read(&weekly).unwrap(), before);
     // A bad override fails before anything is written, too.
-    write(tmp.path(), "s.toml", "[organisation]\nemployees = 50\nweeks = 5\n");
+    write(
+        tmp.path(),
+        "s.toml",
+        "[organisation]\nemployees = 50\nweeks = 5\n",
+    );
     let o = goodhart(tmp.path(), &["run", &good, "--employees", "0"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("--employees"), "{}", text(&o));
@@ -173,7 +235,12 @@ fn params_lists_every_parameter_with_range_and_meaning() {
     let mut r = csv::Reader::from_reader(out.as_bytes());
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
     assert!(rows.len() > 60, "only {} parameters listed", rows.len());
-    let find = |n: &str| rows.iter().find(|r| &r[0] == n).unwrap_or_else(|| panic!("{n} missing")).clone();
+    let find = |n: &str| {
+        rows.iter()
+            .find(|r| &r[0] == n)
+            .unwrap_or_else(|| panic!("{n} missing"))
+            .clone()
+    };
     let target = find("adoption_target");
     assert_eq!(&target[2], "0");
     assert_eq!(&target[4], "[0, 1]");

@@ -9,7 +9,13 @@ use goodhart::params::{Leaderboard, ModelParams, Neighbourhood};
 use proptest::prelude::*;
 
 fn board(i: u8) -> Leaderboard {
-    [Leaderboard::None, Leaderboard::SelfOnly, Leaderboard::Manager, Leaderboard::Team, Leaderboard::Org][i as usize % 5]
+    [
+        Leaderboard::None,
+        Leaderboard::SelfOnly,
+        Leaderboard::Manager,
+        Leaderboard::Team,
+        Leaderboard::Org,
+    ][i as usize % 5]
 }
 
 proptest! {

@@ -12,12 +12,21 @@ use goodhart::stats::{summarise, t_quantile};
 use std::path::Path;
 
 fn scenario(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
     Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One metric at one week across `reps` replicates.
-fn metric_at(p: &ModelParams, t: &Timeline, seed: u64, reps: u64, week: usize, name: &str) -> Vec<f64> {
+fn metric_at(
+    p: &ModelParams,
+    t: &Timeline,
+    seed: u64,
+    reps: u64,
+    week: usize,
+    name: &str,
+) -> Vec<f64> {
     let k = WeekMetrics::NAMES.iter().position(|n| *n == name).unwrap();
     (0..reps)
         .map(|r| simulate(p, t, rng::run_seed(seed, r))[week].values()[k])
@@ -65,15 +74,28 @@ fn expected_values(p: &ModelParams, agents: &[AgentSnapshot]) -> Vec<[f64; 3]> {
         .iter()
         .map(|a| {
             let team: Vec<&AgentSnapshot> = agents.iter().filter(|x| x.team == a.team).collect();
-            let adoption = team.iter().filter(|x| x.measured_tokens >= l.active_threshold).count() as f64 / team.len() as f64;
+            let adoption = team
+                .iter()
+                .filter(|x| x.measured_tokens >= l.active_threshold)
+                .count() as f64
+                / team.len() as f64;
             let tau = l.adoption_target;
             let pressure = b.pressure_base
-                + if tau > 0.0 { b.target_pressure + b.pressure_per_gap * (tau - adoption).max(0.0) } else { 0.0 };
+                + if tau > 0.0 {
+                    b.target_pressure + b.pressure_per_gap * (tau - adoption).max(0.0)
+                } else {
+                    0.0
+                };
             let stake = b.stake * pressure;
-            let (m_g, s_g) = if team_ref { log_moments(team.iter().map(|x| x.measured_tokens), eps) } else { org };
+            let (m_g, s_g) = if team_ref {
+                log_moments(team.iter().map(|x| x.measured_tokens), eps)
+            } else {
+                org
+            };
             let gbar = match p.neighbourhood {
                 Neighbourhood::Team if team.len() > 1 => {
-                    (team.iter().map(|x| x.performative).sum::<f64>() - a.performative) / (team.len() - 1) as f64
+                    (team.iter().map(|x| x.performative).sum::<f64>() - a.performative)
+                        / (team.len() - 1) as f64
                 }
                 Neighbourhood::Org if n > 1 => (org_g - a.performative) / (n - 1) as f64,
                 _ => 0.0,
@@ -81,11 +103,19 @@ fn expected_values(p: &ModelParams, agents: &[AgentSnapshot]) -> Vec<[f64; 3]> {
             let pi = a.alpha / (a.alpha + a.beta);
             let rank = |t: f64| ncdf(((t + eps).ln() - m_g) / s_g);
             let phi = |t: f64| {
-                let bar = if tau > 0.0 { b.bar_weight * logistic((t - l.active_threshold) / b.bar_softness) } else { 0.0 };
-                let mut v = pi * stake * (bar + (1.0 - b.bar_weight) * e_v * rank(t)) + a.status_drive * v_v * rank(t);
+                let bar = if tau > 0.0 {
+                    b.bar_weight * logistic((t - l.active_threshold) / b.bar_softness)
+                } else {
+                    0.0
+                };
+                let mut v = pi * stake * (bar + (1.0 - b.bar_weight) * e_v * rank(t))
+                    + a.status_drive * v_v * rank(t);
                 if l.leaderboard == Leaderboard::Org && l.top_k > 0 {
                     let q_top = 1.0 - l.top_k as f64 / n as f64;
-                    v += a.status_drive * v_v * b.top_k_bonus * logistic((rank(t) - q_top) / b.top_k_softness);
+                    v += a.status_drive
+                        * v_v
+                        * b.top_k_bonus
+                        * logistic((rank(t) - q_top) / b.top_k_softness);
                 }
                 v
             };
@@ -95,7 +125,9 @@ fn expected_values(p: &ModelParams, agents: &[AgentSnapshot]) -> Vec<[f64; 3]> {
             [
                 a.ability + phi(0.0),
                 a.ability * (1.0 + a.ai_speedup) + phi(kp.min(cap)) - l.chargeback * c_tok * kp,
-                phi(((1.0 - l.metric_filter) * kg).min(cap)) - l.chargeback * c_tok * kg - a.gaming_aversion
+                phi(((1.0 - l.metric_filter) * kg).min(cap))
+                    - l.chargeback * c_tok * kg
+                    - a.gaming_aversion
                     + b.habit_weight * a.habit
                     + a.conformity * gbar
                     - l.audit_rate * l.audit_detection * l.audit_penalty,
@@ -121,14 +153,22 @@ fn check_closed_form(p: &ModelParams) {
         let s: f64 = e.iter().sum();
         let want_p = (1.0 - eta) * old.productive + eta * e[1] / s;
         let want_g = (1.0 - eta) * old.performative + eta * e[2] / s;
-        worst = worst.max((new.productive - want_p).abs()).max((new.performative - want_g).abs());
+        worst = worst
+            .max((new.productive - want_p).abs())
+            .max((new.performative - want_g).abs());
     }
-    assert!(worst < 1e-12, "allocation departs from softmax of values by {worst:e}");
+    assert!(
+        worst < 1e-12,
+        "allocation departs from softmax of values by {worst:e}"
+    );
 }
 
 #[test]
 fn without_noise_allocation_target_is_softmax_of_values() {
-    let mut p = ModelParams { employees: 203, ..ModelParams::default() };
+    let mut p = ModelParams {
+        employees: 203,
+        ..ModelParams::default()
+    };
     p.behaviour.choice_noise = 0.0;
     p.levers.adoption_target = 0.8;
     p.levers.assurance = 1.0;
@@ -137,7 +177,12 @@ fn without_noise_allocation_target_is_softmax_of_values() {
     p.levers.audit_rate = 0.1;
     p.levers.metric_filter = 0.3;
     p.levers.token_cap = 150.0;
-    for board in [Leaderboard::Org, Leaderboard::Manager, Leaderboard::SelfOnly, Leaderboard::None] {
+    for board in [
+        Leaderboard::Org,
+        Leaderboard::Manager,
+        Leaderboard::SelfOnly,
+        Leaderboard::None,
+    ] {
         p.levers.leaderboard = board;
         p.levers.top_k = if board == Leaderboard::Org { 20 } else { 0 };
         check_closed_form(&p);
@@ -150,7 +195,10 @@ fn without_noise_allocation_target_is_softmax_of_values() {
 fn noise_moves_allocations_away_from_the_closed_form() {
     // The check above would pass vacuously if value shocks were never
     // applied; with noise the closed form must fail.
-    let p = ModelParams { employees: 64, ..ModelParams::default() };
+    let p = ModelParams {
+        employees: 64,
+        ..ModelParams::default()
+    };
     let result = std::panic::catch_unwind(|| check_closed_form(&p));
     assert!(result.is_err(), "noise had no effect on choices");
 }
@@ -161,7 +209,14 @@ fn noise_moves_allocations_away_from_the_closed_form() {
 #[test]
 fn baseline_has_almost_no_performative_use() {
     let sc = scenario("baseline.toml");
-    let xs = metric_at(&sc.params, &sc.timeline, sc.run.seed, 5, sc.params.weeks - 1, "performative_share");
+    let xs = metric_at(
+        &sc.params,
+        &sc.timeline,
+        sc.run.seed,
+        5,
+        sc.params.weeks - 1,
+        "performative_share",
+    );
     let s = summarise(&xs);
     assert!(s.ci_high < 0.05, "baseline performative_share {s:?}");
 }
@@ -191,13 +246,21 @@ fn amazon_shows_a_goodhart_gap_well_above_baseline() {
 fn check_reference(sc: &Scenario, reference: &[(&str, f64)]) {
     let mut p = sc.params.clone();
     p.employees = 10_000;
-    let runs: Vec<Vec<WeekMetrics>> = (0..5).map(|r| simulate(&p, &sc.timeline, rng::run_seed(99, r))).collect();
+    let runs: Vec<Vec<WeekMetrics>> = (0..5)
+        .map(|r| simulate(&p, &sc.timeline, rng::run_seed(99, r)))
+        .collect();
     for &(name, want) in reference {
         let k = WeekMetrics::NAMES.iter().position(|n| *n == name).unwrap();
         let xs: Vec<f64> = runs.iter().map(|w| w[26].values()[k]).collect();
         let s = summarise(&xs);
         let tol = 4.0 * (2.0f64).sqrt() * s.sd / (s.n as f64).sqrt() + 0.0005 * want.abs().max(1.0);
-        assert!((s.mean - want).abs() < tol, "{}: {name} = {} (sd {}), reference {want}, tolerance {tol}", sc.name, s.mean, s.sd);
+        assert!(
+            (s.mean - want).abs() < tol,
+            "{}: {name} = {} (sd {}), reference {want}, tolerance {tol}",
+            sc.name,
+            s.mean,
+            s.sd
+        );
     }
 }
 
