@@ -98,9 +98,13 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+            let message = e.to_string();
+            eprintln!("error: {message}");
+            // Causes already quoted in the message are not repeated.
+            for cause in e.chain().skip(1).map(|c| c.to_string()) {
+                if !message.contains(&cause) {
+                    eprintln!("  caused by: {cause}");
+                }
             }
             ExitCode::FAILURE
         }

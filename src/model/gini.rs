@@ -1,7 +1,7 @@
 //! O(N) Gini coefficient of token use from a log-binned histogram.
 //!
 //! Values are binned by the top bits of their IEEE-754 representation
-//! (exponent plus 7 mantissa bits: bins 0.5% wide relative to their value,
+//! (exponent plus 7 mantissa bits: bins 0.8% wide relative to their value,
 //! no logarithm needed), keeping exact counts and exact sums per bin, and
 //! the Gini is computed from the bins in ascending order as if the values
 //! inside a bin were equal. Since the sums are exact, the only error is the

@@ -216,7 +216,20 @@ impl Parser {
                     format!("use one of {}", def.kind.describe()),
                 )),
             },
-            Kind::Distribution { min, max } => distribution(item, name, min, max).map(Value::Dist),
+            Kind::Distribution { min, max } => match distribution(item, name, min, max) {
+                Ok(d) => Ok(Value::Dist(d)),
+                Err(Located {
+                    span: Some(at),
+                    problem: (msg, help),
+                }) => {
+                    self.error(at, msg, help);
+                    return None;
+                }
+                Err(Located {
+                    span: None,
+                    problem,
+                }) => Err(problem),
+            },
         };
         match res {
             Ok(v) => Some(v),
@@ -390,6 +403,21 @@ fn section_names(s: Section) -> Vec<&'static str> {
 
 type Problem = (String, String);
 
+/// A problem inside a table, with the span of the key concerned if known.
+struct Located {
+    span: Option<Range<usize>>,
+    problem: Problem,
+}
+
+impl From<Problem> for Located {
+    fn from(problem: Problem) -> Self {
+        Located {
+            span: None,
+            problem,
+        }
+    }
+}
+
 fn number(item: &Item<'_>) -> Option<f64> {
     match item.get_ref() {
         DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
@@ -466,17 +494,17 @@ fn integer(item: &Item<'_>, min: i64, max: i64) -> Result<Value, Problem> {
 
 /// A distribution: a bare number (constant) or an inline table
 /// `{ dist = "lognormal", median = 20, sigma = 1.2, min = .., max = .. }`.
-fn distribution(item: &Item<'_>, name: &str, min: f64, max: f64) -> Result<Dist, Problem> {
+fn distribution(item: &Item<'_>, name: &str, min: f64, max: f64) -> Result<Dist, Located> {
     let allowed = Kind::Distribution { min, max }.describe();
     let d = if let Some(x) = number(item) {
         Dist::constant(x)
     } else if let Some(t) = item.get_ref().as_table() {
         dist_table(t)?
     } else {
-        return Err((
+        return Err(Located::from((
             format!("`{name}` must be a number or a distribution table"),
             format!("e.g. {name} = {{ dist = \"lognormal\", median = 1.0, sigma = 0.3 }}"),
-        ));
+        )));
     };
     d.check().map_err(|m| {
         (
@@ -496,53 +524,60 @@ fn distribution(item: &Item<'_>, name: &str, min: f64, max: f64) -> Result<Dist,
         } else {
             String::new()
         };
-        return Err((
+        return Err(Located::from((
             format!("`{name}` can take values outside its range: {allowed}"),
             format!(
                 "clip it by adding{}{} to the table, or choose a distribution that stays in range",
                 clip_lo.trim_start_matches(','),
                 clip_hi
             ),
-        ));
+        )));
     }
     Ok(d)
 }
 
-fn dist_table(t: &DeTable<'_>) -> Result<Dist, Problem> {
+fn dist_table(t: &DeTable<'_>) -> Result<Dist, Located> {
     let kind = t.get("dist").and_then(|v| v.get_ref().as_str());
     let names: Vec<&str> = SHAPES.iter().map(|(n, _)| *n).collect();
     let Some(kind) = kind else {
-        return Err((
+        return Err(Located::from((
             "a distribution table needs a `dist` key".into(),
             format!("add dist = one of {}", names.join(", ")),
-        ));
+        )));
     };
     let Some((_, keys)) = SHAPES.iter().find(|(n, _)| *n == kind) else {
         let help = closest(names.iter().copied(), kind).map_or_else(
             || format!("use one of {}", names.join(", ")),
             |c| format!("did you mean \"{c}\"?"),
         );
-        return Err((format!("unknown distribution \"{kind}\""), help));
+        return Err(Located::from((
+            format!("unknown distribution \"{kind}\""),
+            help,
+        )));
     };
-    let get = |key: &str| -> Result<Option<f64>, Problem> {
+    let get = |key: &str| -> Result<Option<f64>, Located> {
         match t.get(key) {
             None => Ok(None),
-            Some(v) => number(v).map(Some).ok_or_else(|| {
-                (
+            Some(v) => number(v).map(Some).ok_or_else(|| Located {
+                span: Some(v.span()),
+                problem: (
                     format!("`{key}` must be a number"),
                     format!("write {key} = <number>"),
-                )
+                ),
             }),
         }
     };
-    for (k, _) in t {
-        let k = k.get_ref().as_ref();
+    for (key, _) in t {
+        let k = key.get_ref().as_ref();
         if k != "dist" && k != "min" && k != "max" && !keys.contains(&k) {
             let help = closest(keys.iter().copied(), k).map_or_else(
                 || format!("a {kind} takes {}, and optional min/max", keys.join(", ")),
                 |c| format!("did you mean `{c}`?"),
             );
-            return Err((format!("unknown key `{k}` for a {kind} distribution"), help));
+            return Err(Located {
+                span: Some(key.span()),
+                problem: (format!("unknown key `{k}` for a {kind} distribution"), help),
+            });
         }
     }
     let need = |v: Option<f64>, key: &str| {
@@ -570,10 +605,10 @@ fn dist_table(t: &DeTable<'_>) -> Result<Dist, Problem> {
                 (Some(m), None) => LogLocation::Median(m),
                 (None, Some(m)) => LogLocation::Mean(m),
                 _ => {
-                    return Err((
+                    return Err(Located::from((
                         "a lognormal needs exactly one of `median` or `mean`".into(),
                         "e.g. { dist = \"lognormal\", median = 20, sigma = 1.2 }".into(),
-                    ));
+                    )));
                 }
             };
             Shape::LogNormal {
@@ -591,10 +626,10 @@ fn dist_table(t: &DeTable<'_>) -> Result<Dist, Problem> {
                 (Some(s), None) => s,
                 (None, Some(r)) if r > 0.0 => 1.0 / r,
                 _ => {
-                    return Err((
+                    return Err(Located::from((
                         "a gamma needs exactly one of `scale` or `rate` (> 0)".into(),
                         "e.g. { dist = \"gamma\", shape = 2, scale = 0.5 }".into(),
-                    ));
+                    )));
                 }
             };
             Shape::Gamma { shape, scale }
