@@ -1,0 +1,256 @@
+//! Walks the spanned TOML tree of a scenario and builds parameters.
+//!
+//! Values are checked against the registry's [`Kind`]s as they are read;
+//! every problem becomes a [`Diagnostic`] at the span of the key or value
+//! concerned, with a suggestion (the closest valid name, the table a key
+//! belongs in, the allowed range).
+
+use super::error::Diagnostic;
+mod timeline;
+mod values;
+
+use crate::model::timeline::Timeline;
+use crate::params::registry::{self, Kind, ParamDef, Section, Value, closest};
+use crate::params::{MODEL_PARAMS, ModelParams, RUN_SETTINGS, RunSettings};
+use std::ops::Range;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+use values::{Located, distribution, integer, real};
+
+pub(super) struct Parsed {
+    pub name: String,
+    pub description: String,
+    pub params: ModelParams,
+    pub run: RunSettings,
+    pub timeline: Timeline,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "run",
+    "organisation",
+    "policy",
+    "behaviour",
+    "population",
+    "timeline",
+];
+
+pub(super) type Item<'a> = Spanned<DeValue<'a>>;
+
+/// Parses scenario text; on failure returns every problem found.
+pub(super) fn parse(text: &str, default_name: &str) -> Result<Parsed, Vec<Diagnostic>> {
+    let doc = DeTable::parse(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let msg = e.message().trim().to_string();
+        vec![
+            Diagnostic::new(span, format!("invalid TOML: {msg}"))
+                .help("check quotes, brackets and `key = value` syntax on this line"),
+        ]
+    })?;
+    let mut p = Parser {
+        errors: Vec::new(),
+        out: Parsed {
+            name: default_name.to_string(),
+            description: String::new(),
+            params: ModelParams::default(),
+            run: RunSettings::default(),
+            timeline: Timeline::default(),
+        },
+    };
+    let mut timeline = None;
+    for (key, item) in doc.get_ref() {
+        let k = key.get_ref().as_ref();
+        match k {
+            "name" | "description" => match item.get_ref().as_str() {
+                Some(s) if k == "name" => p.out.name = s.to_string(),
+                Some(s) => p.out.description = s.trim().to_string(),
+                None => p.error(
+                    item.span(),
+                    format!("`{k}` must be a string"),
+                    "put the text in double quotes",
+                ),
+            },
+            "timeline" => timeline = Some(item),
+            _ => match Section::ALL.iter().find(|s| s.name() == k) {
+                Some(&section) => p.section(section, item),
+                None => p.misplaced_or_unknown(key, None),
+            },
+        }
+    }
+    if let Some(item) = timeline {
+        p.out.timeline = p.timeline(item, p.out.params.weeks);
+    }
+    p.check_name(&doc);
+    if p.errors.is_empty() {
+        Ok(p.out)
+    } else {
+        p.errors
+            .sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+        Err(p.errors)
+    }
+}
+
+pub(super) struct Parser {
+    errors: Vec<Diagnostic>,
+    out: Parsed,
+}
+
+impl Parser {
+    fn error(&mut self, span: Range<usize>, msg: impl Into<String>, help: impl Into<String>) {
+        self.errors.push(Diagnostic::new(span, msg).help(help));
+    }
+
+    fn check_name(&mut self, doc: &Spanned<DeTable<'_>>) {
+        let name = &self.out.name;
+        let ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        if !ok {
+            let span = doc.get_ref().get("name").map_or(0..0, |item| item.span());
+            self.error(
+                span,
+                format!("scenario name {name:?} cannot be used as a directory name"),
+                "use letters, digits, '-', '_' or '.' only, e.g. name = \"amazon-2026\"",
+            );
+        }
+    }
+
+    /// Reports a key that is not valid where it stands, pointing to the
+    /// table it belongs in or to the closest valid name.
+    fn misplaced_or_unknown(
+        &mut self,
+        key: &Spanned<std::borrow::Cow<'_, str>>,
+        here: Option<Section>,
+    ) {
+        let k = key.get_ref().as_ref();
+        let owner = MODEL_PARAMS
+            .iter()
+            .map(|d| (d.name, d.section))
+            .chain(RUN_SETTINGS.iter().map(|d| (d.name, d.section)))
+            .find(|(n, _)| *n == k);
+        let where_ = here.map_or("at the top level".to_string(), |s| {
+            format!("in [{}]", s.name())
+        });
+        if let Some((_, section)) = owner {
+            self.error(
+                key.span(),
+                format!("`{k}` does not belong {where_}"),
+                format!("move it under the [{}] table", section.name()),
+            );
+            return;
+        }
+        let candidates: Vec<&str> = match here {
+            None => TOP_KEYS.to_vec(),
+            Some(s) => section_names(s),
+        };
+        let all_names = MODEL_PARAMS
+            .iter()
+            .map(|d| d.name)
+            .chain(RUN_SETTINGS.iter().map(|d| d.name));
+        let help = match closest(candidates.iter().copied(), k).or_else(|| closest(all_names, k)) {
+            Some(c) => format!("did you mean `{c}`? (`goodhart params` lists every parameter)"),
+            None => match here {
+                Some(s) => format!("valid keys in [{}]: {}", s.name(), candidates.join(", ")),
+                None => format!("valid top-level keys: {}", TOP_KEYS.join(", ")),
+            },
+        };
+        self.error(key.span(), format!("unknown key `{k}` {where_}"), help);
+    }
+
+    fn section(&mut self, section: Section, item: &Item<'_>) {
+        let Some(table) = item.get_ref().as_table() else {
+            self.error(
+                item.span(),
+                format!("`{}` must be a table", section.name()),
+                format!(
+                    "write it as a [{}] header followed by `key = value` lines",
+                    section.name()
+                ),
+            );
+            return;
+        };
+        for (key, value) in table {
+            let k = key.get_ref().as_ref();
+            if section == Section::Run {
+                match registry::find(RUN_SETTINGS, k) {
+                    Some(def) => {
+                        if let Some(v) = self.value(def, value) {
+                            (def.set)(&mut self.out.run, &v);
+                        }
+                    }
+                    None => self.misplaced_or_unknown(key, Some(section)),
+                }
+                continue;
+            }
+            match registry::find(MODEL_PARAMS, k).filter(|d| d.section == section) {
+                Some(def) => {
+                    if let Some(v) = self.value(def, value) {
+                        (def.set)(&mut self.out.params, &v);
+                    }
+                }
+                None => self.misplaced_or_unknown(key, Some(section)),
+            }
+        }
+    }
+
+    /// Reads a value for `def`, or records why it cannot.
+    fn value<T>(&mut self, def: &ParamDef<T>, item: &Item<'_>) -> Option<Value> {
+        let span = item.span();
+        let name = def.name;
+        let res = match def.kind {
+            Kind::Real { min, max, words } => real(item, min, max, words),
+            Kind::Integer { min, max } => integer(item, min, max),
+            Kind::Choice(words) => match item.get_ref().as_str() {
+                Some(w) if words.contains(&w) => Ok(Value::Text(w.to_string())),
+                Some(w) => Err(match closest(words.iter().copied(), w) {
+                    Some(c) => (
+                        format!("`{name}` cannot be \"{w}\""),
+                        format!("did you mean \"{c}\"?"),
+                    ),
+                    None => (
+                        format!("`{name}` cannot be \"{w}\""),
+                        format!("use one of {}", def.kind.describe()),
+                    ),
+                }),
+                None => Err((
+                    format!("`{name}` must be a word in quotes"),
+                    format!("use one of {}", def.kind.describe()),
+                )),
+            },
+            Kind::Distribution { min, max } => match distribution(item, name, min, max) {
+                Ok(d) => Ok(Value::Dist(d)),
+                Err(Located {
+                    span: Some(at),
+                    problem: (msg, help),
+                }) => {
+                    self.error(at, msg, help);
+                    return None;
+                }
+                Err(Located {
+                    span: None,
+                    problem,
+                }) => Err(problem),
+            },
+        };
+        match res {
+            Ok(v) => Some(v),
+            Err((msg, help)) => {
+                self.error(span, msg, help);
+                None
+            }
+        }
+    }
+}
+
+fn section_names(s: Section) -> Vec<&'static str> {
+    if s == Section::Run {
+        return RUN_SETTINGS.iter().map(|d| d.name).collect();
+    }
+    MODEL_PARAMS
+        .iter()
+        .filter(|d| d.section == s)
+        .map(|d| d.name)
+        .collect()
+}
