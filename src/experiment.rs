@@ -1,32 +1,40 @@
-//! Batches of replicate runs of one scenario.
+//! Batches of replicate runs of one scenario and its variants.
 //!
-//! Replicate r runs with seed `rng::run_seed(master, r)`; replicates run in
-//! parallel with rayon and come back in replicate order, so the results
-//! are the same for any thread count.
+//! Replicate r of every arm (the base and each variant) runs with seed
+//! `rng::run_seed(master, r)`: arms share their random numbers, so their
+//! differences are the policy, not sampling noise. All runs go through
+//! rayon in parallel and come back in (arm, replicate) order, so the
+//! results are the same for any thread count.
 
 use crate::model::metrics::WeekMetrics;
 use crate::model::{rng, simulate};
 use crate::scenario::Scenario;
 use rayon::prelude::*;
 
-/// The weekly metrics of one replicate.
+/// The weekly metrics of one replicate of one arm.
 #[derive(Clone, Debug)]
 pub struct RunResult {
+    pub variant: String,
     pub replicate: usize,
     pub seed: u64,
     pub weeks: Vec<WeekMetrics>,
 }
 
-/// Runs every replicate of a scenario.
+/// Runs every replicate of the base scenario and of each variant.
 pub fn run_replicates(sc: &Scenario) -> Vec<RunResult> {
-    (0..sc.run.replicates)
-        .into_par_iter()
-        .map(|r| {
+    let arms = sc.arms();
+    let jobs: Vec<(usize, usize)> = (0..arms.len())
+        .flat_map(|a| (0..sc.run.replicates).map(move |r| (a, r)))
+        .collect();
+    jobs.into_par_iter()
+        .map(|(a, r)| {
+            let arm = &arms[a];
             let seed = rng::run_seed(sc.run.seed, r as u64);
             RunResult {
+                variant: arm.name.clone(),
                 replicate: r,
                 seed,
-                weeks: simulate(&sc.params, &sc.timeline, seed),
+                weeks: simulate(&arm.params, &arm.timeline, seed),
             }
         })
         .collect()

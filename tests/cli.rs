@@ -59,15 +59,15 @@ fn every_shipped_scenario_validates_and_runs() {
         let weekly = fs::read_to_string(out.join("weekly.csv")).unwrap();
         let header = weekly.lines().next().unwrap();
         assert!(
-            header.starts_with("scenario,replicate,seed,week,measured_adoption"),
+            header.starts_with("scenario,variant,replicate,seed,week,measured_adoption"),
             "{header}"
         );
-        // 2 replicates x weeks rows + header.
-        let weeks = weekly.lines().skip(1).filter(|l| l.contains(",0,")).count();
-        assert!(weeks > 0);
-        assert!(weekly.lines().count() > 2);
+        // One row per arm, replicate and week, plus the header.
+        let sc = goodhart::scenario::Scenario::load(&path).unwrap();
+        let rows = sc.arms().len() * 2 * sc.params.weeks;
+        assert_eq!(weekly.lines().count(), rows + 1, "{p}");
         let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
-        assert!(summary.starts_with("scenario,metric,statistic,n,mean,sd,ci_low,ci_high"));
+        assert!(summary.starts_with("scenario,variant,metric,statistic,n,mean,sd,ci_low,ci_high"));
         let manifest: serde_json::Value =
             serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
         assert_eq!(manifest["replicates"], 2);

@@ -67,8 +67,9 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
             );
         }
         eprintln!(
-            "running `{}`: {} replicates x {} employees x {} weeks on {} threads",
+            "running `{}`: {} arms x {} replicates x {} employees x {} weeks on {} threads",
             sc.name,
+            sc.arms().len(),
             sc.run.replicates,
             sc.params.employees,
             weeks,
@@ -88,28 +89,60 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
 
 fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64) {
     let last = sc.params.weeks - 1;
-    say!(
-        "{}: final week ({last}), mean over {} replicates with 95% CI",
-        sc.name,
-        sc.run.replicates
-    );
-    say!("  {:<28} {:>12}  {:>24}", "metric", "mean", "95% CI");
-    for &metric in HEADLINE {
-        let Some(r) = rows
-            .iter()
-            .find(|r| r.metric == metric && r.statistic == "final")
-        else {
-            continue;
-        };
-        let s = r.summary;
-        let ci = if s.ci_low.is_finite() {
-            format!("[{}, {}]", fmt_value(s.ci_low), fmt_value(s.ci_high))
-        } else {
-            "(needs >= 2 replicates)".to_string()
-        };
-        say!("  {:<28} {:>12}  {:>24}", metric, fmt_value(s.mean), ci);
+    let arms: Vec<String> = sc.arms().into_iter().map(|a| a.name).collect();
+    let find = |variant: &str, metric: &str| {
+        rows.iter()
+            .find(|r| r.variant == variant && r.metric == metric && r.statistic == "final")
+            .map(|r| r.summary)
+    };
+    if arms.len() == 1 {
+        say!(
+            "{}: final week ({last}), mean over {} replicates with 95% CI",
+            sc.name,
+            sc.run.replicates
+        );
+        say!("  {:<28} {:>12}  {:>24}", "metric", "mean", "95% CI");
+        for &metric in HEADLINE {
+            let Some(s) = find(&arms[0], metric) else {
+                continue;
+            };
+            let ci = if s.ci_low.is_finite() {
+                format!("[{}, {}]", fmt_value(s.ci_low), fmt_value(s.ci_high))
+            } else {
+                "(needs >= 2 replicates)".to_string()
+            };
+            say!("  {:<28} {:>12}  {:>24}", metric, fmt_value(s.mean), ci);
+        }
+    } else {
+        say!(
+            "{}: final week ({last}), mean ± 95% CI half-width over {} replicates (same seeds in every variant)",
+            sc.name,
+            sc.run.replicates
+        );
+        let widths: Vec<usize> = arms.iter().map(|a| a.len().max(20)).collect();
+        let mut head = format!("  {:<28}", "metric");
+        for (a, w) in arms.iter().zip(&widths) {
+            head.push_str(&format!("  {a:>w$}"));
+        }
+        say!("{head}");
+        for &metric in HEADLINE {
+            let mut line = format!("  {metric:<28}");
+            for (a, w) in arms.iter().zip(&widths) {
+                let cell = find(a, metric).map_or(String::new(), |s| {
+                    if s.ci_low.is_finite() {
+                        let half = (s.ci_high - s.ci_low) / 2.0;
+                        format!("{} ± {}", fmt_sig(s.mean, 4), fmt_sig(half, 2))
+                    } else {
+                        fmt_value(s.mean)
+                    }
+                });
+                line.push_str(&format!("  {cell:>w$}"));
+            }
+            say!("{line}");
+        }
     }
-    let agent_weeks = (sc.run.replicates * sc.params.employees * sc.params.weeks) as f64;
+    let agent_weeks =
+        (arms.len() * sc.run.replicates * sc.params.employees * sc.params.weeks) as f64;
     say!(
         "wrote {}/{{weekly.csv, summary.csv, manifest.json}} in {:.2} s ({:.1} M agent-weeks/s)",
         dir.display(),
@@ -120,6 +153,11 @@ fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64) 
 
 /// Four significant digits, thousands separated for large values.
 fn fmt_value(x: f64) -> String {
+    fmt_sig(x, 4)
+}
+
+/// `sig` significant digits, thousands separated for large values.
+fn fmt_sig(x: f64, sig: i32) -> String {
     if !x.is_finite() {
         return format!("{x}");
     }
@@ -137,7 +175,7 @@ fn fmt_value(x: f64) -> String {
     let digits = if x == 0.0 {
         0
     } else {
-        (3 - x.abs().log10().floor() as i32).max(0) as usize
+        (sig - 1 - x.abs().log10().floor() as i32).max(0) as usize
     };
     format!("{x:.digits$}")
 }

@@ -82,14 +82,16 @@ fn csv_bytes(
     })
 }
 
-/// `weekly.csv`: scenario, replicate, seed, week, then every metric.
+/// `weekly.csv`: scenario, variant, replicate, seed, week, then every
+/// metric.
 pub fn weekly_csv(scenario: &str, runs: &[RunResult]) -> Result<Vec<u8>, OutputError> {
-    let mut header = vec!["scenario", "replicate", "seed", "week"];
+    let mut header = vec!["scenario", "variant", "replicate", "seed", "week"];
     header.extend_from_slice(WeekMetrics::NAMES);
     let rows = runs.iter().flat_map(|r| {
         r.weeks.iter().enumerate().map(move |(week, m)| {
             let mut row = vec![
                 scenario.to_string(),
+                r.variant.clone(),
                 r.replicate.to_string(),
                 r.seed.to_string(),
                 week.to_string(),
@@ -104,15 +106,32 @@ pub fn weekly_csv(scenario: &str, runs: &[RunResult]) -> Result<Vec<u8>, OutputE
 /// One row of `summary.csv`.
 #[derive(Clone, Debug, Serialize)]
 pub struct SummaryRow {
+    pub variant: String,
     pub metric: &'static str,
     /// `final` (last week's value) or `run_average` (mean over weeks).
     pub statistic: &'static str,
     pub summary: Summary,
 }
 
-/// Per metric, the replicate summary of its final-week value and of its
-/// run average.
+/// Per variant (in run order) and metric, the replicate summary of its
+/// final-week value and of its run average.
 pub fn summary_rows(runs: &[RunResult]) -> Vec<SummaryRow> {
+    let mut variants: Vec<&str> = Vec::new();
+    for r in runs {
+        if !variants.contains(&r.variant.as_str()) {
+            variants.push(&r.variant);
+        }
+    }
+    variants
+        .into_iter()
+        .flat_map(|v| {
+            let arm: Vec<&RunResult> = runs.iter().filter(|r| r.variant == v).collect();
+            variant_rows(v, &arm)
+        })
+        .collect()
+}
+
+fn variant_rows(variant: &str, runs: &[&RunResult]) -> Vec<SummaryRow> {
     let mut rows = Vec::new();
     for (k, &metric) in WeekMetrics::NAMES.iter().enumerate() {
         let finals: Vec<f64> = runs
@@ -126,11 +145,13 @@ pub fn summary_rows(runs: &[RunResult]) -> Vec<SummaryRow> {
             })
             .collect();
         rows.push(SummaryRow {
+            variant: variant.to_string(),
             metric,
             statistic: "final",
             summary: summarise(&finals),
         });
         rows.push(SummaryRow {
+            variant: variant.to_string(),
             metric,
             statistic: "run_average",
             summary: summarise(&averages),
@@ -139,10 +160,12 @@ pub fn summary_rows(runs: &[RunResult]) -> Vec<SummaryRow> {
     rows
 }
 
-/// `summary.csv`: scenario, metric, statistic, n, mean, sd, ci_low, ci_high.
+/// `summary.csv`: scenario, variant, metric, statistic, n, mean, sd,
+/// ci_low, ci_high.
 pub fn summary_csv(scenario: &str, rows: &[SummaryRow]) -> Result<Vec<u8>, OutputError> {
     let header = [
         "scenario",
+        "variant",
         "metric",
         "statistic",
         "n",
@@ -155,6 +178,7 @@ pub fn summary_csv(scenario: &str, rows: &[SummaryRow]) -> Result<Vec<u8>, Outpu
         let s = r.summary;
         vec![
             scenario.to_string(),
+            r.variant.clone(),
             r.metric.to_string(),
             r.statistic.to_string(),
             s.n.to_string(),
@@ -201,11 +225,22 @@ pub struct Manifest<'a> {
     pub run_seeds: Vec<u64>,
     pub parameters: serde_json::Map<String, serde_json::Value>,
     pub timeline: Vec<EventRecord>,
+    pub variants: Vec<VariantRecord>,
     pub files: Vec<&'static str>,
 }
 
+/// A variant in a manifest: the parameters it changes from the base, and
+/// its timeline.
+#[derive(Serialize)]
+pub struct VariantRecord {
+    pub name: String,
+    pub description: String,
+    pub changes: serde_json::Map<String, serde_json::Value>,
+    pub timeline: Vec<EventRecord>,
+}
+
 impl<'a> Manifest<'a> {
-    pub fn new(sc: &'a Scenario, input_file: &Path, runs: &[RunResult]) -> Self {
+    pub fn new(sc: &'a Scenario, input_file: &Path) -> Self {
         Manifest {
             goodhart_version: env!("CARGO_PKG_VERSION"),
             scenario: &sc.name,
@@ -215,9 +250,26 @@ impl<'a> Manifest<'a> {
             command_line: std::env::args().collect(),
             master_seed: sc.run.seed,
             replicates: sc.run.replicates,
-            run_seeds: runs.iter().map(|r| r.seed).collect(),
+            run_seeds: (0..sc.run.replicates)
+                .map(|r| crate::model::rng::run_seed(sc.run.seed, r as u64))
+                .collect(),
             parameters: resolved_params(&sc.params),
             timeline: sc.timeline.events.iter().map(EventRecord::from).collect(),
+            variants: sc
+                .variants
+                .iter()
+                .map(|v| {
+                    let base = resolved_params(&sc.params);
+                    let mut changes = resolved_params(&v.params);
+                    changes.retain(|k, val| base.get(k) != Some(val));
+                    VariantRecord {
+                        name: v.name.clone(),
+                        description: v.description.clone(),
+                        changes,
+                        timeline: v.timeline.events.iter().map(EventRecord::from).collect(),
+                    }
+                })
+                .collect(),
             files: vec!["weekly.csv", "summary.csv", "manifest.json"],
         }
     }
@@ -242,7 +294,7 @@ pub fn write_run_outputs(
     let weekly = weekly_csv(&sc.name, runs)?;
     let rows = summary_rows(runs);
     let summary = summary_csv(&sc.name, &rows)?;
-    let manifest = Manifest::new(sc, input, runs).to_json()?;
+    let manifest = Manifest::new(sc, input).to_json()?;
     write_atomic(&dir.join("weekly.csv"), &weekly)?;
     write_atomic(&dir.join("summary.csv"), &summary)?;
     write_atomic(&dir.join("manifest.json"), &manifest)?;

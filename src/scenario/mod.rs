@@ -28,8 +28,20 @@ pub struct Scenario {
     pub params: ModelParams,
     pub run: RunSettings,
     pub timeline: Timeline,
+    /// Named policy alternatives, in file order (`[variants.NAME]`).
+    pub variants: Vec<Variant>,
     /// SHA-256 of the file's bytes, hex encoded.
     pub input_sha256: String,
+}
+
+/// A named alternative to the base scenario: same organisation, run
+/// settings and seeds, other levers or timeline.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    pub name: String,
+    pub description: String,
+    pub params: ModelParams,
+    pub timeline: Timeline,
 }
 
 impl Scenario {
@@ -62,12 +74,27 @@ impl Scenario {
             params: parsed.params,
             run: parsed.run,
             timeline: parsed.timeline,
+            variants: parsed.variants,
             input_sha256: sha256_hex(text.as_bytes()),
         })
     }
 }
 
 impl Scenario {
+    /// The base scenario (named `base`) followed by its variants: the arms
+    /// that `goodhart run` compares.
+    pub fn arms(&self) -> Vec<Variant> {
+        let base = Variant {
+            name: parse::variants::BASE.to_string(),
+            description: self.description.clone(),
+            params: self.params.clone(),
+            timeline: self.timeline.clone(),
+        };
+        std::iter::once(base)
+            .chain(self.variants.iter().cloned())
+            .collect()
+    }
+
     /// Overrides one parameter or run setting by name (command-line flags),
     /// checking the value against the registry's allowed range.
     pub fn set(&mut self, name: &str, value: Value) -> Result<(), String> {
@@ -81,6 +108,12 @@ impl Scenario {
                 .check(&value)
                 .map_err(|e| format!("--{name}: {e}"))?;
             (def.set)(&mut self.params, &value);
+            // Variants share the organisation of the base.
+            if def.section == registry::Section::Organisation {
+                for v in &mut self.variants {
+                    (def.set)(&mut v.params, &value);
+                }
+            }
         } else {
             return Err(format!("unknown parameter `{name}`"));
         }

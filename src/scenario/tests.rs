@@ -105,3 +105,51 @@ fn all_problems_are_reported_at_once() {
     let e = errors("[policy]\nadoption_targt = 0.8\nchargeback = 2\n[behaviour]\nrationalty = 1\n");
     assert!(e.contains("3 problems"), "{e}");
 }
+
+#[test]
+fn variants_override_the_base_and_keep_file_order() {
+    let text = r#"
+[policy]
+adoption_target = 0.8
+leaderboard = "org"
+[[timeline]]
+week = 10
+leaderboard = "manager"
+[variants.zeta]
+leaderboard = "none"
+timeline = []
+[variants.alpha]
+description = "audits"
+audit_rate = 0.2
+"#;
+    let mut sc = Scenario::parse(text, "s.toml", "s").unwrap();
+    let names: Vec<String> = sc.arms().into_iter().map(|a| a.name).collect();
+    assert_eq!(names, ["base", "zeta", "alpha"]);
+    let zeta = &sc.variants[0];
+    assert_eq!(zeta.params.levers.leaderboard, Leaderboard::None);
+    assert!(zeta.timeline.events.is_empty());
+    let alpha = &sc.variants[1];
+    assert_eq!(alpha.params.levers.audit_rate, 0.2);
+    assert_eq!(alpha.params.levers.adoption_target, 0.8);
+    assert_eq!(
+        alpha.timeline, sc.timeline,
+        "a variant without a timeline keeps the base's"
+    );
+    // Organisation overrides reach every variant.
+    sc.set("employees", crate::params::registry::Value::Int(40))
+        .unwrap();
+    assert!(sc.arms().iter().all(|a| a.params.employees == 40));
+}
+
+#[test]
+fn variant_errors_are_located() {
+    let e = errors("[variants.x]\nemployees = 10\n");
+    assert!(
+        e.contains("s.toml:2:1") && e.contains("cannot change `employees`"),
+        "{e}"
+    );
+    let e = errors("[variants.x]\nleaderbord = \"org\"\n");
+    assert!(e.contains("did you mean `leaderboard`?"), "{e}");
+    let e = errors("[variants.base]\naudit_rate = 0.1\n");
+    assert!(e.contains("not allowed"), "{e}");
+}

@@ -8,10 +8,12 @@
 use super::error::Diagnostic;
 mod timeline;
 mod values;
+pub mod variants;
 
 use crate::model::timeline::Timeline;
 use crate::params::registry::{self, Kind, ParamDef, Section, Value, closest};
 use crate::params::{MODEL_PARAMS, ModelParams, RUN_SETTINGS, RunSettings};
+use crate::scenario::Variant;
 use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -23,6 +25,7 @@ pub(super) struct Parsed {
     pub params: ModelParams,
     pub run: RunSettings,
     pub timeline: Timeline,
+    pub variants: Vec<Variant>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -34,6 +37,7 @@ const TOP_KEYS: &[&str] = &[
     "behaviour",
     "population",
     "timeline",
+    "variants",
 ];
 
 pub(super) type Item<'a> = Spanned<DeValue<'a>>;
@@ -56,9 +60,11 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Parsed, Vec<Diagno
             params: ModelParams::default(),
             run: RunSettings::default(),
             timeline: Timeline::default(),
+            variants: Vec::new(),
         },
     };
     let mut timeline = None;
+    let mut variants = None;
     for (key, item) in doc.get_ref() {
         let k = key.get_ref().as_ref();
         match k {
@@ -72,6 +78,7 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Parsed, Vec<Diagno
                 ),
             },
             "timeline" => timeline = Some(item),
+            "variants" => variants = Some(item),
             _ => match Section::ALL.iter().find(|s| s.name() == k) {
                 Some(&section) => p.section(section, item),
                 None => p.misplaced_or_unknown(key, None),
@@ -80,6 +87,10 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Parsed, Vec<Diagno
     }
     if let Some(item) = timeline {
         p.out.timeline = p.timeline(item, p.out.params.weeks);
+    }
+    if let Some(item) = variants {
+        let (base, tl) = (p.out.params.clone(), p.out.timeline.clone());
+        p.out.variants = p.variants(item, &base, &tl);
     }
     p.check_name(&doc);
     if p.errors.is_empty() {
