@@ -37,4 +37,6 @@ pub mod model;
 pub mod output;
 pub mod params;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;
+pub mod sweep;

@@ -16,6 +16,7 @@ macro_rules! say {
 
 mod info;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -34,6 +35,26 @@ pub enum Command {
     /// Run a scenario's replicates and write weekly.csv, summary.csv and
     /// manifest.json.
     Run(RunArgs),
+    /// Run a [sweep] design (grid, lhs, sobol, morris) with replicates,
+    /// streaming runs.csv, aggregate.csv and (sobol/morris) sensitivity.csv.
+    Sweep(sweep::SweepArgs),
+    /// Join shard directories of one sweep into the unsharded result.
+    Merge {
+        /// Shard directories (any order).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Directory for the merged result.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print nothing but errors.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Recompute sensitivity.csv (Sobol or Morris indices) of a sweep directory.
+    Sensitivity {
+        /// A complete sweep directory.
+        dir: PathBuf,
+    },
     /// Check scenario files and report every problem with file:line:column.
     Validate {
         /// Scenario files to check.
@@ -88,6 +109,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge { dirs, out, quiet } => sweep::merge_dirs(&dirs, &out, quiet),
+        Command::Sensitivity { dir } => sweep::sensitivity(&dir),
         Command::Validate { scenarios } => info::validate(&scenarios),
         Command::Params { format } => {
             info::params(format);

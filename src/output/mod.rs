@@ -30,31 +30,71 @@ pub enum OutputError {
     Encode { path: String, message: String },
 }
 
-/// Writes `bytes` to `path` atomically (temporary file + rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let io = |source| OutputError::Io {
+/// A file being written under a temporary name next to its final path;
+/// [`AtomicFile::commit`] syncs it and renames it into place, so readers
+/// only ever see the old file or the complete new one.
+pub struct AtomicFile {
+    path: std::path::PathBuf,
+    writer: std::io::BufWriter<tempfile::NamedTempFile>,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> Result<AtomicFile, OutputError> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| io_error(path, e))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".goodhart-");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Results are ordinary files, readable like any other output
+            // (tempfile's default is owner-only).
+            builder.permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        let tmp = builder.tempfile_in(dir).map_err(|e| io_error(path, e))?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            writer: std::io::BufWriter::new(tmp),
+        })
+    }
+
+    pub fn commit(self) -> Result<(), OutputError> {
+        let path = self.path;
+        let tmp = self
+            .writer
+            .into_inner()
+            .map_err(|e| io_error(&path, e.into_error()))?;
+        tmp.as_file().sync_all().map_err(|e| io_error(&path, e))?;
+        tmp.persist(&path).map_err(|e| io_error(&path, e.error))?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+/// An I/O error on `path`.
+pub fn io_error(path: &Path, source: std::io::Error) -> OutputError {
+    OutputError::Io {
         path: path.display().to_string(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".goodhart-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Results are ordinary files, readable like any other output
-        // (tempfile's default is owner-only).
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically (temporary file + rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(bytes).map_err(|e| io_error(path, e))?;
+    f.commit()
 }
 
 /// Formats a float for CSV: shortest round-trip form, `NaN` for NaN.

@@ -268,6 +268,12 @@ pub struct ParamDef<T: 'static> {
     pub set: fn(&mut T, &Value),
 }
 
+impl<T> std::fmt::Debug for ParamDef<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ParamDef({})", self.name)
+    }
+}
+
 impl<T> ParamDef<T> {
     /// The value rendered for people: named words where one matches.
     pub fn show(&self, v: &Value) -> String {

@@ -8,6 +8,7 @@
 
 pub mod error;
 mod parse;
+pub mod sweep_spec;
 pub mod template;
 
 pub use error::{Diagnostic, ScenarioError};
@@ -30,8 +31,13 @@ pub struct Scenario {
     pub timeline: Timeline,
     /// Named policy alternatives, in file order (`[variants.NAME]`).
     pub variants: Vec<Variant>,
+    /// The `[sweep]` table, if any.
+    pub sweep: Option<sweep_spec::SweepSpec>,
     /// SHA-256 of the file's bytes, hex encoded.
     pub input_sha256: String,
+    /// The file's text (sweep manifests embed it so that results can be
+    /// re-analysed without the original file).
+    pub text: String,
 }
 
 /// A named alternative to the base scenario: same organisation, run
@@ -75,7 +81,9 @@ impl Scenario {
             run: parsed.run,
             timeline: parsed.timeline,
             variants: parsed.variants,
+            sweep: parsed.sweep,
             input_sha256: sha256_hex(text.as_bytes()),
+            text: text.to_string(),
         })
     }
 }

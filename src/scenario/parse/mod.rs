@@ -6,6 +6,7 @@
 //! belongs in, the allowed range).
 
 use super::error::Diagnostic;
+pub mod sweep;
 mod timeline;
 mod values;
 pub mod variants;
@@ -14,6 +15,7 @@ use crate::model::timeline::Timeline;
 use crate::params::registry::{self, Kind, ParamDef, Section, Value, closest};
 use crate::params::{MODEL_PARAMS, ModelParams, RUN_SETTINGS, RunSettings};
 use crate::scenario::Variant;
+use crate::scenario::sweep_spec::SweepSpec;
 use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -26,6 +28,7 @@ pub(super) struct Parsed {
     pub run: RunSettings,
     pub timeline: Timeline,
     pub variants: Vec<Variant>,
+    pub sweep: Option<SweepSpec>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -38,6 +41,7 @@ const TOP_KEYS: &[&str] = &[
     "population",
     "timeline",
     "variants",
+    "sweep",
 ];
 
 pub(super) type Item<'a> = Spanned<DeValue<'a>>;
@@ -61,10 +65,12 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Parsed, Vec<Diagno
             run: RunSettings::default(),
             timeline: Timeline::default(),
             variants: Vec::new(),
+            sweep: None,
         },
     };
     let mut timeline = None;
     let mut variants = None;
+    let mut sweep = None;
     for (key, item) in doc.get_ref() {
         let k = key.get_ref().as_ref();
         match k {
@@ -79,6 +85,7 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Parsed, Vec<Diagno
             },
             "timeline" => timeline = Some(item),
             "variants" => variants = Some(item),
+            "sweep" => sweep = Some(item),
             _ => match Section::ALL.iter().find(|s| s.name() == k) {
                 Some(&section) => p.section(section, item),
                 None => p.misplaced_or_unknown(key, None),
@@ -91,6 +98,9 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Parsed, Vec<Diagno
     if let Some(item) = variants {
         let (base, tl) = (p.out.params.clone(), p.out.timeline.clone());
         p.out.variants = p.variants(item, &base, &tl);
+    }
+    if let Some(item) = sweep {
+        p.out.sweep = p.sweep(item, p.out.run.replicates);
     }
     p.check_name(&doc);
     if p.errors.is_empty() {
@@ -108,7 +118,12 @@ pub(super) struct Parser {
 }
 
 impl Parser {
-    fn error(&mut self, span: Range<usize>, msg: impl Into<String>, help: impl Into<String>) {
+    pub(super) fn error(
+        &mut self,
+        span: Range<usize>,
+        msg: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.errors.push(Diagnostic::new(span, msg).help(help));
     }
 
@@ -207,7 +222,7 @@ impl Parser {
     }
 
     /// Reads a value for `def`, or records why it cannot.
-    fn value<T>(&mut self, def: &ParamDef<T>, item: &Item<'_>) -> Option<Value> {
+    pub(super) fn value<T>(&mut self, def: &ParamDef<T>, item: &Item<'_>) -> Option<Value> {
         let span = item.span();
         let name = def.name;
         let res = match def.kind {

@@ -1,0 +1,290 @@
+//! `goodhart sweep`, `goodhart merge` and `goodhart sensitivity`.
+
+use crate::scenario::Scenario;
+use crate::scenario::sweep_spec::Record;
+use crate::sweep::runner::{Outcome, execute};
+use crate::sweep::{Plan, Shard, analysis, files, merge};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What each run records in runs.csv.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum RecordArg {
+    /// Final week and run average.
+    Final,
+    /// Every week and run average.
+    Weekly,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// Scenario file with a [sweep] table.
+    pub scenario: PathBuf,
+    /// Output directory [default: output/<scenario-name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replicates per point (overrides [sweep] replicates).
+    #[arg(long)]
+    pub replicates: Option<usize>,
+    /// Run only shard I of N (I/N, from 0): a contiguous block of points.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Continue an interrupted sweep in the same output directory.
+    #[arg(long)]
+    pub resume: bool,
+    /// What each run records (overrides [sweep] record).
+    #[arg(long, value_enum)]
+    pub record: Option<RecordArg>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Progress: a bar on a terminal, a line every 10 s otherwise, nothing
+/// when quiet.
+struct Reporter {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    start: Instant,
+    last_line: Instant,
+}
+
+impl Reporter {
+    fn new(quiet: bool) -> Reporter {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = ProgressBar::new(0);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40.cyan/blue} {pos}/{len} runs  {per_sec}  ETA {eta}  {elapsed_precise}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        });
+        Reporter {
+            bar,
+            quiet,
+            start: Instant::now(),
+            last_line: Instant::now(),
+        }
+    }
+
+    fn update(&mut self, done: usize, total: usize) {
+        if let Some(b) = &self.bar {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+            return;
+        }
+        if self.quiet || (self.last_line.elapsed() < Duration::from_secs(10) && done < total) {
+            return;
+        }
+        self.last_line = Instant::now();
+        let secs = self.start.elapsed().as_secs_f64();
+        let rate = done as f64 / secs.max(1e-9);
+        let eta = if rate > 0.0 {
+            (total - done) as f64 / rate
+        } else {
+            f64::NAN
+        };
+        eprintln!(
+            "sweep: {done}/{total} runs ({:.1}%), {rate:.1} runs/s, ETA {eta:.0} s",
+            100.0 * done as f64 / total.max(1) as f64
+        );
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
+    let mut sc = Scenario::load(&args.scenario)?;
+    let spec = sc.sweep.as_mut().ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} has no [sweep] table: add one (see scenarios/target-visibility-sweep.toml), or use `goodhart run` for a single scenario",
+            args.scenario.display()
+        )
+    })?;
+    if let Some(r) = args.replicates {
+        anyhow::ensure!(r >= 1, "--replicates must be at least 1");
+        spec.replicates = r;
+    }
+    if let Some(r) = args.record {
+        spec.record = match r {
+            RecordArg::Final => Record::Final,
+            RecordArg::Weekly => Record::Weekly,
+        };
+    }
+    let shard = match &args.shard {
+        Some(s) => Shard::parse(s).map_err(anyhow::Error::msg)?,
+        None => Shard::WHOLE,
+    };
+    super::set_threads(args.threads)?;
+    let plan = Plan::new(&sc)?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(&sc.name));
+    anyhow::ensure!(
+        !dir.is_file(),
+        "--out {} is a file; give a directory for the results",
+        dir.display()
+    );
+    let points = shard.points(plan.points.len());
+    if !args.quiet {
+        eprintln!(
+            "sweeping `{}`: {} design, {} points{} x {} replicates = {} runs of {} employees x {} weeks on {} threads",
+            sc.name,
+            plan.spec.design.word(),
+            points.len(),
+            if shard == Shard::WHOLE {
+                String::new()
+            } else {
+                format!(
+                    " (shard {}/{} of {})",
+                    shard.index,
+                    shard.count,
+                    plan.points.len()
+                )
+            },
+            plan.replicates(),
+            points.len() * plan.replicates(),
+            sc.params.employees,
+            sc.params.weeks,
+            rayon::current_num_threads()
+        );
+    }
+    let mut reporter = Reporter::new(args.quiet);
+    let start = Instant::now();
+    let outcome = execute(&plan, &dir, shard, args.resume, &mut |d, t| {
+        reporter.update(d, t)
+    })?;
+    reporter.finish();
+    if args.quiet {
+        return Ok(());
+    }
+    let secs = start.elapsed().as_secs_f64();
+    match outcome {
+        Outcome::AlreadyComplete => say!(
+            "{} already holds this complete sweep; derived files refreshed",
+            dir.display()
+        ),
+        Outcome::Completed { ran, resumed } => {
+            if resumed > 0 {
+                say!("resumed after {resumed} complete runs");
+            }
+            say!(
+                "ran {ran} runs in {secs:.1} s ({:.1} runs/s)",
+                ran as f64 / secs.max(1e-9)
+            );
+        }
+    }
+    report_files(&plan, &dir, shard);
+    Ok(())
+}
+
+fn report_files(plan: &Plan, dir: &Path, shard: Shard) {
+    let mut names = vec![files::POINTS, files::RUNS, files::AGGREGATE];
+    if shard == Shard::WHOLE && analysis::has_sensitivity(plan) {
+        names.push(files::SENSITIVITY);
+    }
+    names.push(files::MANIFEST);
+    say!("wrote {}/{{{}}}", dir.display(), names.join(", "));
+    if shard == Shard::WHOLE && analysis::has_sensitivity(plan) {
+        print_sensitivity(&dir.join(files::SENSITIVITY));
+    }
+}
+
+/// Prints the indices of one headline metric, most influential first.
+fn print_sensitivity(path: &Path) {
+    let Ok(mut rdr) = csv::Reader::from_path(path) else {
+        return;
+    };
+    let metric = "performative_share";
+    let mut rows: Vec<(String, String, f64, f64, f64)> = rdr
+        .records()
+        .filter_map(Result::ok)
+        .filter(|r| {
+            &r[0] == metric
+                && &r[1] == "final"
+                && matches!(&r[3], "ST" | "S1" | "mu_star" | "sigma")
+        })
+        .map(|r| {
+            (
+                r[2].to_string(),
+                r[3].to_string(),
+                r[4].parse().unwrap_or(f64::NAN),
+                r[5].parse().unwrap_or(f64::NAN),
+                r[6].parse().unwrap_or(f64::NAN),
+            )
+        })
+        .collect();
+    let key = if rows.iter().any(|r| r.1 == "ST") {
+        "ST"
+    } else {
+        "mu_star"
+    };
+    let mut order: Vec<String> = rows
+        .iter()
+        .filter(|r| r.1 == key)
+        .map(|r| r.0.clone())
+        .collect();
+    let value = |p: &str, ix: &str, rows: &[(String, String, f64, f64, f64)]| {
+        rows.iter()
+            .find(|r| r.0 == p && r.1 == ix)
+            .map(|r| (r.2, r.3, r.4))
+    };
+    order.sort_by(|a, b| {
+        let (x, y) = (
+            value(a, key, &rows).map_or(0.0, |v| v.0),
+            value(b, key, &rows).map_or(0.0, |v| v.0),
+        );
+        y.total_cmp(&x)
+    });
+    rows.retain(|r| r.2.is_finite() || r.1 == "sigma");
+    say!("sensitivity of {metric} (final week), most influential first:");
+    for p in order {
+        let fmt = |ix: &str| {
+            value(&p, ix, &rows).map_or(String::new(), |(e, lo, hi)| {
+                if lo.is_finite() {
+                    format!("{ix} {e:.3} [{lo:.3}, {hi:.3}]")
+                } else {
+                    format!("{ix} {e:.3}")
+                }
+            })
+        };
+        if key == "ST" {
+            say!("  {p:<28} {:<30} {}", fmt("S1"), fmt("ST"));
+        } else {
+            say!("  {p:<28} {:<34} {}", fmt("mu_star"), fmt("sigma"));
+        }
+    }
+}
+
+pub(crate) fn merge_dirs(dirs: &[PathBuf], out: &Path, quiet: bool) -> anyhow::Result<()> {
+    let plan = merge::merge(dirs, out)?;
+    if !quiet {
+        say!(
+            "merged {} shards: {} points x {} replicates",
+            dirs.len(),
+            plan.points.len(),
+            plan.replicates()
+        );
+        report_files(&plan, out, Shard::WHOLE);
+    }
+    Ok(())
+}
+
+pub(crate) fn sensitivity(dir: &Path) -> anyhow::Result<()> {
+    let path = analysis::sensitivity_for_dir(dir)?;
+    say!("wrote {}", path.display());
+    print_sensitivity(&path);
+    Ok(())
+}

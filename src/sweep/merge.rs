@@ -1,0 +1,127 @@
+//! `goodhart merge`: joins the shards of one sweep into the files the
+//! unsharded sweep would have written, byte for byte.
+//!
+//! Each shard directory's manifest is checked: all must describe the same
+//! sweep (same scenario text, design, replicates, record and seed), have
+//! the same shard count, and together cover every shard exactly once.
+
+use super::files::{self, MANIFEST, PROGRESS, RUNS};
+use super::{Plan, Shard, SweepError, runner};
+use crate::output::{AtomicFile, io_error};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+/// Merges shard directories `dirs` into `out`.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Plan, SweepError> {
+    if dirs.is_empty() {
+        return Err(SweepError::Invalid(
+            "give the shard directories to merge".into(),
+        ));
+    }
+    let mut shards: Vec<(Shard, &PathBuf, Plan)> = Vec::new();
+    for d in dirs {
+        if d.join(PROGRESS).exists() || !d.join(RUNS).exists() {
+            return Err(SweepError::Invalid(format!(
+                "{} is not a finished sweep shard (finish it with `goodhart sweep ... --resume`)",
+                d.display()
+            )));
+        }
+        let (plan, shard) = files::plan_from_manifest(&d.join(MANIFEST))?;
+        shards.push((shard, d, plan));
+    }
+    let whole = files::manifest_json(&shards[0].2, Shard::WHOLE);
+    let first = shards[0].1.display().to_string();
+    for (shard, d, plan) in &shards {
+        if files::manifest_json(plan, Shard::WHOLE) != whole {
+            return Err(SweepError::Invalid(format!(
+                "{} and {first} are shards of different sweeps ({}); merge only shards of one sweep",
+                d.display(),
+                difference(&shards[0].2, plan)
+            )));
+        }
+        if shard.count != shards[0].0.count {
+            return Err(SweepError::Invalid(format!(
+                "{} is shard {}/{} but {first} is of {} shards",
+                d.display(),
+                shard.index,
+                shard.count,
+                shards[0].0.count
+            )));
+        }
+    }
+    let count = shards[0].0.count;
+    shards.sort_by_key(|(s, _, _)| s.index);
+    for (i, (s, d, _)) in shards.iter().enumerate() {
+        if s.index != i {
+            let what = if s.index < i {
+                format!("shard {} appears twice ({})", s.index, d.display())
+            } else {
+                format!("shard {i}/{count} is missing")
+            };
+            return Err(SweepError::Invalid(format!(
+                "{what}; give each of the {count} shard directories once"
+            )));
+        }
+    }
+    if shards.len() != count {
+        return Err(SweepError::Invalid(format!(
+            "shard {}/{count} is missing; give each of the {count} shard directories once",
+            shards.len()
+        )));
+    }
+    let ordered: Vec<PathBuf> = shards.iter().map(|(_, d, _)| (*d).clone()).collect();
+    let plan = shards.swap_remove(0).2;
+    let runs = out.join(RUNS);
+    let mut w = AtomicFile::create(&runs)?;
+    let werr = |e| SweepError::Output(io_error(&runs, e));
+    w.write_all(files::runs_header().as_bytes()).map_err(werr)?;
+    for d in &ordered {
+        let path = d.join(RUNS);
+        let f = std::fs::File::open(&path).map_err(|source| SweepError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        for (n, line) in BufReader::new(f).lines().enumerate() {
+            let line = line.map_err(|source| SweepError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            if n > 0 {
+                w.write_all(line.as_bytes()).map_err(werr)?;
+                w.write_all(b"\n").map_err(werr)?;
+            }
+        }
+    }
+    w.commit()?;
+    runner::finalize(&plan, out, Shard::WHOLE, &whole)?;
+    Ok(plan)
+}
+
+/// What differs between two sweeps, for error messages.
+fn difference(a: &Plan, b: &Plan) -> String {
+    let (sa, sb) = (&a.scenario, &b.scenario);
+    if sa.name != sb.name {
+        return format!("scenario `{}` vs `{}`", sa.name, sb.name);
+    }
+    if sa.input_sha256 != sb.input_sha256 {
+        return "the scenario files differ".into();
+    }
+    if a.spec.design != b.spec.design {
+        return format!(
+            "design {} vs {}",
+            a.spec.design.word(),
+            b.spec.design.word()
+        );
+    }
+    if a.spec.replicates != b.spec.replicates {
+        return format!("{} vs {} replicates", a.spec.replicates, b.spec.replicates);
+    }
+    if a.spec.record != b.spec.record {
+        return format!(
+            "record {} vs {}",
+            a.spec.record.word(),
+            b.spec.record.word()
+        );
+    }
+    "their settings differ".into()
+}

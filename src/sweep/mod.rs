@@ -1,0 +1,150 @@
+//! Parameter sweeps: designs, streaming execution with resume and shards,
+//! aggregation, sensitivity analysis and merging.
+//!
+//! A [`Plan`] fixes everything a sweep computes: the base scenario, the
+//! design points, the replicates and the master seed. Run (point p,
+//! replicate r) uses the base parameters with point p's values and seed
+//! `rng::run_seed(master, r)`, so replicate r shares its random numbers
+//! across points (common random numbers). Runs are ordered point-major,
+//! and every output file is a function of the plan alone: the same bytes
+//! for any thread count, shard split or interruption.
+
+pub mod analysis;
+pub mod design;
+pub mod files;
+pub mod merge;
+pub mod runner;
+
+use crate::model::rng;
+use crate::params::ModelParams;
+use crate::scenario::Scenario;
+use crate::scenario::sweep_spec::{Record, SweepSpec};
+use design::Point;
+use std::ops::Range;
+
+/// Errors of sweep commands.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
+    #[error("{path}: {message}")]
+    Corrupt { path: String, message: String },
+}
+
+/// Which part of a sweep's points a process runs: `index` of `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `I/N` with 0 <= I < N.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard must look like I/N with 0 <= I < N (e.g. 0/4), got {s:?}");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The contiguous block of point ids this shard runs.
+    pub fn points(&self, total: usize) -> Range<usize> {
+        let at = |i: usize| (i as u128 * total as u128 / self.count as u128) as usize;
+        at(self.index)..at(self.index + 1)
+    }
+}
+
+/// Everything a sweep computes, fixed before any run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub scenario: Scenario,
+    pub spec: SweepSpec,
+    pub points: Vec<Point>,
+}
+
+impl Plan {
+    /// Builds the plan of a scenario's `[sweep]` table.
+    pub fn new(scenario: &Scenario) -> Result<Plan, SweepError> {
+        let spec = scenario.sweep.clone().ok_or_else(|| {
+            SweepError::Invalid(format!(
+                "scenario `{}` has no [sweep] table: add one (see scenarios/target-visibility-sweep.toml) or use `goodhart run`",
+                scenario.name
+            ))
+        })?;
+        let points = design::points(&spec, scenario.run.seed);
+        Ok(Plan {
+            scenario: scenario.clone(),
+            spec,
+            points,
+        })
+    }
+
+    pub fn replicates(&self) -> usize {
+        self.spec.replicates
+    }
+
+    pub fn record(&self) -> Record {
+        self.spec.record
+    }
+
+    /// Parameters of point `p`.
+    pub fn params(&self, p: usize) -> ModelParams {
+        let mut params = self.scenario.params.clone();
+        for (sp, v) in self.spec.params.iter().zip(&self.points[p].values) {
+            (sp.def.set)(&mut params, v);
+        }
+        params
+    }
+
+    /// Seed of replicate `r` (the same at every point).
+    pub fn seed(&self, r: usize) -> u64 {
+        rng::run_seed(self.scenario.run.seed, r as u64)
+    }
+
+    /// Rows that run (p, r) writes to `runs.csv`.
+    pub fn rows_per_run(&self, p: usize) -> usize {
+        self.spec.rows_per_run(self.params(p).weeks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_points() {
+        for total in [0, 1, 7, 100] {
+            for count in 1..6 {
+                let mut next = 0;
+                for index in 0..count {
+                    let r = Shard { index, count }.points(total);
+                    assert_eq!(r.start, next);
+                    next = r.end;
+                }
+                assert_eq!(next, total);
+            }
+        }
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert!(
+            Shard::parse("4/4").is_err()
+                && Shard::parse("x").is_err()
+                && Shard::parse("0/0").is_err()
+        );
+    }
+}

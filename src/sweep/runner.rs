@@ -1,0 +1,194 @@
+//! Streaming, resumable execution of a sweep (or of one shard of it).
+//!
+//! Runs go in batches through rayon; each finished batch is appended, in
+//! canonical (point, replicate) order, to `runs.csv.partial` and synced,
+//! so memory does not grow with the number of runs. The partial file and
+//! `sweep-in-progress.json` (the sweep's manifest, to recognise it) are
+//! the only files under non-final names. At the end the partial file is
+//! renamed to `runs.csv` and the derived files are written atomically.
+//! After a crash, `--resume` keeps the complete runs of the partial file,
+//! cuts off a torn tail and continues: the final bytes are the same as
+//! those of an uninterrupted sweep.
+
+use super::files::{self, MANIFEST, PROGRESS, RUNS, RUNS_PARTIAL};
+use super::{Plan, Shard, SweepError, analysis};
+use crate::model::simulate;
+use crate::output::{io_error, write_atomic};
+use rayon::prelude::*;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+
+/// How a call to [`execute`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Ran `ran` runs, after `resumed` runs found complete on disk.
+    Completed { ran: usize, resumed: usize },
+    /// The directory already held this complete sweep.
+    AlreadyComplete,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> SweepError + '_ {
+    move |source| SweepError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Runs (or resumes) `shard` of `plan` into `dir`; `progress(done, total)`
+/// is called after each batch.
+pub fn execute(
+    plan: &Plan,
+    dir: &Path,
+    shard: Shard,
+    resume: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Outcome, SweepError> {
+    let manifest = files::manifest_json(plan, shard);
+    let points = shard.points(plan.points.len());
+    let reps = plan.replicates();
+    let jobs: Vec<(usize, usize)> = points
+        .clone()
+        .flat_map(|p| (0..reps).map(move |r| (p, r)))
+        .collect();
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let progress_path = dir.join(PROGRESS);
+    let partial = dir.join(RUNS_PARTIAL);
+
+    let mut done = 0;
+    let mut fresh = true;
+    if resume {
+        match std::fs::read(&progress_path) {
+            Ok(bytes) if bytes != manifest => {
+                return Err(SweepError::Invalid(format!(
+                    "{} holds an unfinished sweep with other settings; use another --out, or run without --resume to start over",
+                    dir.display()
+                )));
+            }
+            Ok(_) if !partial.exists() && dir.join(RUNS).exists() => {
+                // Interrupted after runs.csv was complete: only finish.
+                finalize(plan, dir, shard, &manifest)?;
+                std::fs::remove_file(&progress_path).map_err(io(&progress_path))?;
+                return Ok(Outcome::Completed {
+                    ran: 0,
+                    resumed: jobs.len(),
+                });
+            }
+            Ok(_) if partial.exists() => {
+                done = complete_runs(plan, &partial, &jobs)?;
+                fresh = false;
+            }
+            Ok(_) => {}
+            Err(_) => match std::fs::read(dir.join(MANIFEST)) {
+                Ok(bytes) if bytes == manifest && dir.join(RUNS).exists() => {
+                    finalize(plan, dir, shard, &manifest)?;
+                    return Ok(Outcome::AlreadyComplete);
+                }
+                Ok(_) if dir.join(RUNS).exists() => {
+                    return Err(SweepError::Invalid(format!(
+                        "{} holds the results of a different sweep; use another --out (nothing was changed)",
+                        dir.display()
+                    )));
+                }
+                _ => {}
+            },
+        }
+    }
+    let mut out = if fresh {
+        write_atomic(&progress_path, &manifest)?;
+        let mut f = File::create(&partial).map_err(io(&partial))?;
+        f.write_all(files::runs_header().as_bytes())
+            .map_err(io(&partial))?;
+        f
+    } else {
+        OpenOptions::new()
+            .append(true)
+            .open(&partial)
+            .map_err(io(&partial))?
+    };
+
+    let total = jobs.len();
+    progress(done, total);
+    let batch = (rayon::current_num_threads() * 4).max(8);
+    let mut ran = 0;
+    for chunk in jobs[done..].chunks(batch) {
+        let texts: Vec<String> = chunk
+            .par_iter()
+            .map(|&(p, r)| {
+                let seed = plan.seed(r);
+                let weeks = simulate(&plan.params(p), &plan.scenario.timeline, seed);
+                files::run_rows(plan.record(), p, r, seed, &weeks)
+            })
+            .collect();
+        out.write_all(texts.concat().as_bytes())
+            .map_err(io(&partial))?;
+        out.sync_data().map_err(io(&partial))?;
+        ran += chunk.len();
+        progress(done + ran, total);
+    }
+    out.sync_all().map_err(io(&partial))?;
+    drop(out);
+    let runs = dir.join(RUNS);
+    std::fs::rename(&partial, &runs).map_err(io(&runs))?;
+    finalize(plan, dir, shard, &manifest)?;
+    std::fs::remove_file(&progress_path).map_err(io(&progress_path))?;
+    Ok(Outcome::Completed { ran, resumed: done })
+}
+
+/// Writes the files derived from a complete `runs.csv`: points,
+/// aggregate, sensitivity (whole sweeps with a sensitivity design) and
+/// the manifest, last.
+pub fn finalize(plan: &Plan, dir: &Path, shard: Shard, manifest: &[u8]) -> Result<(), SweepError> {
+    write_atomic(&dir.join(files::POINTS), &files::points_csv(plan))?;
+    analysis::write_aggregate(plan, &dir.join(RUNS), &dir.join(files::AGGREGATE))?;
+    if shard == Shard::WHOLE && analysis::has_sensitivity(plan) {
+        analysis::write_sensitivity(plan, &dir.join(RUNS), &dir.join(files::SENSITIVITY))?;
+    }
+    write_atomic(&dir.join(MANIFEST), manifest)?;
+    Ok(())
+}
+
+/// Counts the complete runs at the start of a partial `runs.csv`, in the
+/// expected order, and truncates anything after them (a torn last write).
+fn complete_runs(
+    plan: &Plan,
+    partial: &Path,
+    jobs: &[(usize, usize)],
+) -> Result<usize, SweepError> {
+    let file = File::open(partial).map_err(io(partial))?;
+    let mut reader = BufReader::new(file);
+    let mut line = String::new();
+    let header_len = reader.read_line(&mut line).map_err(io(partial))?;
+    if line != files::runs_header() {
+        return Err(SweepError::Corrupt {
+            path: partial.display().to_string(),
+            message: "unexpected header; run without --resume to start over".into(),
+        });
+    }
+    let mut keep = header_len as u64;
+    let mut pos = keep;
+    let mut complete = 0;
+    let mut rows_in_run = 0;
+    while let Some(&(p, r)) = jobs.get(complete) {
+        line.clear();
+        let n = reader.read_line(&mut line).map_err(io(partial))?;
+        if n == 0 || !line.ends_with('\n') || !line.starts_with(&format!("{p},{r},")) {
+            break;
+        }
+        pos += n as u64;
+        rows_in_run += 1;
+        if rows_in_run == plan.rows_per_run(p) {
+            complete += 1;
+            rows_in_run = 0;
+            keep = pos;
+        }
+    }
+    let f = OpenOptions::new()
+        .write(true)
+        .open(partial)
+        .map_err(io(partial))?;
+    f.set_len(keep)
+        .map_err(|e| SweepError::Output(io_error(partial, e)))?;
+    f.sync_all().map_err(io(partial))?;
+    Ok(complete)
+}
