@@ -19,6 +19,19 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
+/// The (point, replicate) pairs of a shard, point-major.
+struct Jobs {
+    first_point: usize,
+    replicates: usize,
+    len: usize,
+}
+
+impl Jobs {
+    fn get(&self, i: usize) -> (usize, usize) {
+        (self.first_point + i / self.replicates, i % self.replicates)
+    }
+}
+
 /// How a call to [`execute`] ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -47,10 +60,13 @@ pub fn execute(
     let manifest = files::manifest_json(plan, shard);
     let points = shard.points(plan.points.len());
     let reps = plan.replicates();
-    let jobs: Vec<(usize, usize)> = points
-        .clone()
-        .flat_map(|p| (0..reps).map(move |r| (p, r)))
-        .collect();
+    // Job i of this shard is (point, replicate), point-major; computed on
+    // the fly so that memory does not grow with the number of runs.
+    let jobs = Jobs {
+        first_point: points.start,
+        replicates: reps,
+        len: points.len() * reps,
+    };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let progress_path = dir.join(PROGRESS);
     let partial = dir.join(RUNS_PARTIAL);
@@ -71,7 +87,7 @@ pub fn execute(
                 std::fs::remove_file(&progress_path).map_err(io(&progress_path))?;
                 return Ok(Outcome::Completed {
                     ran: 0,
-                    resumed: jobs.len(),
+                    resumed: jobs.len,
                 });
             }
             Ok(_) if partial.exists() => {
@@ -107,14 +123,19 @@ pub fn execute(
             .map_err(io(&partial))?
     };
 
-    let total = jobs.len();
+    let total = jobs.len;
     progress(done, total);
     let batch = (rayon::current_num_threads() * 4).max(8);
     let mut ran = 0;
-    for chunk in jobs[done..].chunks(batch) {
+    let mut next = done;
+    while next < total {
+        let chunk = next..(next + batch).min(total);
+        next = chunk.end;
         let texts: Vec<String> = chunk
-            .par_iter()
-            .map(|&(p, r)| {
+            .clone()
+            .into_par_iter()
+            .map(|i| {
+                let (p, r) = jobs.get(i);
                 let seed = plan.seed(r);
                 let weeks = simulate(&plan.params(p), &plan.scenario.timeline, seed);
                 files::run_rows(plan.record(), p, r, seed, &weeks)
@@ -150,11 +171,7 @@ pub fn finalize(plan: &Plan, dir: &Path, shard: Shard, manifest: &[u8]) -> Resul
 
 /// Counts the complete runs at the start of a partial `runs.csv`, in the
 /// expected order, and truncates anything after them (a torn last write).
-fn complete_runs(
-    plan: &Plan,
-    partial: &Path,
-    jobs: &[(usize, usize)],
-) -> Result<usize, SweepError> {
+fn complete_runs(plan: &Plan, partial: &Path, jobs: &Jobs) -> Result<usize, SweepError> {
     let file = File::open(partial).map_err(io(partial))?;
     let mut reader = BufReader::new(file);
     let mut line = String::new();
@@ -169,7 +186,8 @@ fn complete_runs(
     let mut pos = keep;
     let mut complete = 0;
     let mut rows_in_run = 0;
-    while let Some(&(p, r)) = jobs.get(complete) {
+    while complete < jobs.len {
+        let (p, r) = jobs.get(complete);
         line.clear();
         let n = reader.read_line(&mut line).map_err(io(partial))?;
         if n == 0 || !line.ends_with('\n') || !line.starts_with(&format!("{p},{r},")) {
