@@ -49,18 +49,22 @@ adoption_target = [0.0, 0.8]
 leaderboard = ["none", "manager", "org"]
 "#;
 
-/// Every result file of a sweep directory, by name.
+/// Every result file of a sweep directory (charts included), by name.
 fn result_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
+    let mut v = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if p.is_dir() {
+            v.extend(
+                result_files(&p)
+                    .into_iter()
+                    .map(|(n, b)| (format!("{name}/{n}"), b)),
+            );
+        } else {
+            v.push((name, fs::read(&p).unwrap()));
+        }
+    }
     v.sort();
     v
 }
@@ -105,13 +109,20 @@ fn sweep_files_are_identical_for_any_thread_count_and_shard_split() {
         &["sweep", &f, "--out", "two", "--threads", "2", "--quiet"],
     );
     assert_same_results(&d.join("one"), &d.join("two"));
-    let names: Vec<String> = result_files(&d.join("one"))
-        .into_iter()
-        .map(|x| x.0)
+    let all = result_files(&d.join("one"));
+    let names: Vec<&str> = all
+        .iter()
+        .map(|x| x.0.as_str())
+        .filter(|n| !n.starts_with("charts/"))
         .collect();
     assert_eq!(
         names,
         ["aggregate.csv", "manifest.json", "points.csv", "runs.csv"]
+    );
+    let charts = all.iter().filter(|(n, _)| n.starts_with("charts/")).count();
+    assert!(
+        charts >= 4,
+        "a grid sweep draws response curves and heatmaps"
     );
 
     let runs = fs::read_to_string(d.join("one/runs.csv")).unwrap();

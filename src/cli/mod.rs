@@ -50,6 +50,18 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Draw charts (PNG and SVG) from a result directory into DIR/charts/,
+    /// from its CSV files only.
+    Plot {
+        /// A run or sweep result directory.
+        dir: PathBuf,
+        /// Metrics to chart [default: the headline set].
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+        /// Which files to write.
+        #[arg(long, value_enum, default_value_t = crate::charts::Format::Both)]
+        format: crate::charts::Format,
+    },
     /// Recompute sensitivity.csv (Sobol or Morris indices) of a sweep directory.
     Sensitivity {
         /// A complete sweep directory.
@@ -102,6 +114,9 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+    /// Do not draw the default charts.
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.
@@ -112,6 +127,11 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge { dirs, out, quiet } => sweep::merge_dirs(&dirs, &out, quiet),
         Command::Sensitivity { dir } => sweep::sensitivity(&dir),
+        Command::Plot {
+            dir,
+            metrics,
+            format,
+        } => plot(&dir, &metrics, format),
         Command::Validate { scenarios } => info::validate(&scenarios),
         Command::Params { format } => {
             info::params(format);
@@ -133,6 +153,36 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn plot(
+    dir: &std::path::Path,
+    metrics: &[String],
+    format: crate::charts::Format,
+) -> anyhow::Result<()> {
+    let files = crate::charts::defaults::plot(dir, metrics, format)?;
+    say!(
+        "wrote {} chart files to {}",
+        files.len(),
+        dir.join("charts").display()
+    );
+    for f in files {
+        say!("  {}", f.display());
+    }
+    Ok(())
+}
+
+/// Draws the default charts of a result directory, reporting where.
+pub(crate) fn default_charts(dir: &std::path::Path, quiet: bool) -> anyhow::Result<()> {
+    let files = crate::charts::defaults::plot(dir, &[], crate::charts::Format::Both)?;
+    if !quiet {
+        say!(
+            "charts: {} files in {}",
+            files.len(),
+            dir.join("charts").display()
+        );
+    }
+    Ok(())
 }
 
 /// Sets the size of rayon's global pool.

@@ -84,6 +84,9 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     if !args.quiet {
         print_headline(&sc, &rows, &dir, elapsed);
     }
+    if !args.no_charts {
+        super::default_charts(&dir, args.quiet)?;
+    }
     Ok(())
 }
 

@@ -43,6 +43,9 @@ pub struct SweepArgs {
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+    /// Do not draw the default charts.
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 /// Progress: a bar on a terminal, a line every 10 s otherwise, nothing
@@ -167,6 +170,9 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
         reporter.update(d, t)
     })?;
     reporter.finish();
+    if !args.no_charts && shard == Shard::WHOLE {
+        super::default_charts(&dir, args.quiet)?;
+    }
     if args.quiet {
         return Ok(());
     }
@@ -270,6 +276,7 @@ fn print_sensitivity(path: &Path) {
 
 pub(crate) fn merge_dirs(dirs: &[PathBuf], out: &Path, quiet: bool) -> anyhow::Result<()> {
     let plan = merge::merge(dirs, out)?;
+    super::default_charts(out, quiet)?;
     if !quiet {
         say!(
             "merged {} shards: {} points x {} replicates",
