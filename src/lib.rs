@@ -37,6 +37,7 @@ pub mod experiment;
 pub mod model;
 pub mod output;
 pub mod params;
+pub mod report;
 pub mod scenario;
 pub mod sensitivity;
 pub mod stats;

@@ -62,6 +62,17 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = crate::charts::Format::Both)]
         format: crate::charts::Format,
     },
+    /// Write a self-contained HTML report (charts inlined as SVG) and a
+    /// Markdown twin from one or more result directories.
+    Report {
+        /// Result directories of `goodhart run` or `goodhart sweep`.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// HTML file [default: DIR/report.html for one directory,
+        /// output/report.html for several]; the Markdown twin gets .md.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Recompute sensitivity.csv (Sobol or Morris indices) of a sweep directory.
     Sensitivity {
         /// A complete sweep directory.
@@ -132,6 +143,7 @@ pub fn main() -> ExitCode {
             metrics,
             format,
         } => plot(&dir, &metrics, format),
+        Command::Report { dirs, out } => report(&dirs, out),
         Command::Validate { scenarios } => info::validate(&scenarios),
         Command::Params { format } => {
             info::params(format);
@@ -169,6 +181,20 @@ fn plot(
     for f in files {
         say!("  {}", f.display());
     }
+    Ok(())
+}
+
+fn report(dirs: &[PathBuf], out: Option<PathBuf>) -> anyhow::Result<()> {
+    let out = out.unwrap_or_else(|| match dirs {
+        [one] => one.join("report.html"),
+        _ => PathBuf::from("output").join("report.html"),
+    });
+    let (html, md) = crate::report::write_report(dirs, &out)?;
+    say!(
+        "wrote {} (self-contained) and {}",
+        html.display(),
+        md.display()
+    );
     Ok(())
 }
 

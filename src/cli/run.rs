@@ -134,7 +134,11 @@ fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64) 
                 let cell = find(a, metric).map_or(String::new(), |s| {
                     if s.ci_low.is_finite() {
                         let half = (s.ci_high - s.ci_low) / 2.0;
-                        format!("{} ± {}", fmt_sig(s.mean, 4), fmt_sig(half, 2))
+                        format!(
+                            "{} ± {}",
+                            crate::output::sig(s.mean, 4),
+                            crate::output::sig(half, 2)
+                        )
                     } else {
                         fmt_value(s.mean)
                     }
@@ -156,31 +160,7 @@ fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64) 
 
 /// Four significant digits, thousands separated for large values.
 fn fmt_value(x: f64) -> String {
-    fmt_sig(x, 4)
-}
-
-/// `sig` significant digits, thousands separated for large values.
-fn fmt_sig(x: f64, sig: i32) -> String {
-    if !x.is_finite() {
-        return format!("{x}");
-    }
-    if x.abs() >= 10_000.0 {
-        let s = format!("{:.0}", x.abs());
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        return if x < 0.0 { format!("-{out}") } else { out };
-    }
-    let digits = if x == 0.0 {
-        0
-    } else {
-        (sig - 1 - x.abs().log10().floor() as i32).max(0) as usize
-    };
-    format!("{x:.digits$}")
+    crate::output::sig(x, 4)
 }
 
 #[cfg(test)]

@@ -97,6 +97,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     f.commit()
 }
 
+/// `sig` significant digits, thousands separated for large values.
+pub fn sig(x: f64, sig: i32) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x.abs() >= 10_000.0 {
+        let s = format!("{:.0}", x.abs());
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        return if x < 0.0 { format!("-{out}") } else { out };
+    }
+    let digits = if x == 0.0 {
+        0
+    } else {
+        (sig - 1 - x.abs().log10().floor() as i32).max(0) as usize
+    };
+    format!("{x:.digits$}")
+}
+
 /// Formats a float for CSV: shortest round-trip form, `NaN` for NaN.
 pub fn num(x: f64) -> String {
     format!("{x}")

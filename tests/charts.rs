@@ -1,0 +1,324 @@
+//! Every chart kind, drawn by the real binary from small fixtures: each is
+//! a valid PNG of 1600x1000 that is not blank, and a valid SVG of the same
+//! size with its title as text.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn goodhart(dir: &Path, args: &[&str]) -> Output {
+    let o = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("binary runs");
+    assert!(
+        o.status.success(),
+        "goodhart {args:?}:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+const RUN: &str = r#"
+name = "fixture"
+description = "A small run with a variant and a lever ramped up and down."
+[run]
+replicates = 3
+[organisation]
+employees = 120
+weeks = 30
+[policy]
+adoption_target = 0.8
+leaderboard = "org"
+[[timeline]]
+from = 0
+to = 14
+audit_rate = [0.0, 0.4]
+[[timeline]]
+from = 15
+to = 29
+audit_rate = [0.4, 0.0]
+[variants.no-board]
+leaderboard = "none"
+"#;
+
+fn sweep(design: &str, params: &str, extra: &str) -> String {
+    format!(
+        "name = \"{design}-fixture\"\n[organisation]\nemployees = 60\nweeks = 6\n[policy]\nadoption_target = 0.8\nleaderboard = \"org\"\n[sweep]\ndesign = \"{design}\"\nreplicates = 2\n{extra}\n[sweep.parameters]\n{params}\n"
+    )
+}
+
+/// Checks a PNG: right size, not blank (enough non-white pixels and
+/// colours to be a real chart).
+fn check_png(path: &Path) {
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8();
+    assert_eq!(img.dimensions(), (1600, 1000), "{}", path.display());
+    let total = (img.width() * img.height()) as f64;
+    let ink = img.pixels().filter(|p| p.0 != [255, 255, 255]).count() as f64;
+    assert!(
+        ink / total > 0.02,
+        "{} is nearly blank ({:.3}% ink)",
+        path.display(),
+        100.0 * ink / total
+    );
+    let mut colours: Vec<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(
+        colours.len() > 8,
+        "{} has only {} colours",
+        path.display(),
+        colours.len()
+    );
+    // The title band at the top has dark text in it.
+    let dark_in_title = (0..1600)
+        .flat_map(|x| (0..50).map(move |y| (x, y)))
+        .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&c| c < 80))
+        .count();
+    assert!(dark_in_title > 500, "{} has no title", path.display());
+}
+
+/// Checks an SVG: parses as XML, is 1600x1000 and carries the title text.
+fn check_svg(path: &Path) {
+    let text = fs::read_to_string(path).unwrap();
+    let doc =
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(root.attribute("width"), Some("1600"), "{}", path.display());
+    assert_eq!(root.attribute("height"), Some("1000"), "{}", path.display());
+    let texts = root
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .count();
+    assert!(
+        texts > 10,
+        "{} has only {texts} text elements",
+        path.display()
+    );
+    let shapes = root.descendants().filter(|n| n.is_element()).count();
+    assert!(shapes > 50, "{} has only {shapes} elements", path.display());
+}
+
+fn check_kind(dir: &Path, prefix: &str) -> usize {
+    let mut n = 0;
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with(prefix) {
+            continue;
+        }
+        match p.extension().and_then(|x| x.to_str()) {
+            Some("png") => check_png(&p),
+            Some("svg") => check_svg(&p),
+            other => panic!("unexpected file {name} ({other:?})"),
+        }
+        n += 1;
+    }
+    assert!(
+        n >= 2,
+        "no {prefix}* chart (PNG and SVG) in {}",
+        dir.display()
+    );
+    n
+}
+
+#[test]
+fn every_chart_kind_is_a_valid_non_blank_png_and_svg() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fs::write(d.join("run.toml"), RUN).unwrap();
+    fs::write(
+        d.join("grid.toml"),
+        sweep(
+            "grid",
+            "adoption_target = [0.0, 0.5, 0.9]\nleaderboard = [\"none\", \"org\"]",
+            "",
+        ),
+    )
+    .unwrap();
+    fs::write(
+        d.join("sobol.toml"),
+        sweep(
+            "sobol",
+            "stake = [1.0, 8.0]\nhabit_weight = [0.0, 2.0]",
+            "samples = 8\nbootstrap = 50",
+        ),
+    )
+    .unwrap();
+    fs::write(
+        d.join("morris.toml"),
+        sweep(
+            "morris",
+            "stake = [1.0, 8.0]\nhabit_weight = [0.0, 2.0]",
+            "samples = 6\nbootstrap = 50",
+        ),
+    )
+    .unwrap();
+    goodhart(d, &["run", "run.toml", "--quiet"]);
+    for s in ["grid", "sobol", "morris"] {
+        goodhart(d, &["sweep", &format!("{s}.toml"), "--quiet"]);
+    }
+    let run = d.join("output/fixture/charts");
+    for kind in [
+        "dashboard",
+        "timeseries_",
+        "comparison",
+        "hysteresis_audit_rate_",
+    ] {
+        check_kind(&run, kind);
+    }
+    check_kind(&d.join("output/grid-fixture/charts"), "response_");
+    check_kind(&d.join("output/grid-fixture/charts"), "heatmap_");
+    check_kind(&d.join("output/sobol-fixture/charts"), "sobol_");
+    check_kind(&d.join("output/morris-fixture/charts"), "morris_");
+}
+
+#[test]
+fn plot_redraws_from_csv_only_with_chosen_metrics_and_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fs::write(d.join("run.toml"), RUN).unwrap();
+    goodhart(d, &["run", "run.toml", "--quiet", "--no-charts"]);
+    let out = d.join("output/fixture");
+    assert!(!out.join("charts").exists(), "--no-charts drew charts");
+    goodhart(
+        d,
+        &[
+            "plot",
+            out.to_str().unwrap(),
+            "--metric",
+            "incidents",
+            "--metric",
+            "token_gini",
+            "--format",
+            "svg",
+        ],
+    );
+    let names: Vec<String> = fs::read_dir(out.join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.contains(&"timeseries_incidents.svg".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"timeseries_token_gini.svg".to_string()),
+        "{names:?}"
+    );
+    assert!(names.iter().all(|n| n.ends_with(".svg")), "{names:?}");
+    // Charts come from the CSV files alone: without weekly.csv there is
+    // nothing to draw, and the error says so.
+    fs::remove_file(out.join("weekly.csv")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(["plot", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("weekly.csv"));
+    let o = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(["plot", d.to_str().unwrap(), "--metric", "nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn report_is_self_contained_valid_and_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fs::write(d.join("run.toml"), RUN).unwrap();
+    fs::write(
+        d.join("grid.toml"),
+        sweep(
+            "grid",
+            "adoption_target = [0.0, 0.9]\nleaderboard = [\"none\", \"org\"]",
+            "",
+        ),
+    )
+    .unwrap();
+    goodhart(d, &["run", "run.toml", "--quiet"]);
+    goodhart(d, &["sweep", "grid.toml", "--quiet", "--no-charts"]);
+    goodhart(
+        d,
+        &[
+            "report",
+            "output/fixture",
+            "output/grid-fixture",
+            "--out",
+            "reports/all.html",
+        ],
+    );
+    let html = fs::read_to_string(d.join("reports/all.html")).unwrap();
+    let doc = roxmltree::Document::parse_with_options(
+        &html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("report is not well-formed: {e}"));
+    let count = |tag: &str| {
+        doc.descendants()
+            .filter(|n| n.tag_name().name() == tag)
+            .count()
+    };
+    assert_eq!(count("section"), 2);
+    assert!(count("svg") >= 8, "charts must be inlined as SVG");
+    assert_eq!(
+        count("script") + count("link") + count("img") + count("iframe"),
+        0
+    );
+    for n in doc.descendants().filter(|n| n.is_element()) {
+        for a in n.attributes() {
+            let external = a.value().contains("://") || a.value().starts_with("//");
+            assert!(
+                !(external && matches!(a.name(), "src" | "href")),
+                "external reference {}={}",
+                a.name(),
+                a.value()
+            );
+        }
+    }
+    for needle in [
+        "A small run with a variant",
+        "Final week: mean [95% CI over replicates]",
+        "Variant `no-board`",
+        "weeks 0-14: audit_rate ramps",
+        "Input SHA-256",
+        "Replicate seeds",
+    ] {
+        assert!(html.contains(needle), "report lacks {needle:?}");
+    }
+    assert!(
+        html.contains("Final week by point"),
+        "sweep section lacks its table"
+    );
+    // The headline table has intervals: "mean [low, high]".
+    let cells: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("td"))
+        .filter_map(|n| n.text().map(String::from))
+        .collect();
+    assert!(
+        cells.iter().any(|c| c.contains('[') && c.contains(',')),
+        "no CI cells"
+    );
+
+    let md = fs::read_to_string(d.join("reports/all.md")).unwrap();
+    let links: Vec<&str> = md
+        .lines()
+        .filter_map(|l| l.strip_prefix("!["))
+        .filter_map(|l| l.split("](").nth(1))
+        .map(|l| l.trim_end_matches(')'))
+        .collect();
+    assert!(links.len() >= 8, "{links:?}");
+    for l in links {
+        assert!(d.join("reports").join(l).is_file(), "broken image link {l}");
+    }
+}
