@@ -73,6 +73,13 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the model's validation suite and print each property with the
+    /// measured figure, the expected figure or bound, and pass/fail.
+    Check {
+        /// Smaller experiments (seconds instead of about a minute).
+        #[arg(long)]
+        quick: bool,
+    },
     /// Recompute sensitivity.csv (Sobol or Morris indices) of a sweep directory.
     Sensitivity {
         /// A complete sweep directory.
@@ -144,6 +151,7 @@ pub fn main() -> ExitCode {
             format,
         } => plot(&dir, &metrics, format),
         Command::Report { dirs, out } => report(&dirs, out),
+        Command::Check { quick } => check(quick),
         Command::Validate { scenarios } => info::validate(&scenarios),
         Command::Params { format } => {
             info::params(format);
@@ -181,6 +189,35 @@ fn plot(
     for f in files {
         say!("  {}", f.display());
     }
+    Ok(())
+}
+
+fn check(quick: bool) -> anyhow::Result<()> {
+    use crate::validation::{Size, run_all};
+    let size = if quick { Size::Quick } else { Size::Full };
+    eprintln!(
+        "checking the model's properties ({} employees, {} replicates per experiment)...",
+        size.employees(),
+        size.replicates()
+    );
+    let results = run_all(size);
+    for (i, r) in results.iter().enumerate() {
+        say!(
+            "{:>2}. [{}] {}",
+            i + 1,
+            if r.pass { "pass" } else { "FAIL" },
+            r.name
+        );
+        say!("      measured: {}", r.measured);
+        say!("      expected: {}", r.expected);
+    }
+    let failed = results.iter().filter(|r| !r.pass).count();
+    say!("{} passed, {} failed", results.len() - failed, failed);
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} of {} properties failed",
+        results.len()
+    );
     Ok(())
 }
 
