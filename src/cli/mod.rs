@@ -80,6 +80,15 @@ pub enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// Run every scenario in a directory and write its index with headline
+    /// results (Markdown), e.g. scenarios/README.md.
+    Catalogue {
+        /// Directory of scenario files.
+        dir: PathBuf,
+        /// Output file [default: print to standard output].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Recompute sensitivity.csv (Sobol or Morris indices) of a sweep directory.
     Sensitivity {
         /// A complete sweep directory.
@@ -152,6 +161,7 @@ pub fn main() -> ExitCode {
         } => plot(&dir, &metrics, format),
         Command::Report { dirs, out } => report(&dirs, out),
         Command::Check { quick } => check(quick),
+        Command::Catalogue { dir, out } => catalogue(&dir, out.as_deref()),
         Command::Validate { scenarios } => info::validate(&scenarios),
         Command::Params { format } => {
             info::params(format);
@@ -188,6 +198,18 @@ fn plot(
     );
     for f in files {
         say!("  {}", f.display());
+    }
+    Ok(())
+}
+
+fn catalogue(dir: &std::path::Path, out: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let md = crate::catalogue::catalogue(dir)?;
+    match out {
+        Some(path) => {
+            crate::output::write_atomic(path, md.as_bytes())?;
+            say!("wrote {}", path.display());
+        }
+        None => say!("{md}"),
     }
     Ok(())
 }
