@@ -38,6 +38,9 @@ pub enum Command {
     /// Run a [sweep] design (grid, lhs, sobol, morris) with replicates,
     /// streaming runs.csv, aggregate.csv and (sobol/morris) sensitivity.csv.
     Sweep(sweep::SweepArgs),
+    /// Write (and with --submit, submit) Slurm job scripts that run a sweep
+    /// as a job array of shards followed by a dependent merge job.
+    Slurm(sweep::SlurmArgs),
     /// Join shard directories of one sweep into the unsharded result.
     Merge {
         /// Shard directories (any order).
@@ -152,6 +155,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Slurm(args) => sweep::slurm(&args),
         Command::Merge { dirs, out, quiet } => sweep::merge_dirs(&dirs, &out, quiet),
         Command::Sensitivity { dir } => sweep::sensitivity(&dir),
         Command::Plot {

@@ -295,3 +295,139 @@ pub(crate) fn sensitivity(dir: &Path) -> anyhow::Result<()> {
     print_sensitivity(&path);
     Ok(())
 }
+
+#[derive(clap::Args, Debug)]
+pub struct SlurmArgs {
+    /// Scenario file with a [sweep] table.
+    pub scenario: PathBuf,
+    /// Number of shards (array tasks).
+    #[arg(long)]
+    pub shards: usize,
+    /// Output directory for shards, scripts and the merged result
+    /// [default: output/<scenario-name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Slurm partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit per task (HH:MM:SS).
+    #[arg(long, default_value = "01:00:00")]
+    pub time: String,
+    /// CPUs per array task (the sweep uses them all).
+    #[arg(long, default_value_t = 1)]
+    pub cpus_per_task: usize,
+    /// Replicates per point (passed to every shard).
+    #[arg(long)]
+    pub replicates: Option<usize>,
+    /// Submit the array and the dependent merge job and print their ids.
+    #[arg(long)]
+    pub submit: bool,
+}
+
+pub(crate) fn slurm(args: &SlurmArgs) -> anyhow::Result<()> {
+    use crate::sweep::slurm::{SlurmPlan, array_script, merge_script, submit_script};
+    let sc = Scenario::load(&args.scenario)?;
+    let plan = Plan::new(&sc)?;
+    anyhow::ensure!(args.shards >= 1, "--shards must be at least 1");
+    anyhow::ensure!(
+        args.shards <= plan.points.len().max(1),
+        "--shards {} exceeds the sweep's {} points; use at most one shard per point",
+        args.shards,
+        plan.points.len()
+    );
+    let time_ok = args.time.split(':').count() == 3
+        && args
+            .time
+            .split(':')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    anyhow::ensure!(
+        time_ok,
+        "--time must look like HH:MM:SS, got {:?}",
+        args.time
+    );
+    anyhow::ensure!(
+        args.cpus_per_task >= 1,
+        "--cpus-per-task must be at least 1"
+    );
+    let abs = |p: &Path| {
+        std::path::absolute(p).map_err(|e| anyhow::anyhow!("cannot resolve {}: {e}", p.display()))
+    };
+    let out = abs(&args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(&sc.name)))?;
+    let scenario = abs(&args.scenario)?;
+    let binary = std::env::current_exe()
+        .map_err(|e| anyhow::anyhow!("cannot locate the goodhart binary: {e}"))?;
+    let flags: Vec<String> = args
+        .replicates
+        .map(|r| vec!["--replicates".into(), r.to_string()])
+        .unwrap_or_default();
+    let sp = SlurmPlan {
+        binary: &binary,
+        scenario: &scenario,
+        out: &out,
+        shards: args.shards,
+        partition: args.partition.as_deref(),
+        time: &args.time,
+        cpus_per_task: args.cpus_per_task,
+        job_name: &sc.name,
+        sweep_flags: &flags,
+    };
+    let dir = out.join("slurm");
+    let write = |name: &str, text: String| -> anyhow::Result<PathBuf> {
+        let path = dir.join(name);
+        crate::output::write_atomic(&path, text.as_bytes())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+        }
+        Ok(path)
+    };
+    let array = write("sweep.sbatch", array_script(&sp))?;
+    let merge = write("merge.sbatch", merge_script(&sp))?;
+    let submit = write("submit.sh", submit_script(&sp))?;
+    say!(
+        "wrote {}, {} and {}",
+        array.display(),
+        merge.display(),
+        submit.display()
+    );
+    if !args.submit {
+        say!("submit with: {}", submit.display());
+        return Ok(());
+    }
+    let sbatch = |extra: &[String], script: &Path| -> anyhow::Result<String> {
+        let o = std::process::Command::new("sbatch")
+            .arg("--parsable")
+            .args(extra)
+            .arg(script)
+            .output()
+            .map_err(|e| {
+                anyhow::anyhow!("cannot run sbatch ({e}); is Slurm installed and on PATH?")
+            })?;
+        anyhow::ensure!(
+            o.status.success(),
+            "sbatch {} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&o.stderr).trim()
+        );
+        let id = String::from_utf8_lossy(&o.stdout)
+            .trim()
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        anyhow::ensure!(!id.is_empty(), "sbatch printed no job id");
+        Ok(id)
+    };
+    let array_id = sbatch(&[], &array)?;
+    let merge_id = sbatch(&[format!("--dependency=afterok:{array_id}")], &merge)?;
+    say!(
+        "submitted array job {array_id} ({} tasks) and merge job {merge_id} (after the array succeeds)",
+        args.shards
+    );
+    say!("merged results will appear in {}", out.display());
+    Ok(())
+}

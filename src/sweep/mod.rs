@@ -14,6 +14,7 @@ pub mod design;
 pub mod files;
 pub mod merge;
 pub mod runner;
+pub mod slurm;
 
 use crate::model::rng;
 use crate::params::ModelParams;

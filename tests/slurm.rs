@@ -1,0 +1,259 @@
+//! A sweep through a real single-node Slurm cluster: the generated job
+//! array and merge job must give files byte-identical to the same sweep run
+//! locally, also after a failed task is resubmitted alone.
+//!
+//! Needs Debian's `slurm-wlm` and `munge` and root (`.ci/run` installs
+//! them). Where they are missing the test says so on stderr and in its
+//! name's output ("SKIPPED"), and does nothing else. It starts munged (if
+//! not running), slurmctld and slurmd itself and stops them by pid.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn which(name: &str) -> Option<PathBuf> {
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.exists())
+}
+
+fn skip(reason: &str) {
+    eprintln!("SKIPPED slurm_array_matches_local_sweep: {reason}");
+    println!("SKIPPED: {reason}");
+}
+
+/// Daemons this test started, stopped by pid when dropped.
+struct Cluster {
+    conf: PathBuf,
+    daemons: Vec<Child>,
+    munged_pid: Option<i32>,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("scontrol")
+            .arg("shutdown")
+            .env("SLURM_CONF", &self.conf)
+            .stderr(Stdio::null())
+            .status();
+        for d in &mut self.daemons {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+        if let Some(pid) = self.munged_pid {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+}
+
+fn run(cmd: &mut Command) -> String {
+    let o = cmd.output().expect("command runs");
+    assert!(
+        o.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn pid_alive(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn start_cluster(dir: &Path) -> Result<Cluster, String> {
+    let host = run(Command::new("hostname").arg("-s")).trim().to_string();
+    for sub in ["state", "spool"] {
+        fs::create_dir_all(dir.join(sub)).map_err(|e| e.to_string())?;
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let d = dir.display();
+    let conf = dir.join("slurm.conf");
+    fs::write(
+        &conf,
+        format!(
+            "ClusterName=test\nSlurmctldHost={host}(127.0.0.1)\nSlurmUser=root\nSlurmdUser=root\nAuthType=auth/munge\nCredType=cred/munge\n\
+             MpiDefault=none\nProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\nSelectType=select/cons_tres\nSelectTypeParameters=CR_Core\n\
+             SchedulerType=sched/backfill\nReturnToService=2\nStateSaveLocation={d}/state\nSlurmdSpoolDir={d}/spool\n\
+             SlurmctldPidFile={d}/slurmctld.pid\nSlurmdPidFile={d}/slurmd.pid\nSlurmctldLogFile={d}/slurmctld.log\nSlurmdLogFile={d}/slurmd.log\n\
+             AccountingStorageType=accounting_storage/none\nJobAcctGatherType=jobacct_gather/none\nJobCompType=jobcomp/none\n\
+             NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory=1000 State=UNKNOWN\nPartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut cluster = Cluster {
+        conf: conf.clone(),
+        daemons: Vec::new(),
+        munged_pid: None,
+    };
+    let munge_pid_file = Path::new("/run/munge/munged.pid");
+    let running = fs::read_to_string(munge_pid_file)
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+        .filter(|&p| pid_alive(p));
+    if running.is_none() {
+        fs::create_dir_all("/run/munge").map_err(|e| e.to_string())?;
+        let _ = Command::new("chown")
+            .args(["munge:munge", "/run/munge"])
+            .status();
+        let ok = Command::new("runuser")
+            .args(["-u", "munge", "--", "/usr/sbin/munged"])
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !ok.success() {
+            return Err("munged did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        cluster.munged_pid = fs::read_to_string(munge_pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+    }
+    for (daemon, args) in [("slurmctld", vec!["-D", "-i"]), ("slurmd", vec!["-D"])] {
+        let child = Command::new(which(daemon).ok_or(format!("{daemon} not found"))?)
+            .args(args)
+            .env("SLURM_CONF", &conf)
+            .stdout(fs::File::create(dir.join(format!("{daemon}.out"))).map_err(|e| e.to_string())?)
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {daemon}: {e}"))?;
+        cluster.daemons.push(child);
+    }
+    let start = Instant::now();
+    loop {
+        let o = Command::new("sinfo")
+            .args(["-h", "-o", "%T"])
+            .env("SLURM_CONF", &conf)
+            .output();
+        if o.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "idle") {
+            return Ok(cluster);
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            return Err("the Slurm node did not become idle within 60 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn wait_for_job(conf: &Path, id: &str) {
+    let start = Instant::now();
+    loop {
+        let out = run(Command::new("squeue")
+            .args(["-h", "-j", id])
+            .env("SLURM_CONF", conf));
+        if out.trim().is_empty() {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "job {id} still queued after 300 s: {out}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+const SWEEP: &str = r#"
+name = "slurm-test"
+[organisation]
+employees = 60
+weeks = 8
+[policy]
+assurance = 1.0
+[sweep]
+design = "grid"
+replicates = 2
+[sweep.parameters]
+adoption_target = [0.0, 0.5, 0.8, 0.9]
+leaderboard = ["none", "org"]
+"#;
+
+fn same_results(a: &Path, b: &Path) {
+    for f in ["points.csv", "runs.csv", "aggregate.csv", "manifest.json"] {
+        let (x, y) = (fs::read(a.join(f)).unwrap(), fs::read(b.join(f)).unwrap());
+        assert!(
+            x == y,
+            "{f} differs between the local sweep and the Slurm sweep"
+        );
+    }
+}
+
+#[test]
+fn slurm_array_matches_local_sweep() {
+    let Some(sbatch) = which("sbatch") else {
+        return skip(
+            "Slurm is not installed (Debian packages slurm-wlm and munge; .ci/run installs them)",
+        );
+    };
+    if which("munged").is_none() || which("slurmctld").is_none() || which("slurmd").is_none() {
+        return skip("munge or a Slurm daemon is missing");
+    }
+    if run(Command::new("id").arg("-u")).trim() != "0" {
+        return skip("starting a test cluster needs root");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let cluster = match start_cluster(&d.join("cluster")) {
+        Ok(c) => c,
+        Err(e) => return skip(&format!("cannot start a single-node cluster: {e}")),
+    };
+    let conf = cluster.conf.clone();
+    let bin = env!("CARGO_BIN_EXE_goodhart");
+    fs::write(d.join("s.toml"), SWEEP).unwrap();
+    run(Command::new(bin)
+        .args([
+            "sweep",
+            "s.toml",
+            "--out",
+            "local",
+            "--quiet",
+            "--no-charts",
+        ])
+        .current_dir(d));
+
+    let out = run(Command::new(bin)
+        .args([
+            "slurm",
+            "s.toml",
+            "--shards",
+            "4",
+            "--out",
+            "cluster-out",
+            "--submit",
+        ])
+        .env("SLURM_CONF", &conf)
+        .current_dir(d));
+    let ids: Vec<String> = out
+        .split_whitespace()
+        .filter(|w| w.chars().all(|c| c.is_ascii_digit()))
+        .map(String::from)
+        .collect();
+    assert!(ids.len() >= 2, "no job ids in: {out}");
+    wait_for_job(&conf, &ids[0]);
+    wait_for_job(&conf, &ids[1]);
+    let merged = d.join("cluster-out");
+    assert!(
+        merged.join("runs.csv").exists(),
+        "merge job wrote nothing; logs in {}",
+        merged.join("slurm").display()
+    );
+    same_results(&d.join("local"), &merged);
+
+    // A failed task, resubmitted alone, resumes; the merge is unchanged.
+    fs::remove_dir_all(merged.join("shards/002")).unwrap();
+    let script = merged.join("slurm/sweep.sbatch");
+    let id = run(Command::new("sbatch")
+        .args(["--parsable", "--array=2"])
+        .arg(&script)
+        .env("SLURM_CONF", &conf));
+    wait_for_job(&conf, id.trim().split(';').next().unwrap());
+    let shards: Vec<String> = (0..4)
+        .map(|i| format!("cluster-out/shards/{i:03}"))
+        .collect();
+    let mut args = vec!["merge".to_string()];
+    args.extend(shards);
+    args.extend(["--out".into(), "remerged".into(), "--quiet".into()]);
+    run(Command::new(bin).args(&args).current_dir(d));
+    same_results(&d.join("local"), &d.join("remerged"));
+    drop(cluster);
+}
