@@ -31,6 +31,7 @@
 //! assert_eq!(sc.params.levers.adoption_target, 0.8);
 //! ```
 
+pub mod bench;
 pub mod catalogue;
 pub mod charts;
 pub mod cli;

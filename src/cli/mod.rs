@@ -14,6 +14,7 @@ macro_rules! say {
     }};
 }
 
+mod bench;
 mod info;
 mod run;
 mod sweep;
@@ -76,6 +77,9 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Measure engine throughput (agent-weeks per second, 1 and all
+    /// threads), nanoseconds per agent-week and memory per employee.
+    Bench(bench::BenchArgs),
     /// Run the model's validation suite and print each property with the
     /// measured figure, the expected figure or bound, and pass/fail.
     Check {
@@ -165,6 +169,7 @@ pub fn main() -> ExitCode {
         } => plot(&dir, &metrics, format),
         Command::Report { dirs, out } => report(&dirs, out),
         Command::Check { quick } => check(quick),
+        Command::Bench(args) => bench::bench(&args),
         Command::Catalogue { dir, out } => catalogue(&dir, out.as_deref()),
         Command::Validate { scenarios } => info::validate(&scenarios),
         Command::Params { format } => {

@@ -131,6 +131,33 @@ impl Block {
         part
     }
 
+    /// Bytes of state the block holds (agent arrays and team records).
+    pub fn state_bytes(&self) -> usize {
+        let a = &self.agents;
+        let arrays = [
+            &a.ability,
+            &a.ai_speedup,
+            &a.productive_intensity,
+            &a.gaming_aversion,
+            &a.status_drive,
+            &a.conformity,
+            &a.credibility,
+            &a.alpha,
+            &a.beta,
+            &a.productive,
+            &a.performative,
+            &a.measured_tokens,
+            &a.habit,
+            &a.stress,
+            &a.tokens,
+        ];
+        arrays
+            .iter()
+            .map(|v| v.capacity() * std::mem::size_of::<f64>())
+            .sum::<usize>()
+            + self.teams.capacity() * std::mem::size_of::<Team>()
+    }
+
     /// Simulates one week for every team in the block.
     pub fn step(&mut self, ctx: &WeekContext) -> Partial {
         let mut part = Partial::default();

@@ -66,6 +66,11 @@ impl GiniHistogram {
         self.hi = self.hi.max(b);
     }
 
+    /// Bytes the histogram holds.
+    pub fn bytes(&self) -> usize {
+        self.counts.capacity() * 8 + self.sums.capacity() * 8
+    }
+
     /// Gini coefficient of the values added (0 for no or all-zero values).
     pub fn gini(&self) -> f64 {
         let mut n = self.zeros as f64;

@@ -200,6 +200,12 @@ impl Simulation {
         &self.params
     }
 
+    /// Bytes of simulation state: agent and team arrays, plus the Gini
+    /// histogram (shared, independent of N).
+    pub fn state_bytes(&self) -> usize {
+        self.blocks.iter().map(|b| b.state_bytes()).sum::<usize>() + self.histogram.bytes()
+    }
+
     /// Simulates one week and returns its metrics.
     pub fn step(&mut self) -> WeekMetrics {
         self.timeline.apply(self.week, &mut self.params);

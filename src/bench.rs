@@ -1,0 +1,95 @@
+//! Throughput benchmarks of the engine (`goodhart bench`): agent-weeks per
+//! second with one thread and with all threads, nanoseconds per
+//! agent-week, agent-state bytes per employee and the process's peak
+//! memory. Benchmarks report figures; nothing here fails on a timing.
+
+use crate::model::Simulation;
+use crate::model::timeline::{Change, Event, Timeline};
+use crate::params::registry::{Value, find};
+use crate::params::{Leaderboard, MODEL_PARAMS, ModelParams};
+use std::time::Instant;
+
+/// The benchmark setting: amazon-2026 (80% target, org board, assurance,
+/// some real use, board restricted at week 26) with every other mechanism
+/// switched on too (audits, chargeback, token cap, metric filter, top-k).
+pub fn bench_params(employees: usize, weeks: usize) -> (ModelParams, Timeline) {
+    let mut p = ModelParams {
+        employees,
+        weeks,
+        ..ModelParams::default()
+    };
+    let l = &mut p.levers;
+    l.adoption_target = 0.8;
+    l.leaderboard = Leaderboard::Org;
+    l.top_k = employees / 20;
+    l.assurance = 1.0;
+    l.true_eval_weight = 0.1;
+    l.audit_rate = 0.05;
+    l.chargeback = 0.5;
+    l.token_cap = 500.0;
+    l.metric_filter = 0.1;
+    let t = Timeline {
+        events: vec![Event {
+            param: find(MODEL_PARAMS, "leaderboard").expect("registered"),
+            change: Change::Set {
+                week: 26,
+                value: Value::Text("manager".into()),
+            },
+        }],
+    };
+    (p, t)
+}
+
+/// One measurement.
+#[derive(Clone, Copy, Debug)]
+pub struct Measurement {
+    pub employees: usize,
+    pub threads: usize,
+    pub agent_weeks_per_sec: f64,
+    pub ns_per_agent_week: f64,
+    pub state_bytes_per_agent: f64,
+}
+
+/// Runs whole simulations of `employees` x `weeks` on a pool of `threads`
+/// threads until at least `min_secs` have passed (at least once), and
+/// reports the throughput of the stepping (population set-up excluded).
+pub fn measure(employees: usize, weeks: usize, threads: usize, min_secs: f64) -> Measurement {
+    let (p, t) = bench_params(employees, weeks);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
+    pool.install(|| {
+        let mut stepped = 0.0;
+        let mut secs = 0.0;
+        let mut bytes = 0.0;
+        let mut seed = 1;
+        while secs < min_secs || stepped == 0.0 {
+            let mut sim = Simulation::new(&p, &t, seed);
+            bytes = sim.state_bytes() as f64 / employees as f64;
+            let start = Instant::now();
+            for _ in 0..weeks {
+                std::hint::black_box(sim.step());
+            }
+            secs += start.elapsed().as_secs_f64();
+            stepped += (employees * weeks) as f64;
+            seed += 1;
+        }
+        Measurement {
+            employees,
+            threads,
+            agent_weeks_per_sec: stepped / secs,
+            ns_per_agent_week: secs * 1e9 / stepped,
+            state_bytes_per_agent: bytes,
+        }
+    })
+}
+
+/// Peak resident memory of this process so far, in bytes (Linux; None
+/// elsewhere).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

@@ -1,0 +1,72 @@
+//! `goodhart bench`: engine throughput and memory figures.
+
+use crate::bench::{measure, peak_rss_bytes};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Population sizes [default: 1000 10000 100000 1000000].
+    #[arg(long, num_args = 1..)]
+    pub employees: Vec<usize>,
+    /// Weeks per run.
+    #[arg(long, default_value_t = 52)]
+    pub weeks: usize,
+    /// Threads for the parallel measurement [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Minimum seconds of stepping per measurement.
+    #[arg(long, default_value_t = 1.0)]
+    pub min_secs: f64,
+}
+
+pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
+    let sizes = if args.employees.is_empty() {
+        vec![1_000, 10_000, 100_000, 1_000_000]
+    } else {
+        args.employees.clone()
+    };
+    anyhow::ensure!(
+        sizes.iter().all(|&n| n >= 1),
+        "--employees must be at least 1"
+    );
+    anyhow::ensure!(args.weeks >= 1, "--weeks must be at least 1");
+    let all = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    anyhow::ensure!(all >= 1, "--threads must be at least 1");
+    say!(
+        "goodhart bench: amazon-2026 with every mechanism on, {} weeks per run, release build expected (cargo run --release)",
+        args.weeks
+    );
+    say!(
+        "{:>10}  {:>16}  {:>12}  {:>16}  {:>12}  {:>8}  {:>14}  {:>14}",
+        "employees",
+        "1 thread Maw/s",
+        "ns/aw (1t)",
+        format!("{all} threads Maw/s"),
+        format!("ns/aw ({all}t)"),
+        "speed-up",
+        "state B/agent",
+        "peak RSS MB"
+    );
+    for &n in &sizes {
+        let one = measure(n, args.weeks, 1, args.min_secs);
+        let many = measure(n, args.weeks, all, args.min_secs);
+        let rss = peak_rss_bytes().map_or("n/a".to_string(), |b| format!("{:.0}", b as f64 / 1e6));
+        say!(
+            "{:>10}  {:>16.2}  {:>12.1}  {:>16.2}  {:>12.1}  {:>8.2}  {:>14.1}  {:>14}",
+            n,
+            one.agent_weeks_per_sec / 1e6,
+            one.ns_per_agent_week,
+            many.agent_weeks_per_sec / 1e6,
+            many.ns_per_agent_week,
+            many.agent_weeks_per_sec / one.agent_weeks_per_sec,
+            one.state_bytes_per_agent,
+            rss
+        );
+    }
+    say!(
+        "Maw/s = million agent-weeks per second; ns/aw = nanoseconds per agent-week (stepping only, set-up excluded)."
+    );
+    say!("peak RSS is the process's high-water mark so far (sizes run in the order given).");
+    Ok(())
+}
