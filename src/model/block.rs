@@ -10,7 +10,7 @@
 //! Nothing here allocates per agent or per week.
 
 use super::WeekContext;
-use super::metrics::{Moments, Partial};
+use super::metrics::{CoMoments, Moments, Partial};
 use super::rng::{self, names};
 use super::values::{AgentView, RankGroup, option_values, softmax3};
 use crate::params::ModelParams;
@@ -175,7 +175,10 @@ impl Block {
 #[inline]
 fn poisson<R: Rng>(rng: &mut R, lambda: f64) -> f64 {
     let u: f64 = rng.random();
-    if lambda <= 0.0 {
+    // e^-lambda >= 1 - lambda, so u below 1 - lambda (less a margin for the
+    // rounding of exp) means zero events without computing the
+    // exponential; the result is the same as by full inversion.
+    if lambda <= 0.0 || u <= (1.0 - lambda) - 1e-15 {
         return 0.0;
     }
     if lambda > 500.0 {
@@ -195,49 +198,110 @@ fn poisson<R: Rng>(rng: &mut R, lambda: f64) -> f64 {
     k
 }
 
+/// P(E <= k) for E ~ Binomial(n, q), k = 0..n, for n up to
+/// `MAX_TABULATED_OBSERVATIONS` (one table per team and week, so each
+/// agent's evidence takes one uniform draw).
+const MAX_TABULATED_OBSERVATIONS: usize = 16;
+
+fn binomial_cdf(n: usize, q: f64) -> [f64; MAX_TABULATED_OBSERVATIONS + 1] {
+    let mut cdf = [1.0; MAX_TABULATED_OBSERVATIONS + 1];
+    if q <= 0.0 || q >= 1.0 {
+        // All mass on 0 (q = 0) or on n (q = 1).
+        let all_at = if q >= 1.0 { n } else { 0 };
+        for (k, c) in cdf.iter_mut().enumerate().take(n + 1) {
+            *c = if k >= all_at { 1.0 } else { 0.0 };
+        }
+        return cdf;
+    }
+    let mut pmf = (1.0 - q).powi(n as i32);
+    let mut acc = 0.0;
+    for (k, c) in cdf.iter_mut().enumerate().take(n + 1) {
+        acc += pmf;
+        *c = acc;
+        pmf *= (n - k) as f64 / (k + 1) as f64 * q / (1.0 - q);
+    }
+    cdf[n] = 1.0;
+    cdf
+}
+
+/// E ~ Binomial(n, q): by inversion of the team's table from one uniform,
+/// or by n Bernoulli draws when n is too large to tabulate.
+#[inline]
+fn evidence<R: Rng>(
+    rng: &mut R,
+    n: usize,
+    q: f64,
+    cdf: &[f64; MAX_TABULATED_OBSERVATIONS + 1],
+) -> f64 {
+    if n <= MAX_TABULATED_OBSERVATIONS {
+        let u: f64 = rng.random();
+        cdf[..=n].iter().position(|&c| u < c).unwrap_or(n) as f64
+    } else {
+        (0..n).filter(|_| rng.random::<f64>() < q).count() as f64
+    }
+}
+
 fn step_team(ctx: &WeekContext, t: &mut Team, a: &mut Agents, part: &mut Partial) {
     let vc = &ctx.values;
     let range = t.start..t.start + t.len;
-    let n = t.len as f64;
+    let len = t.len;
+    let n = len as f64;
+    // The team's members as slices of one length, so indexing needs no
+    // bounds checks in the loop.
+    let ability = &a.ability[range.clone()];
+    let speedup = &a.ai_speedup[range.clone()];
+    let intensity = &a.productive_intensity[range.clone()];
+    let aversion = &a.gaming_aversion[range.clone()];
+    let status = &a.status_drive[range.clone()];
+    let conformity = &a.conformity[range.clone()];
+    let credibility = &mut a.credibility[range.clone()];
+    let alpha = &mut a.alpha[range.clone()];
+    let beta = &mut a.beta[range.clone()];
+    let productive = &mut a.productive[range.clone()];
+    let performative = &mut a.performative[range.clone()];
+    let measured_tokens = &mut a.measured_tokens[range.clone()];
+    let habit = &mut a.habit[range.clone()];
+    let stress = &mut a.stress[range.clone()];
+    let used_tokens = &mut a.tokens[range];
 
     // Step 2-3: last week's observables and the manager's pressure.
-    let active = a.measured_tokens[range.clone()]
-        .iter()
-        .filter(|&&tm| tm >= vc.t_min)
-        .count() as f64;
+    let active = measured_tokens.iter().filter(|&&tm| tm >= vc.t_min).count() as f64;
     let pressure = ctx.pressure(active / n);
     let stake = ctx.stake * pressure;
-    let group = if ctx.team_ranks {
-        RankGroup {
+    let view = if ctx.team_ranks {
+        vc.group_view(RankGroup {
             mean: t.log_tokens.mean,
             sd: t.log_tokens.sd().max(0.1),
-        }
+        })
     } else {
-        ctx.org_ranks
+        ctx.org_view
     };
     let q = ctx.evidence_rate(t.watchfulness, pressure);
+    let cdf = binomial_cdf(ctx.observations.min(MAX_TABULATED_OBSERVATIONS), q);
     let erosion = 1.0 - ctx.credibility_erosion * (q - ctx.ambient_evidence_rate).max(0.0);
+    let detect_per_g = ctx.audit_rate * ctx.audit_detection;
 
     let mut detections = 0.0;
-    let mut log_tokens = Moments::default();
+    // Team sums, turned into moments once per team.
+    let (mut sl, mut sll) = (0.0, 0.0);
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut sum_g = 0.0;
-    for i in range.clone() {
-        let (p_old, g_old) = (a.productive[i], a.performative[i]);
-        let pi = a.alpha[i] / (a.alpha[i] + a.beta[i]);
-        let peer = ctx.peer_performative(t.sum_g, n, g_old);
-        let view = AgentView {
-            ability: a.ability[i],
-            ai_speedup: a.ai_speedup[i],
-            productive_intensity: a.productive_intensity[i],
-            gaming_aversion: a.gaming_aversion[i],
-            status_drive: a.status_drive[i],
-            conformity: a.conformity[i],
-            habit: a.habit[i],
+    for i in 0..len {
+        let (p_old, g_old) = (productive[i], performative[i]);
+        let pi = alpha[i] / (alpha[i] + beta[i]);
+        let agent = AgentView {
+            ability: ability[i],
+            ai_speedup: speedup[i],
+            productive_intensity: intensity[i],
+            gaming_aversion: aversion[i],
+            status_drive: status[i],
+            conformity: conformity[i],
+            habit: habit[i],
             surveillance_stake: pi * stake,
-            peer_performative: peer,
+            peer_performative: ctx.peer_performative(t.sum_g, n, g_old),
         };
         // Steps 5-6: option values, value shocks, logit choice, damping.
-        let mut v = option_values(vc, &view, group);
+        let mut v = option_values(vc, &agent, &view);
         for vk in &mut v {
             let z: f64 = t.choice_rng.sample(StandardNormal);
             *vk += ctx.choice_noise * z;
@@ -245,51 +309,45 @@ fn step_team(ctx: &WeekContext, t: &mut Team, a: &mut Agents, part: &mut Partial
         let x = softmax3(ctx.rationality, v);
         let p = (1.0 - ctx.adjustment_rate) * p_old + ctx.adjustment_rate * x[1];
         let g = (1.0 - ctx.adjustment_rate) * g_old + ctx.adjustment_rate * x[2];
-        a.productive[i] = p;
-        a.performative[i] = g;
+        productive[i] = p;
+        performative[i] = g;
 
-        // Step 7: realisation.
-        let kp = view.productive_intensity;
+        // Step 7: realisation. Only detection matters for what follows,
+        // so audit-and-detect is one Bernoulli(d delta g) draw.
+        let kp = agent.productive_intensity;
         let productive_tokens = kp * p;
         let performative_tokens = vc.performative_multiplier * kp * g;
         let raw = productive_tokens + performative_tokens;
         let tokens = raw.min(vc.token_cap);
         let measured =
             (productive_tokens + (1.0 - vc.metric_filter) * performative_tokens).min(vc.token_cap);
-        let output = view.ability * ((1.0 - p - g) + (1.0 + view.ai_speedup) * p);
+        let output = agent.ability * ((1.0 - p - g) + (1.0 + agent.ai_speedup) * p);
         let rate = ctx.agent_permissions
             * (ctx.incidents_per_performative * performative_tokens
                 + ctx.incidents_per_productive * productive_tokens);
         let incidents = poisson(&mut t.events_rng, rate);
-        let audited = t.events_rng.random::<f64>() < ctx.audit_rate;
-        let caught = t.events_rng.random::<f64>() < ctx.audit_detection * g;
-        let detected = audited && caught;
+        let detected = t.events_rng.random::<f64>() < detect_per_g * g;
 
         // Step 8 (own evidence), with this week's credibility.
-        let mut evidence = 0.0;
-        for _ in 0..ctx.observations {
-            if t.events_rng.random::<f64>() < q {
-                evidence += 1.0;
-            }
-        }
-        let c = a.credibility[i];
-        a.alpha[i] = ctx.belief_discount * a.alpha[i] + evidence;
-        a.beta[i] = ctx.belief_discount * a.beta[i]
-            + (ctx.observations as f64 - evidence)
-            + c * ctx.assurance;
-        a.credibility[i] = c * erosion;
+        let e = evidence(&mut t.events_rng, ctx.observations, q, &cdf);
+        let c = credibility[i];
+        alpha[i] = ctx.belief_discount * alpha[i] + e;
+        beta[i] = ctx.belief_discount * beta[i] + (ctx.observations as f64 - e) + c * ctx.assurance;
+        credibility[i] = c * erosion;
 
         // Step 9: habit; stress without the belief term (added below).
-        let h = a.habit[i];
+        let h = habit[i];
         let rho = if g > h { ctx.habit_up } else { ctx.habit_down };
-        a.habit[i] = h + rho * (g - h);
+        habit[i] = h + rho * (g - h);
         let caught_stress = if detected { 2.0 } else { 0.0 };
-        a.stress[i] = (1.0 - ctx.stress_rate) * a.stress[i]
-            + ctx.stress_rate * (view.status_drive * vc.status_weight + caught_stress);
+        stress[i] = (1.0 - ctx.stress_rate) * stress[i]
+            + ctx.stress_rate * (agent.status_drive * vc.status_weight + caught_stress);
 
-        a.measured_tokens[i] = measured;
-        a.tokens[i] = tokens;
-        log_tokens.push((measured + vc.token_floor).ln());
+        measured_tokens[i] = measured;
+        used_tokens[i] = tokens;
+        let l = (measured + vc.token_floor).ln();
+        sl += l;
+        sll += l * l;
         sum_g += g;
         detections += if detected { 1.0 } else { 0.0 };
 
@@ -306,34 +364,41 @@ fn step_team(ctx: &WeekContext, t: &mut Team, a: &mut Agents, part: &mut Partial
             performative_tokens
         };
         part.output += output;
-        part.ability += view.ability;
+        part.ability += agent.ability;
         part.incidents += incidents;
-        part.validity.push(measured, output);
+        sx += measured;
+        sy += output;
+        sxx += measured * measured;
+        syy += output * output;
+        sxy += measured * output;
     }
 
     // Step 8 (team): a detected audit is evidence for the whole team; then
     // synchronous social averaging towards the team's mean belief.
     let mut sum_pi = 0.0;
-    for i in range.clone() {
-        a.alpha[i] += detections;
-        sum_pi += a.alpha[i] / (a.alpha[i] + a.beta[i]);
+    for i in 0..len {
+        alpha[i] += detections;
+        sum_pi += alpha[i] / (alpha[i] + beta[i]);
     }
     let mean_pi = sum_pi / n;
-    for i in range {
-        let total = a.alpha[i] + a.beta[i];
-        let pi = (1.0 - ctx.social_averaging) * a.alpha[i] / total + ctx.social_averaging * mean_pi;
-        a.alpha[i] = pi * total;
-        a.beta[i] = total - a.alpha[i];
-        a.stress[i] += ctx.stress_rate * pi * stake;
+    for i in 0..len {
+        let total = alpha[i] + beta[i];
+        let pi = (1.0 - ctx.social_averaging) * alpha[i] / total + ctx.social_averaging * mean_pi;
+        alpha[i] = pi * total;
+        beta[i] = total - alpha[i];
+        stress[i] += ctx.stress_rate * pi * stake;
         part.surveillance += pi;
-        part.credibility += a.credibility[i];
-        part.stress += a.stress[i];
-        part.habit += a.habit[i];
+        part.credibility += credibility[i];
+        part.stress += stress[i];
+        part.habit += habit[i];
     }
 
+    let log_tokens = Moments::from_sums(n, sl, sll);
     t.log_tokens = log_tokens;
     t.sum_g = sum_g;
     part.log_tokens.merge(&log_tokens);
+    part.validity
+        .merge(&CoMoments::from_sums(n, [sx, sy, sxx, syy, sxy]));
     part.audits_detected += detections;
     part.employees += n;
 }
@@ -359,6 +424,28 @@ mod tests {
                 "lambda {lambda}: var {var}"
             );
         }
+    }
+
+    #[test]
+    fn binomial_table_inversion_matches_the_distribution() {
+        let mut r = Pcg64Mcg::seed_from_u64(5);
+        for (n, q) in [(3, 0.4), (3, 0.0), (3, 1.0), (10, 0.73)] {
+            let cdf = binomial_cdf(n, q);
+            let draws = 100_000;
+            let mean = (0..draws)
+                .map(|_| evidence(&mut r, n, q, &cdf))
+                .sum::<f64>()
+                / draws as f64;
+            // Standard error of the mean: sqrt(n q (1 - q) / draws).
+            let se = (n as f64 * q * (1.0 - q) / draws as f64).sqrt();
+            assert!(
+                (mean - n as f64 * q).abs() <= 5.0 * se + 1e-12,
+                "n {n} q {q}: mean {mean}"
+            );
+        }
+        // Large n falls back to Bernoulli draws.
+        let big = evidence(&mut r, 40, 0.5, &binomial_cdf(16, 0.5));
+        assert!((0.0..=40.0).contains(&big));
     }
 
     #[test]

@@ -83,6 +83,20 @@ impl Moments {
         self.m2 += d * (x - self.mean);
     }
 
+    /// Moments of n values from their sum and sum of squares (used per
+    /// team, where values are few and of similar size).
+    pub fn from_sums(n: f64, sum: f64, sum_sq: f64) -> Moments {
+        if n == 0.0 {
+            return Moments::default();
+        }
+        let mean = sum / n;
+        Moments {
+            n,
+            mean,
+            m2: (sum_sq - sum * mean).max(0.0),
+        }
+    }
+
     pub fn merge(&mut self, o: &Moments) {
         if o.n == 0.0 {
             return;
@@ -130,6 +144,22 @@ impl CoMoments {
         self.sxx += dx * (x - self.mx);
         self.syy += dy * (y - self.my);
         self.sxy += dx * (y - self.my);
+    }
+
+    /// Co-moments of n pairs from [sum x, sum y, sum xx, sum yy, sum xy].
+    pub fn from_sums(n: f64, s: [f64; 5]) -> CoMoments {
+        if n == 0.0 {
+            return CoMoments::default();
+        }
+        let (mx, my) = (s[0] / n, s[1] / n);
+        CoMoments {
+            n,
+            mx,
+            my,
+            sxx: (s[2] - s[0] * mx).max(0.0),
+            syy: (s[3] - s[1] * my).max(0.0),
+            sxy: s[4] - s[0] * my,
+        }
     }
 
     pub fn merge(&mut self, o: &CoMoments) {
@@ -272,6 +302,21 @@ mod tests {
         }
         a.merge(&b);
         m_a.merge(&m_b);
+        let sums = |xs: &[f64], ys: &[f64]| {
+            let f = |g: &dyn Fn(usize) -> f64| (0..xs.len()).map(g).sum::<f64>();
+            [
+                f(&|i| xs[i]),
+                f(&|i| ys[i]),
+                f(&|i| xs[i] * xs[i]),
+                f(&|i| ys[i] * ys[i]),
+                f(&|i| xs[i] * ys[i]),
+            ]
+        };
+        let from = CoMoments::from_sums(6.0, sums(&xs, &ys));
+        assert!((from.correlation() - all.correlation()).abs() < 1e-12);
+        let s = sums(&xs, &ys);
+        let m = Moments::from_sums(6.0, s[0], s[2]);
+        assert!((m.sd() - m_all.sd()).abs() < 1e-12);
         assert!((a.correlation() - all.correlation()).abs() < 1e-12);
         assert!((m_a.sd() - m_all.sd()).abs() < 1e-12);
         let mean = xs.iter().sum::<f64>() / 6.0;

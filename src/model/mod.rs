@@ -23,7 +23,7 @@ use gini::GiniHistogram;
 use metrics::{Partial, WeekMetrics};
 use rayon::prelude::*;
 use timeline::Timeline;
-use values::{RankGroup, ValueContext};
+use values::{GroupView, RankGroup, ValueContext};
 
 /// Agents per block (rounded to whole teams): the unit of parallel work.
 /// A constant, so that block-ordered sums never depend on thread count.
@@ -39,7 +39,8 @@ pub(crate) struct WeekContext {
     pub stake: f64,
     /// Ranks are read against the team (manager/team boards), not the org.
     pub team_ranks: bool,
-    pub org_ranks: RankGroup,
+    /// The organisation's rank reference group with its Phi(0) parts.
+    pub org_view: GroupView,
     pub org_neighbourhood: bool,
     pub org_sum_g: f64,
     pub employees: f64,
@@ -78,10 +79,10 @@ impl WeekContext {
             pressure_per_gap: b.pressure_per_gap,
             stake: b.stake,
             team_ranks: matches!(l.leaderboard, Leaderboard::Manager | Leaderboard::Team),
-            org_ranks: RankGroup {
+            org_view: values.group_view(RankGroup {
                 mean: org.log_tokens.mean,
                 sd: org.log_tokens.sd().max(0.1),
-            },
+            }),
             org_neighbourhood: p.neighbourhood == Neighbourhood::Org,
             org_sum_g: org.sum_g,
             employees: org.employees,

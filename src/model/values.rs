@@ -10,9 +10,14 @@
 
 use crate::params::{Leaderboard, ModelParams};
 
-/// Logistic function.
+/// Logistic function. Above x = 37, exp(-x) < 2^-53, so 1 + exp(-x)
+/// rounds to 1 and the result is exactly 1: the exponential is skipped
+/// without changing any result.
 #[inline]
 pub fn logistic(x: f64) -> f64 {
+    if x > 37.0 {
+        return 1.0;
+    }
     1.0 / (1.0 + (-x).exp())
 }
 
@@ -27,6 +32,16 @@ pub fn normal_cdf(x: f64) -> f64 {
 pub struct RankGroup {
     pub mean: f64,
     pub sd: f64,
+}
+
+/// A rank reference group with the parts of Phi(0) that are the same for
+/// everyone in it (the usage bar and the rank of zero tokens), computed
+/// once per group instead of once per agent.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GroupView {
+    pub group: RankGroup,
+    pub bar0: f64,
+    pub rank0: f64,
 }
 
 /// The week's policy context for valuing tokens, derived once per week.
@@ -97,20 +112,45 @@ impl ValueContext {
         normal_cdf(((tokens + self.token_floor).ln() - g.mean) / g.sd)
     }
 
+    /// zeta [tau > 0] L((T - T_min) / s_T): the usage-bar part of Phi.
+    #[inline]
+    fn bar(&self, tokens: f64) -> f64 {
+        if self.bar_on {
+            self.bar_weight * logistic((tokens - self.t_min) / self.bar_softness)
+        } else {
+            0.0
+        }
+    }
+
+    /// The group-constant parts of Phi(0) for a rank reference group.
+    pub fn group_view(&self, group: RankGroup) -> GroupView {
+        let rank0 = if self.ranks_matter() {
+            self.rank(0.0, group)
+        } else {
+            0.0
+        };
+        GroupView {
+            group,
+            bar0: self.bar(0.0),
+            rank0,
+        }
+    }
+
     /// Phi_i(T): perceived value of measuring `tokens` this week, for an
     /// agent with surveillance belief times stake `pi_b` and status drive
     /// `status_drive`.
     #[inline]
     pub fn token_value(&self, tokens: f64, pi_b: f64, status_drive: f64, group: RankGroup) -> f64 {
-        let bar = if self.bar_on {
-            self.bar_weight * logistic((tokens - self.t_min) / self.bar_softness)
-        } else {
-            0.0
-        };
+        let bar = self.bar(tokens);
         if !self.ranks_matter() {
             return pi_b * bar;
         }
-        let r = self.rank(tokens, group);
+        self.combine(bar, self.rank(tokens, group), pi_b, status_drive)
+    }
+
+    /// Phi_i from its bar and rank parts.
+    #[inline]
+    fn combine(&self, bar: f64, r: f64, pi_b: f64, status_drive: f64) -> f64 {
         let mut v = pi_b * (bar + (1.0 - self.bar_weight) * self.ranks_visible * r)
             + status_drive * self.status_weight * r;
         if let Some((bonus, q_top, s_q)) = self.top_k {
@@ -139,11 +179,16 @@ pub struct AgentView {
 /// (v_m, v_p, v_g): value of a whole week of manual, productive AI and
 /// performative AI work (MODEL.md step 5).
 #[inline]
-pub fn option_values(ctx: &ValueContext, a: &AgentView, group: RankGroup) -> [f64; 3] {
+pub fn option_values(ctx: &ValueContext, a: &AgentView, view: &GroupView) -> [f64; 3] {
     let kp = a.productive_intensity;
     let kg = ctx.performative_multiplier * kp;
-    let phi = |t: f64| ctx.token_value(t, a.surveillance_stake, a.status_drive, group);
-    let v_m = a.ability + phi(0.0);
+    let phi = |t: f64| ctx.token_value(t, a.surveillance_stake, a.status_drive, view.group);
+    let phi0 = if ctx.ranks_matter() {
+        ctx.combine(view.bar0, view.rank0, a.surveillance_stake, a.status_drive)
+    } else {
+        a.surveillance_stake * view.bar0
+    };
+    let v_m = a.ability + phi0;
     let v_p =
         a.ability * (1.0 + a.ai_speedup) + phi(kp.min(ctx.token_cap)) - ctx.felt_cost_per_mtok * kp;
     let v_g = phi(((1.0 - ctx.metric_filter) * kg).min(ctx.token_cap))
@@ -155,11 +200,18 @@ pub fn option_values(ctx: &ValueContext, a: &AgentView, group: RankGroup) -> [f6
     [v_m, v_p, v_g]
 }
 
-/// softmax(lambda * v), computed stably.
+/// softmax(lambda * v), computed stably. The largest term is exp(0) = 1
+/// exactly, so its exponential is skipped.
 #[inline]
 pub fn softmax3(lambda: f64, v: [f64; 3]) -> [f64; 3] {
     let top = v[0].max(v[1]).max(v[2]);
-    let e = v.map(|x| (lambda * (x - top)).exp());
+    let e = v.map(|x| {
+        if x == top {
+            1.0
+        } else {
+            (lambda * (x - top)).exp()
+        }
+    });
     let s = e[0] + e[1] + e[2];
     e.map(|x| x / s)
 }
@@ -196,7 +248,7 @@ mod tests {
     fn no_policy_values_are_work_only() {
         let ctx = ValueContext::new(&ModelParams::default());
         let g = RankGroup { mean: 3.0, sd: 1.0 };
-        let v = option_values(&ctx, &agent(), g);
+        let v = option_values(&ctx, &agent(), &ctx.group_view(g));
         assert_eq!(v, [1.0, 1.2, -0.6]);
     }
 
@@ -209,7 +261,7 @@ mod tests {
         let g = RankGroup { mean: 3.0, sd: 1.0 };
         let mut a = agent();
         a.surveillance_stake = 0.4 * 4.0 * 0.5;
-        let v = option_values(&ctx, &a, g);
+        let v = option_values(&ctx, &a, &ctx.group_view(g));
         // Performative use measures 100 MTok: near the top rank and well
         // over the bar, so it gains almost the full status and stake value.
         let gain = v[2] - (-0.6);
