@@ -34,7 +34,6 @@ pub(crate) struct Team {
 }
 
 /// Structure-of-arrays agent state (attributes drawn once, then state).
-#[derive(Default)]
 pub(crate) struct Agents {
     pub ability: Vec<f64>,
     pub ai_speedup: Vec<f64>,
@@ -53,8 +52,39 @@ pub(crate) struct Agents {
     pub measured_tokens: Vec<f64>,
     pub habit: Vec<f64>,
     pub stress: Vec<f64>,
-    /// T: tokens used last week (read by the Gini histogram).
-    pub tokens: Vec<f64>,
+}
+
+impl Agents {
+    /// Empty arrays with room for `n` agents (no over-allocation).
+    fn with_capacity(n: usize) -> Agents {
+        let v = || Vec::with_capacity(n);
+        Agents {
+            ability: v(),
+            ai_speedup: v(),
+            productive_intensity: v(),
+            gaming_aversion: v(),
+            status_drive: v(),
+            conformity: v(),
+            credibility: v(),
+            alpha: v(),
+            beta: v(),
+            productive: v(),
+            performative: v(),
+            measured_tokens: v(),
+            habit: v(),
+            stress: v(),
+        }
+    }
+
+    /// T_i = min(cap, kp p + r_g kp g): tokens used this week, recomputed
+    /// from the allocation with the same operations as the weekly step
+    /// (so it need not be stored).
+    #[inline]
+    pub fn used_tokens(&self, i: usize, performative_multiplier: f64, cap: f64) -> f64 {
+        let kp = self.productive_intensity[i];
+        let raw = kp * self.productive[i] + performative_multiplier * kp * self.performative[i];
+        raw.min(cap)
+    }
 }
 
 /// Teams `first_team..first_team + teams.len()` and their members.
@@ -71,7 +101,8 @@ impl Block {
         let pop = &p.population;
         let b = &p.behaviour;
         let mut teams = Vec::with_capacity(team_count);
-        let mut a = Agents::default();
+        let members = (first_team * p.team_size..((first_team + team_count) * p.team_size).min(p.employees)).len();
+        let mut a = Agents::with_capacity(members);
         let mut start = 0;
         for j in first_team..first_team + team_count {
             let len = p.team_size.min(p.employees - j * p.team_size);
@@ -92,7 +123,6 @@ impl Block {
                 a.performative.push(0.0);
                 let t0 = (kp * p.initial_productive_share).min(p.levers.token_cap);
                 a.measured_tokens.push(t0);
-                a.tokens.push(t0);
                 a.habit.push(0.0);
                 a.stress.push(0.0);
             }
@@ -149,7 +179,6 @@ impl Block {
             &a.measured_tokens,
             &a.habit,
             &a.stress,
-            &a.tokens,
         ];
         arrays
             .iter()
@@ -261,8 +290,7 @@ fn step_team(ctx: &WeekContext, t: &mut Team, a: &mut Agents, part: &mut Partial
     let performative = &mut a.performative[range.clone()];
     let measured_tokens = &mut a.measured_tokens[range.clone()];
     let habit = &mut a.habit[range.clone()];
-    let stress = &mut a.stress[range.clone()];
-    let used_tokens = &mut a.tokens[range];
+    let stress = &mut a.stress[range];
 
     // Step 2-3: last week's observables and the manager's pressure.
     let active = measured_tokens.iter().filter(|&&tm| tm >= vc.t_min).count() as f64;
@@ -344,7 +372,6 @@ fn step_team(ctx: &WeekContext, t: &mut Team, a: &mut Agents, part: &mut Partial
             + ctx.stress_rate * (agent.status_drive * vc.status_weight + caught_stress);
 
         measured_tokens[i] = measured;
-        used_tokens[i] = tokens;
         let l = (measured + vc.token_floor).ln();
         sl += l;
         sll += l * l;

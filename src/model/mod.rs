@@ -27,7 +27,7 @@ use values::{GroupView, RankGroup, ValueContext};
 
 /// Agents per block (rounded to whole teams): the unit of parallel work.
 /// A constant, so that block-ordered sums never depend on thread count.
-const BLOCK_AGENTS: usize = 2048;
+const BLOCK_AGENTS: usize = 512;
 
 /// Everything a team's weekly step reads, derived once per week.
 pub(crate) struct WeekContext {
@@ -217,9 +217,10 @@ impl Simulation {
             week.merge(p);
         }
         self.histogram.clear();
+        let (r_g, cap) = (self.params.behaviour.performative_multiplier, self.params.levers.token_cap);
         for b in &self.blocks {
-            for &t in &b.agents.tokens {
-                self.histogram.add(t);
+            for i in 0..b.agents.ability.len() {
+                self.histogram.add(b.agents.used_tokens(i, r_g, cap));
             }
         }
         let b = &self.params.behaviour;
@@ -264,7 +265,7 @@ impl Simulation {
                         productive: a.productive[i],
                         performative: a.performative[i],
                         measured_tokens: a.measured_tokens[i],
-                        tokens: a.tokens[i],
+                        tokens: a.used_tokens(i, self.params.behaviour.performative_multiplier, self.params.levers.token_cap),
                         habit: a.habit[i],
                         stress: a.stress[i],
                     });
