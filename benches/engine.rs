@@ -50,11 +50,14 @@ stake = [2.0, 4.0]
     let plan = Plan::new(&sc).expect("sweep plan");
     let mut group = c.benchmark_group("sweep");
     group.sample_size(10);
-    group.throughput(Throughput::Elements((plan.points.len() * 2 * 1000 * 20) as u64));
+    group.throughput(Throughput::Elements(
+        (plan.points.len() * 2 * 1000 * 20) as u64,
+    ));
     group.bench_function("grid_8x2_1000x20", |b| {
         b.iter(|| {
             let dir = tempfile::tempdir().expect("temp dir");
-            runner::execute(&plan, dir.path(), Shard::WHOLE, false, &mut |_, _| {}).expect("sweep runs")
+            runner::execute(&plan, dir.path(), Shard::WHOLE, false, &mut |_, _| {})
+                .expect("sweep runs")
         })
     });
     group.finish();

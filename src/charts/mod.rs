@@ -190,6 +190,24 @@ pub fn to_svg<C: Chart>(chart: &C) -> Result<String, ChartError> {
     Ok(svg)
 }
 
+/// Draws the series legend (labels registered with `.label()`), in the
+/// project's style, at `position`.
+pub fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    size: f64,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .legend_area_size(60)
+        .label_font(font(size))
+        .background_style(WHITE.mix(0.88))
+        .border_style(RGBColor(180, 180, 180))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 /// The legend corner that hides the fewest data points: each corner box
 /// covers 40% of the width and 30% of the height of the plot.
 pub fn quiet_corner(

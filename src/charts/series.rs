@@ -3,7 +3,7 @@
 //! hysteresis plot of a metric against a ramped lever.
 
 use super::data::{Marker, describe};
-use super::{Chart, colour, font, padded_range, quiet_corner, ticker, titled};
+use super::{Chart, colour, draw_legend, font, padded_range, quiet_corner, ticker, titled};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -117,15 +117,8 @@ impl TimeSeries {
                 .series
                 .iter()
                 .flat_map(|(_, b)| b.iter().flat_map(|p| [(p.0, p.2), (p.0, p.3)]));
-            chart
-                .configure_series_labels()
-                .position(quiet_corner(pts, (0.0, (weeks - 1) as f64), (lo, hi)))
-                .legend_area_size(60)
-                .label_font(font(24.0 * s))
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(180, 180, 180))
-                .draw()
-                .map_err(e)?;
+            let corner = quiet_corner(pts, (0.0, (weeks - 1) as f64), (lo, hi));
+            draw_legend(&mut chart, corner, 24.0 * s)?;
         }
         Ok(())
     }
@@ -366,15 +359,7 @@ impl Chart for Hysteresis {
                 .draw_series(std::iter::once(Circle::new(w[1], 5, c.filled())))
                 .map_err(e)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .legend_area_size(60)
-            .label_font(font(26.0))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180))
-            .draw()
-            .map_err(e)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 26.0)?;
         Ok(())
     }
 }

@@ -2,7 +2,9 @@
 //! sensitivity indices (Sobol bars, Morris mu* against sigma).
 
 use super::data::describe;
-use super::{Chart, colour, font, padded_range, quiet_corner, tick, ticker, titled, viridis};
+use super::{
+    Chart, colour, draw_legend, font, padded_range, quiet_corner, tick, ticker, titled, viridis,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -134,15 +136,7 @@ impl Chart for ResponseCurves {
             .iter()
             .flat_map(|(_, s)| s.iter().flat_map(|p| [(xs[p.0], p.2), (xs[p.0], p.3)]));
         let corner = quiet_corner(pts, (xl, xh), (yl, yh));
-        chart
-            .configure_series_labels()
-            .position(corner)
-            .legend_area_size(60)
-            .label_font(font(24.0))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180))
-            .draw()
-            .map_err(e)?;
+        draw_legend(&mut chart, corner, 24.0)?;
         Ok(())
     }
 }
@@ -394,15 +388,7 @@ impl Chart for SobolBars {
                 }
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .legend_area_size(60)
-            .label_font(font(26.0))
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(180, 180, 180))
-            .draw()
-            .map_err(e)?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight, 26.0)?;
         Ok(())
     }
 }

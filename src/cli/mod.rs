@@ -279,6 +279,20 @@ pub(crate) fn default_charts(dir: &std::path::Path, quiet: bool) -> anyhow::Resu
     Ok(())
 }
 
+/// The results directory: `--out`, or `output/<scenario-name>`; never an
+/// existing file.
+pub(crate) fn output_dir(out: &Option<PathBuf>, scenario: &str) -> anyhow::Result<PathBuf> {
+    let dir = out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(scenario));
+    anyhow::ensure!(
+        !dir.is_file(),
+        "--out {} is a file; give a directory for the results",
+        dir.display()
+    );
+    Ok(dir)
+}
+
 /// Sets the size of rayon's global pool.
 pub(crate) fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(t) = threads {

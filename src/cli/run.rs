@@ -7,7 +7,7 @@ use crate::output::{SummaryRow, write_run_outputs};
 use crate::params::registry::Value;
 use crate::scenario::Scenario;
 use anyhow::Context;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 /// Metrics shown in the headline table, in order.
@@ -44,15 +44,7 @@ pub(crate) fn load_with_overrides(args: &RunArgs) -> anyhow::Result<Scenario> {
 pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     let sc = load_with_overrides(args)?;
     super::set_threads(args.threads)?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(&sc.name));
-    anyhow::ensure!(
-        !dir.is_file(),
-        "--out {} is a file; give a directory for the results",
-        dir.display()
-    );
+    let dir = super::output_dir(&args.out, &sc.name)?;
     let weeks = sc.params.weeks;
     if !args.quiet {
         for w in sc

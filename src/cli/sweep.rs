@@ -131,15 +131,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     };
     super::set_threads(args.threads)?;
     let plan = Plan::new(&sc)?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(&sc.name));
-    anyhow::ensure!(
-        !dir.is_file(),
-        "--out {} is a file; give a directory for the results",
-        dir.display()
-    );
+    let dir = super::output_dir(&args.out, &sc.name)?;
     let points = shard.points(plan.points.len());
     if !args.quiet {
         eprintln!(

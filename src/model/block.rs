@@ -101,7 +101,9 @@ impl Block {
         let pop = &p.population;
         let b = &p.behaviour;
         let mut teams = Vec::with_capacity(team_count);
-        let members = (first_team * p.team_size..((first_team + team_count) * p.team_size).min(p.employees)).len();
+        let members = (first_team * p.team_size
+            ..((first_team + team_count) * p.team_size).min(p.employees))
+            .len();
         let mut a = Agents::with_capacity(members);
         let mut start = 0;
         for j in first_team..first_team + team_count {

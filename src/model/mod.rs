@@ -217,7 +217,10 @@ impl Simulation {
             week.merge(p);
         }
         self.histogram.clear();
-        let (r_g, cap) = (self.params.behaviour.performative_multiplier, self.params.levers.token_cap);
+        let (r_g, cap) = (
+            self.params.behaviour.performative_multiplier,
+            self.params.levers.token_cap,
+        );
         for b in &self.blocks {
             for i in 0..b.agents.ability.len() {
                 self.histogram.add(b.agents.used_tokens(i, r_g, cap));
@@ -265,7 +268,11 @@ impl Simulation {
                         productive: a.productive[i],
                         performative: a.performative[i],
                         measured_tokens: a.measured_tokens[i],
-                        tokens: a.used_tokens(i, self.params.behaviour.performative_multiplier, self.params.levers.token_cap),
+                        tokens: a.used_tokens(
+                            i,
+                            self.params.behaviour.performative_multiplier,
+                            self.params.levers.token_cap,
+                        ),
                         habit: a.habit[i],
                         stress: a.stress[i],
                     });
