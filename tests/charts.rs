@@ -322,3 +322,20 @@ fn report_is_self_contained_valid_and_complete() {
         assert!(d.join("reports").join(l).is_file(), "broken image link {l}");
     }
 }
+
+#[test]
+fn the_binary_links_no_font_library() {
+    // Charts use the embedded DejaVu font through ab_glyph: no fontconfig
+    // or freetype at run time.
+    let Ok(o) = Command::new("ldd")
+        .arg(env!("CARGO_BIN_EXE_goodhart"))
+        .output()
+    else {
+        eprintln!("SKIPPED: ldd is not available on this machine");
+        return;
+    };
+    let libs = String::from_utf8_lossy(&o.stdout).to_lowercase();
+    for lib in ["fontconfig", "freetype", "expat", "png"] {
+        assert!(!libs.contains(lib), "the binary links {lib}:\n{libs}");
+    }
+}
