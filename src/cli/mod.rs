@@ -123,25 +123,15 @@ pub enum Command {
     },
 }
 
+/// Flags shared by `run` and `sweep`.
 #[derive(clap::Args, Debug)]
-pub struct RunArgs {
-    /// Scenario file (TOML).
-    pub scenario: PathBuf,
+pub struct CommonArgs {
     /// Output directory [default: output/<scenario-name>].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Number of replicates (overrides [run] replicates).
+    /// Number of replicates (overrides the scenario's).
     #[arg(long)]
     pub replicates: Option<usize>,
-    /// Master seed (overrides [run] seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Number of employees (overrides [organisation] employees).
-    #[arg(long)]
-    pub employees: Option<usize>,
-    /// Number of weeks (overrides [organisation] weeks).
-    #[arg(long)]
-    pub weeks: Option<usize>,
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -151,6 +141,23 @@ pub struct RunArgs {
     /// Do not draw the default charts.
     #[arg(long)]
     pub no_charts: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Master seed (overrides [run] seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Number of employees (overrides [organisation] employees).
+    #[arg(long)]
+    pub employees: Option<usize>,
+    /// Number of weeks (overrides [organisation] weeks).
+    #[arg(long)]
+    pub weeks: Option<usize>,
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.

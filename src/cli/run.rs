@@ -28,7 +28,10 @@ const HEADLINE: &[&str] = &[
 pub(crate) fn load_with_overrides(args: &RunArgs) -> anyhow::Result<Scenario> {
     let mut sc = Scenario::load(&args.scenario)?;
     let overrides: [(&str, Option<Value>); 4] = [
-        ("replicates", args.replicates.map(|v| Value::Int(v as i64))),
+        (
+            "replicates",
+            args.common.replicates.map(|v| Value::Int(v as i64)),
+        ),
         ("seed", args.seed.map(|v| Value::Int(v as i64))),
         ("employees", args.employees.map(|v| Value::Int(v as i64))),
         ("weeks", args.weeks.map(|v| Value::Int(v as i64))),
@@ -43,10 +46,10 @@ pub(crate) fn load_with_overrides(args: &RunArgs) -> anyhow::Result<Scenario> {
 
 pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     let sc = load_with_overrides(args)?;
-    super::set_threads(args.threads)?;
-    let dir = super::output_dir(&args.out, &sc.name)?;
+    super::set_threads(args.common.threads)?;
+    let dir = super::output_dir(&args.common.out, &sc.name)?;
     let weeks = sc.params.weeks;
-    if !args.quiet {
+    if !args.common.quiet {
         for w in sc
             .timeline
             .change_weeks()
@@ -73,11 +76,11 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     let elapsed = start.elapsed().as_secs_f64();
     let rows = write_run_outputs(&dir, &sc, &args.scenario, &runs)
         .with_context(|| format!("writing results to {}", dir.display()))?;
-    if !args.quiet {
+    if !args.common.quiet {
         print_headline(&sc, &rows, &dir, elapsed);
     }
-    if !args.no_charts {
-        super::default_charts(&dir, args.quiet)?;
+    if !args.common.no_charts {
+        super::default_charts(&dir, args.common.quiet)?;
     }
     Ok(())
 }

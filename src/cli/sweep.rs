@@ -22,12 +22,8 @@ pub enum RecordArg {
 pub struct SweepArgs {
     /// Scenario file with a [sweep] table.
     pub scenario: PathBuf,
-    /// Output directory [default: output/<scenario-name>].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replicates per point (overrides [sweep] replicates).
-    #[arg(long)]
-    pub replicates: Option<usize>,
+    #[command(flatten)]
+    pub common: super::CommonArgs,
     /// Run only shard I of N (I/N, from 0): a contiguous block of points.
     #[arg(long)]
     pub shard: Option<String>,
@@ -37,15 +33,6 @@ pub struct SweepArgs {
     /// What each run records (overrides [sweep] record).
     #[arg(long, value_enum)]
     pub record: Option<RecordArg>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Print nothing but errors.
-    #[arg(long)]
-    pub quiet: bool,
-    /// Do not draw the default charts.
-    #[arg(long)]
-    pub no_charts: bool,
 }
 
 /// Progress: a bar on a terminal, a line every 10 s otherwise, nothing
@@ -115,7 +102,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
             args.scenario.display()
         )
     })?;
-    if let Some(r) = args.replicates {
+    if let Some(r) = args.common.replicates {
         anyhow::ensure!(r >= 1, "--replicates must be at least 1");
         spec.replicates = r;
     }
@@ -129,11 +116,11 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
         Some(s) => Shard::parse(s).map_err(anyhow::Error::msg)?,
         None => Shard::WHOLE,
     };
-    super::set_threads(args.threads)?;
+    super::set_threads(args.common.threads)?;
     let plan = Plan::new(&sc)?;
-    let dir = super::output_dir(&args.out, &sc.name)?;
+    let dir = super::output_dir(&args.common.out, &sc.name)?;
     let points = shard.points(plan.points.len());
-    if !args.quiet {
+    if !args.common.quiet {
         eprintln!(
             "sweeping `{}`: {} design, {} points{} x {} replicates = {} runs of {} employees x {} weeks on {} threads",
             sc.name,
@@ -156,16 +143,16 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
             rayon::current_num_threads()
         );
     }
-    let mut reporter = Reporter::new(args.quiet);
+    let mut reporter = Reporter::new(args.common.quiet);
     let start = Instant::now();
     let outcome = execute(&plan, &dir, shard, args.resume, &mut |d, t| {
         reporter.update(d, t)
     })?;
     reporter.finish();
-    if !args.no_charts && shard == Shard::WHOLE {
-        super::default_charts(&dir, args.quiet)?;
+    if !args.common.no_charts && shard == Shard::WHOLE {
+        super::default_charts(&dir, args.common.quiet)?;
     }
-    if args.quiet {
+    if args.common.quiet {
         return Ok(());
     }
     let secs = start.elapsed().as_secs_f64();
