@@ -22,6 +22,12 @@ pub struct RunResult {
 
 /// Runs every replicate of the base scenario and of each variant.
 pub fn run_replicates(sc: &Scenario) -> Vec<RunResult> {
+    run_replicates_with(sc, &|| {})
+}
+
+/// As [`run_replicates`], calling `done` after each run (from any thread;
+/// for progress displays).
+pub fn run_replicates_with(sc: &Scenario, done: &(dyn Fn() + Sync)) -> Vec<RunResult> {
     let arms = sc.arms();
     let jobs: Vec<(usize, usize)> = (0..arms.len())
         .flat_map(|a| (0..sc.run.replicates).map(move |r| (a, r)))
@@ -30,11 +36,13 @@ pub fn run_replicates(sc: &Scenario) -> Vec<RunResult> {
         .map(|(a, r)| {
             let arm = &arms[a];
             let seed = rng::run_seed(sc.run.seed, r as u64);
+            let weeks = simulate(&arm.params, &arm.timeline, seed);
+            done();
             RunResult {
                 variant: arm.name.clone(),
                 replicate: r,
                 seed,
-                weeks: simulate(&arm.params, &arm.timeline, seed),
+                weeks,
             }
         })
         .collect()

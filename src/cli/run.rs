@@ -2,11 +2,12 @@
 //! table.
 
 use super::RunArgs;
-use crate::experiment::run_replicates;
+use crate::experiment::run_replicates_with;
 use crate::output::{SummaryRow, write_run_outputs};
 use crate::params::registry::Value;
 use crate::scenario::Scenario;
 use anyhow::Context;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
@@ -72,7 +73,25 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         );
     }
     let start = Instant::now();
-    let runs = run_replicates(&sc);
+    // A progress bar for runs long enough to wonder about, on a terminal.
+    let bar = (!args.common.quiet && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new((sc.arms().len() * sc.run.replicates) as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40.cyan/blue} {pos}/{len} runs  ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let runs = run_replicates_with(&sc, &|| {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     let elapsed = start.elapsed().as_secs_f64();
     let rows = write_run_outputs(&dir, &sc, &args.scenario, &runs)
         .with_context(|| format!("writing results to {}", dir.display()))?;
