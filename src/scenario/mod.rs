@@ -68,22 +68,10 @@ impl Scenario {
     /// Validates scenario text. `path` is used in messages, `default_name`
     /// when the file has no `name` key.
     pub fn parse(text: &str, path: &str, default_name: &str) -> Result<Scenario, ScenarioError> {
-        let parsed =
-            parse::parse(text, default_name).map_err(|diagnostics| ScenarioError::Invalid {
-                path: path.to_string(),
-                text: text.to_string(),
-                diagnostics,
-            })?;
-        Ok(Scenario {
-            name: parsed.name,
-            description: parsed.description,
-            params: parsed.params,
-            run: parsed.run,
-            timeline: parsed.timeline,
-            variants: parsed.variants,
-            sweep: parsed.sweep,
-            input_sha256: sha256_hex(text.as_bytes()),
+        parse::parse(text, default_name).map_err(|diagnostics| ScenarioError::Invalid {
+            path: path.to_string(),
             text: text.to_string(),
+            diagnostics,
         })
     }
 }

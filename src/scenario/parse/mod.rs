@@ -14,22 +14,11 @@ pub mod variants;
 use crate::model::timeline::Timeline;
 use crate::params::registry::{self, Kind, ParamDef, Section, Value, closest};
 use crate::params::{MODEL_PARAMS, ModelParams, RUN_SETTINGS, RunSettings};
-use crate::scenario::Variant;
-use crate::scenario::sweep_spec::SweepSpec;
+use crate::scenario::Scenario;
 use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use values::{Located, distribution, integer, real};
-
-pub(super) struct Parsed {
-    pub name: String,
-    pub description: String,
-    pub params: ModelParams,
-    pub run: RunSettings,
-    pub timeline: Timeline,
-    pub variants: Vec<Variant>,
-    pub sweep: Option<SweepSpec>,
-}
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -46,8 +35,9 @@ const TOP_KEYS: &[&str] = &[
 
 pub(super) type Item<'a> = Spanned<DeValue<'a>>;
 
-/// Parses scenario text; on failure returns every problem found.
-pub(super) fn parse(text: &str, default_name: &str) -> Result<Parsed, Vec<Diagnostic>> {
+/// Parses scenario text into a [`Scenario`]; on failure returns every
+/// problem found.
+pub(super) fn parse(text: &str, default_name: &str) -> Result<Scenario, Vec<Diagnostic>> {
     let doc = DeTable::parse(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let msg = e.message().trim().to_string();
@@ -58,7 +48,7 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Parsed, Vec<Diagno
     })?;
     let mut p = Parser {
         errors: Vec::new(),
-        out: Parsed {
+        out: Scenario {
             name: default_name.to_string(),
             description: String::new(),
             params: ModelParams::default(),
@@ -66,6 +56,8 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Parsed, Vec<Diagno
             timeline: Timeline::default(),
             variants: Vec::new(),
             sweep: None,
+            input_sha256: super::sha256_hex(text.as_bytes()),
+            text: text.to_string(),
         },
     };
     let mut timeline = None;
@@ -114,7 +106,7 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Parsed, Vec<Diagno
 
 pub(super) struct Parser {
     errors: Vec<Diagnostic>,
-    out: Parsed,
+    out: Scenario,
 }
 
 impl Parser {
