@@ -2,24 +2,12 @@
 //! a valid PNG of 1600x1000 that is not blank, and a valid SVG of the same
 //! size with its title as text.
 
+mod common;
+use common::ok;
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn goodhart(dir: &Path, args: &[&str]) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_goodhart"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("binary runs");
-    assert!(
-        o.status.success(),
-        "goodhart {args:?}:\n{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
+use std::process::Command;
 
 const RUN: &str = r#"
 name = "fixture"
@@ -159,9 +147,9 @@ fn every_chart_kind_is_a_valid_non_blank_png_and_svg() {
         ),
     )
     .unwrap();
-    goodhart(d, &["run", "run.toml", "--quiet"]);
+    ok(d, &["run", "run.toml", "--quiet"]);
     for s in ["grid", "sobol", "morris"] {
-        goodhart(d, &["sweep", &format!("{s}.toml"), "--quiet"]);
+        ok(d, &["sweep", &format!("{s}.toml"), "--quiet"]);
     }
     let run = d.join("output/fixture/charts");
     for kind in [
@@ -183,10 +171,10 @@ fn plot_redraws_from_csv_only_with_chosen_metrics_and_format() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     fs::write(d.join("run.toml"), RUN).unwrap();
-    goodhart(d, &["run", "run.toml", "--quiet", "--no-charts"]);
+    ok(d, &["run", "run.toml", "--quiet", "--no-charts"]);
     let out = d.join("output/fixture");
     assert!(!out.join("charts").exists(), "--no-charts drew charts");
-    goodhart(
+    ok(
         d,
         &[
             "plot",
@@ -242,9 +230,9 @@ fn report_is_self_contained_valid_and_complete() {
         ),
     )
     .unwrap();
-    goodhart(d, &["run", "run.toml", "--quiet"]);
-    goodhart(d, &["sweep", "grid.toml", "--quiet", "--no-charts"]);
-    goodhart(
+    ok(d, &["run", "run.toml", "--quiet"]);
+    ok(d, &["sweep", "grid.toml", "--quiet", "--no-charts"]);
+    ok(
         d,
         &[
             "report",

@@ -1,35 +1,13 @@
 //! Integration tests of `goodhart sweep`, `merge` and `sensitivity`: the
 //! real binary in temporary directories.
 
+mod common;
+use common::{goodhart, ok, text};
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn goodhart(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_goodhart"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the goodhart binary runs")
-}
-
-fn ok(dir: &Path, args: &[&str]) {
-    let o = goodhart(dir, args);
-    assert!(
-        o.status.success(),
-        "goodhart {args:?} failed:\n{}",
-        text(&o)
-    );
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 const GRID: &str = r#"
 name = "grid-test"
