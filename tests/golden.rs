@@ -18,7 +18,17 @@ fn root() -> &'static Path {
 }
 
 fn goodhart(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+    goodhart_at(None, args)
+}
+
+/// Runs the binary, with its weekly step capped at instruction-set level
+/// `simd` (`GOODHART_SIMD`) if given.
+fn goodhart_at(simd: Option<&str>, args: &[&str]) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_goodhart"));
+    if let Some(level) = simd {
+        cmd.env("GOODHART_SIMD", level);
+    }
+    let o = cmd
         .args(args)
         .current_dir(root())
         .output()
@@ -47,25 +57,33 @@ fn first_difference(a: &str, b: &str) -> String {
     )
 }
 
+/// The golden file, produced by the weekly step at every instruction-set
+/// level (baseline x86-64, AVX2, AVX-512; a level the CPU lacks falls back
+/// to the widest it has): the vectorised step must give the same bits.
 #[test]
-fn tiny_scenario_weekly_csv_is_unchanged() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("g");
-    goodhart(&[
-        "run",
-        "tests/golden/tiny.toml",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--no-charts",
-    ]);
-    let got = fs::read_to_string(out.join("weekly.csv")).unwrap();
+fn tiny_scenario_weekly_csv_is_unchanged_at_every_simd_level() {
     let want = fs::read_to_string(root().join("tests/golden/tiny-weekly.csv")).unwrap();
-    assert!(
-        got == want,
-        "the model's output changed; if intended, regenerate tests/golden/tiny-weekly.csv and explain why in the commit.\n{}",
-        first_difference(&want, &got)
-    );
+    for level in ["baseline", "avx2", "avx512"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("g");
+        goodhart_at(
+            Some(level),
+            &[
+                "run",
+                "tests/golden/tiny.toml",
+                "--out",
+                out.to_str().unwrap(),
+                "--quiet",
+                "--no-charts",
+            ],
+        );
+        let got = fs::read_to_string(out.join("weekly.csv")).unwrap();
+        assert!(
+            got == want,
+            "the model's output changed (GOODHART_SIMD={level}); if intended, regenerate tests/golden/tiny-weekly.csv and explain why in the commit.\n{}",
+            first_difference(&want, &got)
+        );
+    }
 }
 
 #[test]

@@ -10,12 +10,14 @@
 //! Nothing here allocates per agent or per week.
 
 use super::WeekContext;
+use super::events::{MAX_TABULATED_OBSERVATIONS, binomial_cdf, evidence, poisson};
 use super::metrics::{CoMoments, Moments, Partial};
 use super::rng::{self, names};
-use super::values::{AgentView, RankGroup, option_values, softmax3};
+#[cfg(target_arch = "x86_64")]
+use super::simd::Level;
+use super::values::RankGroup;
 use crate::params::ModelParams;
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution, Poisson, StandardNormal};
 use rand_pcg::Pcg64Mcg;
 
 /// Team-level state: one manager per team.
@@ -189,113 +191,125 @@ impl Block {
             + self.teams.capacity() * std::mem::size_of::<Team>()
     }
 
-    /// Simulates one week for every team in the block.
-    pub fn step(&mut self, ctx: &WeekContext) -> Partial {
+    /// Simulates one week for every team in the block, in three passes:
+    /// each team's context, shocks and v_m (scalar, per team); values,
+    /// choice and realisation of every agent of the block
+    /// ([`super::choice`], vectorised); each team's random events, beliefs,
+    /// habit, stress and sums (scalar, per team).
+    ///
+    /// The step is compiled per instruction set ([`super::simd`]); the
+    /// widest one this CPU supports runs, with the same bits.
+    pub fn step(&mut self, ctx: &WeekContext, s: &mut Scratch) -> Partial {
+        #[cfg(target_arch = "x86_64")]
+        match super::simd::level() {
+            // SAFETY: `level()` returns a level only if the CPU supports
+            // its features, the only requirement of these functions.
+            Level::Avx512 => return unsafe { self.step_avx512(ctx, s) },
+            Level::Avx2 => return unsafe { self.step_avx2(ctx, s) },
+            Level::Baseline => {}
+        }
+        self.step_passes(ctx, s)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+    fn step_avx512(&mut self, ctx: &WeekContext, s: &mut Scratch) -> Partial {
+        self.step_passes(ctx, s)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn step_avx2(&mut self, ctx: &WeekContext, s: &mut Scratch) -> Partial {
+        self.step_passes(ctx, s)
+    }
+
+    #[inline(always)]
+    fn step_passes(&mut self, ctx: &WeekContext, s: &mut Scratch) -> Partial {
+        s.resize(self.agents.ability.len(), self.teams.len());
+        for (k, t) in self.teams.iter_mut().enumerate() {
+            prepare_team(ctx, t, &self.agents, s, k);
+        }
+        super::choice::choose_all(ctx, &mut self.agents, s);
         let mut part = Partial::default();
-        for t in &mut self.teams {
-            step_team(ctx, t, &mut self.agents, &mut part);
+        for (k, t) in self.teams.iter_mut().enumerate() {
+            settle_team(ctx, t, &mut self.agents, s, k, &mut part);
         }
         part
     }
 }
 
-/// Poisson draw by inversion from one uniform, so every agent consumes the
-/// same number of draws whatever its rate (common random numbers across
-/// sweep points). Large rates, far outside the calibrated range, fall back
-/// to rand_distr.
-#[inline]
-fn poisson<R: Rng>(rng: &mut R, lambda: f64) -> f64 {
-    let u: f64 = rng.random();
-    // e^-lambda >= 1 - lambda, so u below 1 - lambda (less a margin for the
-    // rounding of exp) means zero events without computing the
-    // exponential; the result is the same as by full inversion.
-    if lambda <= 0.0 || u <= (1.0 - lambda) - 1e-15 {
-        return 0.0;
-    }
-    if lambda > 500.0 {
-        return Poisson::new(lambda).map_or(lambda, |d| d.sample(rng));
-    }
-    let mut k = 0.0;
-    let mut prob = (-lambda).exp();
-    let mut cdf = prob;
-    while u > cdf && k < 10_000.0 {
-        k += 1.0;
-        prob *= lambda / k;
-        cdf += prob;
-        if prob == 0.0 && cdf < u {
-            break;
+/// What one team's week passes on from the first pass to the last.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct TeamWeek {
+    /// P_j * B: the manager's pressure times the stake.
+    pub stake: f64,
+    /// q_j: evidence rate of the team's observations.
+    pub evidence_rate: f64,
+}
+
+/// Per-agent values passed between the passes of a block's week. Reused
+/// from week to week (one per thread), so nothing is allocated per week.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// pi_i * P_j B: perceived surveillance times the team's stake.
+    pub surveillance_stake: Vec<f64>,
+    /// gbar_i: peers' mean performative share.
+    pub peer_performative: Vec<f64>,
+    /// The agent's rank reference group (its team's or the org's).
+    pub group_mean: Vec<f64>,
+    pub group_sd: Vec<f64>,
+    /// v_m without its value shock.
+    pub manual_value: Vec<f64>,
+    /// Uniforms for the value shocks: (radius, angle) pairs of two
+    /// Box-Muller transforms, the first giving the shocks of v_m and v_p,
+    /// the second that of v_g. Radius uniforms are in (0, 1], angle
+    /// uniforms in [0, 1).
+    pub shock_radius: [Vec<f64>; 2],
+    pub shock_angle: [Vec<f64>; 2],
+    /// Realised output, expected incidents and ln(Tm + eps_T).
+    pub output: Vec<f64>,
+    pub incident_rate: Vec<f64>,
+    pub log_measured: Vec<f64>,
+    pub teams: Vec<TeamWeek>,
+}
+
+impl Scratch {
+    fn resize(&mut self, agents: usize, teams: usize) {
+        let [radius_0, radius_1] = &mut self.shock_radius;
+        let [angle_0, angle_1] = &mut self.shock_angle;
+        for v in [
+            &mut self.surveillance_stake,
+            &mut self.peer_performative,
+            &mut self.group_mean,
+            &mut self.group_sd,
+            &mut self.manual_value,
+            radius_0,
+            radius_1,
+            angle_0,
+            angle_1,
+            &mut self.output,
+            &mut self.incident_rate,
+            &mut self.log_measured,
+        ] {
+            v.resize(agents, 0.0);
         }
-    }
-    k
-}
-
-/// P(E <= k) for E ~ Binomial(n, q), k = 0..n, for n up to
-/// `MAX_TABULATED_OBSERVATIONS` (one table per team and week, so each
-/// agent's evidence takes one uniform draw).
-const MAX_TABULATED_OBSERVATIONS: usize = 16;
-
-fn binomial_cdf(n: usize, q: f64) -> [f64; MAX_TABULATED_OBSERVATIONS + 1] {
-    let mut cdf = [1.0; MAX_TABULATED_OBSERVATIONS + 1];
-    if q <= 0.0 || q >= 1.0 {
-        // All mass on 0 (q = 0) or on n (q = 1).
-        let all_at = if q >= 1.0 { n } else { 0 };
-        for (k, c) in cdf.iter_mut().enumerate().take(n + 1) {
-            *c = if k >= all_at { 1.0 } else { 0.0 };
-        }
-        return cdf;
-    }
-    let mut pmf = (1.0 - q).powi(n as i32);
-    let mut acc = 0.0;
-    for (k, c) in cdf.iter_mut().enumerate().take(n + 1) {
-        acc += pmf;
-        *c = acc;
-        pmf *= (n - k) as f64 / (k + 1) as f64 * q / (1.0 - q);
-    }
-    cdf[n] = 1.0;
-    cdf
-}
-
-/// E ~ Binomial(n, q): by inversion of the team's table from one uniform,
-/// or by n Bernoulli draws when n is too large to tabulate.
-#[inline]
-fn evidence<R: Rng>(
-    rng: &mut R,
-    n: usize,
-    q: f64,
-    cdf: &[f64; MAX_TABULATED_OBSERVATIONS + 1],
-) -> f64 {
-    if n <= MAX_TABULATED_OBSERVATIONS {
-        let u: f64 = rng.random();
-        cdf[..=n].iter().position(|&c| u < c).unwrap_or(n) as f64
-    } else {
-        (0..n).filter(|_| rng.random::<f64>() < q).count() as f64
+        self.teams.resize(teams, TeamWeek::default());
     }
 }
 
-fn step_team(ctx: &WeekContext, t: &mut Team, a: &mut Agents, part: &mut Partial) {
+/// First pass over team `k` (MODEL.md steps 2-5 up to v_m): last week's
+/// observables, the manager's pressure and evidence rate, each member's
+/// perceived stake, peers' gaming, v_m and the uniforms of the value
+/// shocks (four per member from the team's choice stream, in member order).
+#[inline(always)]
+fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut Scratch, k: usize) {
     let vc = &ctx.values;
     let range = t.start..t.start + t.len;
-    let len = t.len;
-    let n = len as f64;
-    // The team's members as slices of one length, so indexing needs no
-    // bounds checks in the loop.
-    let ability = &a.ability[range.clone()];
-    let speedup = &a.ai_speedup[range.clone()];
-    let intensity = &a.productive_intensity[range.clone()];
-    let aversion = &a.gaming_aversion[range.clone()];
-    let status = &a.status_drive[range.clone()];
-    let conformity = &a.conformity[range.clone()];
-    let credibility = &mut a.credibility[range.clone()];
-    let alpha = &mut a.alpha[range.clone()];
-    let beta = &mut a.beta[range.clone()];
-    let productive = &mut a.productive[range.clone()];
-    let performative = &mut a.performative[range.clone()];
-    let measured_tokens = &mut a.measured_tokens[range.clone()];
-    let habit = &mut a.habit[range.clone()];
-    let stress = &mut a.stress[range];
-
-    // Step 2-3: last week's observables and the manager's pressure.
-    let active = measured_tokens.iter().filter(|&&tm| tm >= vc.t_min).count() as f64;
+    let n = t.len as f64;
+    let active = a.measured_tokens[range.clone()]
+        .iter()
+        .filter(|&&tm| tm >= vc.t_min)
+        .count() as f64;
     let pressure = ctx.pressure(active / n);
     let stake = ctx.stake * pressure;
     let view = if ctx.team_ranks {
@@ -306,7 +320,78 @@ fn step_team(ctx: &WeekContext, t: &mut Team, a: &mut Agents, part: &mut Partial
     } else {
         ctx.org_view
     };
-    let q = ctx.evidence_rate(t.watchfulness, pressure);
+    s.teams[k] = TeamWeek {
+        stake,
+        evidence_rate: ctx.evidence_rate(t.watchfulness, pressure),
+    };
+    for i in range {
+        let pi = a.alpha[i] / (a.alpha[i] + a.beta[i]);
+        let pi_b = pi * stake;
+        s.surveillance_stake[i] = pi_b;
+        s.peer_performative[i] = ctx.peer_performative(t.sum_g, n, a.performative[i]);
+        s.group_mean[i] = view.group.mean;
+        s.group_sd[i] = view.group.sd;
+        s.manual_value[i] = a.ability[i] + vc.zero_token_value(&view, pi_b, a.status_drive[i]);
+        for pair in 0..2 {
+            s.shock_radius[pair][i] = radius_uniform(t.choice_rng.next_u64());
+            s.shock_angle[pair][i] = angle_uniform(t.choice_rng.next_u64());
+        }
+    }
+}
+
+/// 2^-53: the spacing of 53-bit uniforms.
+const UNIFORM_STEP: f64 = 1.0 / (1u64 << 53) as f64;
+
+/// A uniform in (0, 1] from the top 53 bits of a random word (never 0, so
+/// its logarithm is finite).
+#[inline(always)]
+fn radius_uniform(bits: u64) -> f64 {
+    ((bits >> 11) + 1) as f64 * UNIFORM_STEP
+}
+
+/// A uniform in [0, 1) from the top 53 bits of a random word.
+#[inline(always)]
+fn angle_uniform(bits: u64) -> f64 {
+    (bits >> 11) as f64 * UNIFORM_STEP
+}
+
+/// Last pass over team `k` (MODEL.md steps 7-10 after the choice):
+/// incidents, audits, belief evidence and updates, habit, stress, social
+/// averaging, and the team's part of the week's metrics.
+#[inline(always)]
+fn settle_team(
+    ctx: &WeekContext,
+    t: &mut Team,
+    a: &mut Agents,
+    s: &Scratch,
+    k: usize,
+    part: &mut Partial,
+) {
+    let vc = &ctx.values;
+    let range = t.start..t.start + t.len;
+    let len = t.len;
+    let n = len as f64;
+    // The team's members as slices of one length, so indexing needs no
+    // bounds checks in the loop.
+    let ability = &a.ability[range.clone()];
+    let intensity = &a.productive_intensity[range.clone()];
+    let status = &a.status_drive[range.clone()];
+    let credibility = &mut a.credibility[range.clone()];
+    let alpha = &mut a.alpha[range.clone()];
+    let beta = &mut a.beta[range.clone()];
+    let productive = &a.productive[range.clone()];
+    let performative = &a.performative[range.clone()];
+    let measured_tokens = &a.measured_tokens[range.clone()];
+    let habit = &mut a.habit[range.clone()];
+    let stress = &mut a.stress[range.clone()];
+    let output = &s.output[range.clone()];
+    let incident_rate = &s.incident_rate[range.clone()];
+    let log_measured = &s.log_measured[range];
+
+    let TeamWeek {
+        stake,
+        evidence_rate: q,
+    } = s.teams[k];
     let cdf = binomial_cdf(ctx.observations.min(MAX_TABULATED_OBSERVATIONS), q);
     let erosion = 1.0 - ctx.credibility_erosion * (q - ctx.ambient_evidence_rate).max(0.0);
     let detect_per_g = ctx.audit_rate * ctx.audit_detection;
@@ -317,45 +402,17 @@ fn step_team(ctx: &WeekContext, t: &mut Team, a: &mut Agents, part: &mut Partial
     let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut sum_g = 0.0;
     for i in 0..len {
-        let (p_old, g_old) = (productive[i], performative[i]);
-        let pi = alpha[i] / (alpha[i] + beta[i]);
-        let agent = AgentView {
-            ability: ability[i],
-            ai_speedup: speedup[i],
-            productive_intensity: intensity[i],
-            gaming_aversion: aversion[i],
-            status_drive: status[i],
-            conformity: conformity[i],
-            habit: habit[i],
-            surveillance_stake: pi * stake,
-            peer_performative: ctx.peer_performative(t.sum_g, n, g_old),
-        };
-        // Steps 5-6: option values, value shocks, logit choice, damping.
-        let mut v = option_values(vc, &agent, &view);
-        for vk in &mut v {
-            let z: f64 = t.choice_rng.sample(StandardNormal);
-            *vk += ctx.choice_noise * z;
-        }
-        let x = softmax3(ctx.rationality, v);
-        let p = (1.0 - ctx.adjustment_rate) * p_old + ctx.adjustment_rate * x[1];
-        let g = (1.0 - ctx.adjustment_rate) * g_old + ctx.adjustment_rate * x[2];
-        productive[i] = p;
-        performative[i] = g;
-
-        // Step 7: realisation. Only detection matters for what follows,
-        // so audit-and-detect is one Bernoulli(d delta g) draw.
-        let kp = agent.productive_intensity;
+        let (p, g) = (productive[i], performative[i]);
+        // Step 7: realisation (the choice pass stored output and the
+        // incident rate). Only detection matters for what follows, so
+        // audit-and-detect is one Bernoulli(d delta g) draw.
+        let kp = intensity[i];
         let productive_tokens = kp * p;
         let performative_tokens = vc.performative_multiplier * kp * g;
         let raw = productive_tokens + performative_tokens;
         let tokens = raw.min(vc.token_cap);
-        let measured =
-            (productive_tokens + (1.0 - vc.metric_filter) * performative_tokens).min(vc.token_cap);
-        let output = agent.ability * ((1.0 - p - g) + (1.0 + agent.ai_speedup) * p);
-        let rate = ctx.agent_permissions
-            * (ctx.incidents_per_performative * performative_tokens
-                + ctx.incidents_per_productive * productive_tokens);
-        let incidents = poisson(&mut t.events_rng, rate);
+        let measured = measured_tokens[i];
+        let incidents = poisson(&mut t.events_rng, incident_rate[i]);
         let detected = t.events_rng.random::<f64>() < detect_per_g * g;
 
         // Step 8 (own evidence), with this week's credibility.
@@ -371,16 +428,16 @@ fn step_team(ctx: &WeekContext, t: &mut Team, a: &mut Agents, part: &mut Partial
         habit[i] = h + rho * (g - h);
         let caught_stress = if detected { 2.0 } else { 0.0 };
         stress[i] = (1.0 - ctx.stress_rate) * stress[i]
-            + ctx.stress_rate * (agent.status_drive * vc.status_weight + caught_stress);
+            + ctx.stress_rate * (status[i] * vc.status_weight + caught_stress);
 
-        measured_tokens[i] = measured;
-        let l = (measured + vc.token_floor).ln();
+        let l = log_measured[i];
         sl += l;
         sll += l * l;
         sum_g += g;
         detections += if detected { 1.0 } else { 0.0 };
 
         // Step 10: this agent's part of the week's metrics.
+        let y = output[i];
         part.measured_active += f64::from(u8::from(measured >= vc.t_min));
         part.productive_active +=
             f64::from(u8::from(productive_tokens.min(vc.token_cap) >= vc.t_min));
@@ -392,14 +449,14 @@ fn step_team(ctx: &WeekContext, t: &mut Team, a: &mut Agents, part: &mut Partial
         } else {
             performative_tokens
         };
-        part.output += output;
-        part.ability += agent.ability;
+        part.output += y;
+        part.ability += ability[i];
         part.incidents += incidents;
         sx += measured;
-        sy += output;
+        sy += y;
         sxx += measured * measured;
-        syy += output * output;
-        sxy += measured * output;
+        syy += y * y;
+        sxy += measured * y;
     }
 
     // Step 8 (team): a detected audit is evidence for the whole team; then
@@ -435,47 +492,6 @@ fn step_team(ctx: &WeekContext, t: &mut Team, a: &mut Agents, part: &mut Partial
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
-
-    #[test]
-    fn poisson_inversion_has_the_right_mean_and_variance() {
-        let mut r = Pcg64Mcg::seed_from_u64(11);
-        for lambda in [0.01, 0.7, 4.0, 40.0] {
-            let n = 200_000;
-            let xs: Vec<f64> = (0..n).map(|_| poisson(&mut r, lambda)).collect();
-            let mean = xs.iter().sum::<f64>() / n as f64;
-            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-            // The sample mean's sd is sqrt(lambda / n); allow 5 of them.
-            let tol = 5.0 * (lambda / n as f64).sqrt();
-            assert!((mean - lambda).abs() < tol, "lambda {lambda}: mean {mean}");
-            assert!(
-                (var / lambda - 1.0).abs() < 0.05,
-                "lambda {lambda}: var {var}"
-            );
-        }
-    }
-
-    #[test]
-    fn binomial_table_inversion_matches_the_distribution() {
-        let mut r = Pcg64Mcg::seed_from_u64(5);
-        for (n, q) in [(3, 0.4), (3, 0.0), (3, 1.0), (10, 0.73)] {
-            let cdf = binomial_cdf(n, q);
-            let draws = 100_000;
-            let mean = (0..draws)
-                .map(|_| evidence(&mut r, n, q, &cdf))
-                .sum::<f64>()
-                / draws as f64;
-            // Standard error of the mean: sqrt(n q (1 - q) / draws).
-            let se = (n as f64 * q * (1.0 - q) / draws as f64).sqrt();
-            assert!(
-                (mean - n as f64 * q).abs() <= 5.0 * se + 1e-12,
-                "n {n} q {q}: mean {mean}"
-            );
-        }
-        // Large n falls back to Bernoulli draws.
-        let big = evidence(&mut r, 40, 0.5, &binomial_cdf(16, 0.5));
-        assert!((0.0..=40.0).contains(&big));
-    }
 
     #[test]
     fn teams_are_consecutive_and_the_last_may_be_smaller() {

@@ -11,9 +11,13 @@
 //! the thread count, so results are bit-identical on any machine.
 
 mod block;
+mod choice;
+mod events;
+pub mod fastmath;
 pub mod gini;
 pub mod metrics;
 pub mod rng;
+pub mod simd;
 pub mod timeline;
 pub mod values;
 
@@ -101,7 +105,7 @@ impl WeekContext {
                 } else {
                     0.0
                 },
-            evidence_from_manager: if values.ranks_visible > 0.0 {
+            evidence_from_manager: if values.ranks_visible() {
                 b.evidence_from_manager
             } else {
                 0.0
@@ -153,6 +157,11 @@ impl WeekContext {
             0.0
         }
     }
+}
+
+thread_local! {
+    /// Each worker thread's buffers for the passes of a block's week.
+    static SCRATCH: std::cell::RefCell<block::Scratch> = std::cell::RefCell::default();
 }
 
 /// One run of the model.
@@ -211,7 +220,11 @@ impl Simulation {
     pub fn step(&mut self) -> WeekMetrics {
         self.timeline.apply(self.week, &mut self.params);
         let ctx = WeekContext::new(&self.params, &self.org);
-        let partials: Vec<Partial> = self.blocks.par_iter_mut().map(|b| b.step(&ctx)).collect();
+        let partials: Vec<Partial> = self
+            .blocks
+            .par_iter_mut()
+            .map(|b| SCRATCH.with_borrow_mut(|s| b.step(&ctx, s)))
+            .collect();
         let mut week = Partial::default();
         for p in &partials {
             week.merge(p);

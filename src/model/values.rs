@@ -1,31 +1,17 @@
 //! Perceived value of tokens and the quantal-response choice (MODEL.md
 //! steps 4-6).
 //!
-//! Pure functions of one agent's attributes and the week's context, so the
-//! closed-form property (with no noise the allocation target equals the
-//! softmax of the three option values) can be tested against them directly.
-//! Each use is valued as a pure option, a whole week spent on it
-//! (Holmström & Milgrom 1991: a reward on the measured dimension pulls the
-//! time budget towards whatever is most measure-dense).
+//! Pure, branch-free functions of one agent's attributes and the week's
+//! context: the weekly step calls them inside loops over whole blocks of
+//! agents, which the compiler vectorises (see [`super::fastmath`]). Each
+//! use is valued as a pure option, a whole week spent on it (Holmström &
+//! Milgrom 1991: a reward on the measured dimension pulls the time budget
+//! towards whatever is most measure-dense). Switched-off terms (no target,
+//! no visible ranks, no top-k board) are multiplied by zero weights rather
+//! than skipped, which gives the same value.
 
+use super::fastmath as fm;
 use crate::params::{Leaderboard, ModelParams};
-
-/// Logistic function. Above x = 37, exp(-x) < 2^-53, so 1 + exp(-x)
-/// rounds to 1 and the result is exactly 1: the exponential is skipped
-/// without changing any result.
-#[inline]
-pub fn logistic(x: f64) -> f64 {
-    if x > 37.0 {
-        return 1.0;
-    }
-    1.0 / (1.0 + (-x).exp())
-}
-
-/// Standard normal CDF.
-#[inline]
-pub fn normal_cdf(x: f64) -> f64 {
-    0.5 * libm::erfc(-x * std::f64::consts::FRAC_1_SQRT_2)
-}
 
 /// Mean and sd of ln(Tm + eps_T) over a rank reference group.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,29 +21,35 @@ pub struct RankGroup {
 }
 
 /// A rank reference group with the parts of Phi(0) that are the same for
-/// everyone in it (the usage bar and the rank of zero tokens), computed
-/// once per group instead of once per agent.
+/// everyone in it, computed once per group instead of once per agent:
+/// Phi_i(0) = pi_i B_i `stake_part` + status_i v_V (`rank0` + b_top
+/// `top0`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GroupView {
     pub group: RankGroup,
-    pub bar0: f64,
+    /// zeta [tau > 0] L(-T_min / s_T) + (1 - zeta) e_V R(0).
+    pub stake_part: f64,
+    /// R(0), the rank of zero tokens.
     pub rank0: f64,
+    /// L((R(0) - q_top) / s_q), the top-k bonus curve at zero tokens.
+    pub top0: f64,
 }
 
 /// The week's policy context for valuing tokens, derived once per week.
 #[derive(Clone, Copy, Debug)]
 pub struct ValueContext {
-    /// A target exists (tau > 0): the usage bar matters.
-    pub bar_on: bool,
     pub t_min: f64,
     pub bar_softness: f64,
-    pub bar_weight: f64,
-    /// e_V: ranks visible to the manager (0 or 1).
-    pub ranks_visible: f64,
+    /// zeta [tau > 0]: weight of the usage bar (0 without a target).
+    pub bar_scale: f64,
+    /// (1 - zeta) e_V: weight of visible ranks in the stake part.
+    pub rank_scale: f64,
     /// v_V: status weight of the board.
     pub status_weight: f64,
-    /// (b_top, q_top, s_q) when an org board shows only the top k.
-    pub top_k: Option<(f64, f64, f64)>,
+    /// b_top (0 unless an org board shows only the top k), q_top, s_q.
+    pub top_k_bonus: f64,
+    pub top_q: f64,
+    pub top_softness: f64,
     pub token_floor: f64,
     pub token_cap: f64,
     pub metric_filter: f64,
@@ -78,18 +70,25 @@ impl ValueContext {
             Leaderboard::None | Leaderboard::SelfOnly => 0.0,
             _ => 1.0,
         };
-        let top_k = (board == Leaderboard::Org && l.top_k > 0).then(|| {
+        let (top_k_bonus, top_q, top_softness) = if board == Leaderboard::Org && l.top_k > 0 {
             let q_top = 1.0 - l.top_k as f64 / p.employees as f64;
             (b.top_k_bonus, q_top, b.top_k_softness)
-        });
+        } else {
+            (0.0, 0.0, 1.0)
+        };
         ValueContext {
-            bar_on: l.adoption_target > 0.0,
             t_min: l.active_threshold,
             bar_softness: b.bar_softness,
-            bar_weight: b.bar_weight,
-            ranks_visible,
+            bar_scale: if l.adoption_target > 0.0 {
+                b.bar_weight
+            } else {
+                0.0
+            },
+            rank_scale: (1.0 - b.bar_weight) * ranks_visible,
             status_weight: p.status_weight(board),
-            top_k,
+            top_k_bonus,
+            top_q,
+            top_softness,
             token_floor: b.token_floor,
             token_cap: l.token_cap,
             metric_filter: l.metric_filter,
@@ -100,63 +99,57 @@ impl ValueContext {
         }
     }
 
-    /// Whether ranks enter any value this week (skips the CDF otherwise).
-    #[inline]
-    fn ranks_matter(&self) -> bool {
-        self.ranks_visible > 0.0 || self.status_weight > 0.0
+    /// Whether the board is visible to the manager (e_V = 1).
+    pub fn ranks_visible(&self) -> bool {
+        self.rank_scale != 0.0
     }
 
     /// Perceived rank R(T) = Phi((ln(T + eps) - m_G) / s_G).
-    #[inline]
+    #[inline(always)]
     pub fn rank(&self, tokens: f64, g: RankGroup) -> f64 {
-        normal_cdf(((tokens + self.token_floor).ln() - g.mean) / g.sd)
+        fm::normal_cdf((fm::ln(tokens + self.token_floor) - g.mean) / g.sd)
     }
 
     /// zeta [tau > 0] L((T - T_min) / s_T): the usage-bar part of Phi.
-    #[inline]
-    fn bar(&self, tokens: f64) -> f64 {
-        if self.bar_on {
-            self.bar_weight * logistic((tokens - self.t_min) / self.bar_softness)
-        } else {
-            0.0
-        }
+    #[inline(always)]
+    pub fn bar(&self, tokens: f64) -> f64 {
+        self.bar_scale * fm::logistic((tokens - self.t_min) / self.bar_softness)
+    }
+
+    /// L((R - q_top) / s_q): how close rank R is to the top k.
+    #[inline(always)]
+    fn top(&self, rank: f64) -> f64 {
+        fm::logistic((rank - self.top_q) / self.top_softness)
     }
 
     /// The group-constant parts of Phi(0) for a rank reference group.
+    #[inline(always)]
     pub fn group_view(&self, group: RankGroup) -> GroupView {
-        let rank0 = if self.ranks_matter() {
-            self.rank(0.0, group)
-        } else {
-            0.0
-        };
+        let rank0 = self.rank(0.0, group);
         GroupView {
             group,
-            bar0: self.bar(0.0),
+            stake_part: self.bar(0.0) + self.rank_scale * rank0,
             rank0,
+            top0: self.top(rank0),
         }
     }
 
-    /// Phi_i(T): perceived value of measuring `tokens` this week, for an
-    /// agent with surveillance belief times stake `pi_b` and status drive
-    /// `status_drive`.
-    #[inline]
+    /// Phi_i(0) for an agent with surveillance belief times stake `pi_b`
+    /// and status drive `status_drive`.
+    #[inline(always)]
+    pub fn zero_token_value(&self, view: &GroupView, pi_b: f64, status_drive: f64) -> f64 {
+        let sv = status_drive * self.status_weight;
+        pi_b * view.stake_part + sv * view.rank0 + sv * self.top_k_bonus * view.top0
+    }
+
+    /// Phi_i(T): perceived value of measuring `tokens` this week.
+    #[inline(always)]
     pub fn token_value(&self, tokens: f64, pi_b: f64, status_drive: f64, group: RankGroup) -> f64 {
-        let bar = self.bar(tokens);
-        if !self.ranks_matter() {
-            return pi_b * bar;
-        }
-        self.combine(bar, self.rank(tokens, group), pi_b, status_drive)
-    }
-
-    /// Phi_i from its bar and rank parts.
-    #[inline]
-    fn combine(&self, bar: f64, r: f64, pi_b: f64, status_drive: f64) -> f64 {
-        let mut v = pi_b * (bar + (1.0 - self.bar_weight) * self.ranks_visible * r)
-            + status_drive * self.status_weight * r;
-        if let Some((bonus, q_top, s_q)) = self.top_k {
-            v += status_drive * self.status_weight * bonus * logistic((r - q_top) / s_q);
-        }
-        v
+        let r = self.rank(tokens, group);
+        let sv = status_drive * self.status_weight;
+        pi_b * (self.bar(tokens) + self.rank_scale * r)
+            + sv * r
+            + sv * self.top_k_bonus * self.top(r)
     }
 }
 
@@ -176,19 +169,14 @@ pub struct AgentView {
     pub peer_performative: f64,
 }
 
-/// (v_m, v_p, v_g): value of a whole week of manual, productive AI and
-/// performative AI work (MODEL.md step 5).
-#[inline]
-pub fn option_values(ctx: &ValueContext, a: &AgentView, view: &GroupView) -> [f64; 3] {
+/// (v_p, v_g): value of a whole week of productive AI and of performative
+/// AI work (MODEL.md step 5); v_m = a_i + Phi_i(0) is
+/// `ability + zero_token_value`.
+#[inline(always)]
+pub fn ai_option_values(ctx: &ValueContext, a: &AgentView, group: RankGroup) -> [f64; 2] {
     let kp = a.productive_intensity;
     let kg = ctx.performative_multiplier * kp;
-    let phi = |t: f64| ctx.token_value(t, a.surveillance_stake, a.status_drive, view.group);
-    let phi0 = if ctx.ranks_matter() {
-        ctx.combine(view.bar0, view.rank0, a.surveillance_stake, a.status_drive)
-    } else {
-        a.surveillance_stake * view.bar0
-    };
-    let v_m = a.ability + phi0;
+    let phi = |t: f64| ctx.token_value(t, a.surveillance_stake, a.status_drive, group);
     let v_p =
         a.ability * (1.0 + a.ai_speedup) + phi(kp.min(ctx.token_cap)) - ctx.felt_cost_per_mtok * kp;
     let v_g = phi(((1.0 - ctx.metric_filter) * kg).min(ctx.token_cap))
@@ -197,29 +185,32 @@ pub fn option_values(ctx: &ValueContext, a: &AgentView, view: &GroupView) -> [f6
         + ctx.habit_weight * a.habit
         + a.conformity * a.peer_performative
         - ctx.expected_audit_penalty;
+    [v_p, v_g]
+}
+
+/// (v_m, v_p, v_g) for one agent (the three options of step 5).
+pub fn option_values(ctx: &ValueContext, a: &AgentView, view: &GroupView) -> [f64; 3] {
+    let v_m = a.ability + ctx.zero_token_value(view, a.surveillance_stake, a.status_drive);
+    let [v_p, v_g] = ai_option_values(ctx, a, view.group);
     [v_m, v_p, v_g]
 }
 
-/// softmax(lambda * v), computed stably. The largest term is exp(0) = 1
-/// exactly, so its exponential is skipped.
-#[inline]
+/// softmax(lambda * v), computed stably (the largest term is exp(0) = 1).
+#[inline(always)]
 pub fn softmax3(lambda: f64, v: [f64; 3]) -> [f64; 3] {
+    // Written out element by element (no closures) so that it inlines into
+    // the vectorised choice loop.
     let top = v[0].max(v[1]).max(v[2]);
-    let e = v.map(|x| {
-        if x == top {
-            1.0
-        } else {
-            (lambda * (x - top)).exp()
-        }
-    });
-    let s = e[0] + e[1] + e[2];
-    e.map(|x| x / s)
+    let e0 = fm::exp(lambda * (v[0] - top));
+    let e1 = fm::exp(lambda * (v[1] - top));
+    let e2 = fm::exp(lambda * (v[2] - top));
+    let s = e0 + e1 + e2;
+    [e0 / s, e1 / s, e2 / s]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
     fn agent() -> AgentView {
         AgentView {
             ability: 1.0,
@@ -270,16 +261,5 @@ mod tests {
             "{v:?}"
         );
         assert!(ctx.rank(100.0, g) > ctx.rank(20.0, g));
-    }
-
-    #[test]
-    fn normal_cdf_matches_known_values() {
-        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-15);
-        assert!(
-            (normal_cdf(1.96) - 0.975_002_104_851_780).abs() < 1e-12,
-            "{}",
-            normal_cdf(1.96)
-        );
-        assert!((normal_cdf(-1.0) - 0.158_655_253_931_457).abs() < 1e-12);
     }
 }

@@ -1,0 +1,128 @@
+//! Random weekly events of one agent, each from a fixed number of uniform
+//! draws (MODEL.md step 7-8): incidents (Poisson) and the belief evidence
+//! (binomial). Drawing by inversion keeps the number of draws per agent
+//! independent of the rates, so sweep points share their random numbers
+//! (common random numbers) and results do not depend on thread count.
+
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Poisson};
+
+/// Poisson draw by inversion from one uniform, so every agent consumes the
+/// same number of draws whatever its rate (common random numbers across
+/// sweep points). Large rates, far outside the calibrated range, fall back
+/// to rand_distr.
+#[inline]
+pub(crate) fn poisson<R: Rng>(rng: &mut R, lambda: f64) -> f64 {
+    let u: f64 = rng.random();
+    // e^-lambda >= 1 - lambda, so u below 1 - lambda (less a margin for the
+    // rounding of exp) means zero events without computing the
+    // exponential; the result is the same as by full inversion.
+    if lambda <= 0.0 || u <= (1.0 - lambda) - 1e-15 {
+        return 0.0;
+    }
+    if lambda > 500.0 {
+        return Poisson::new(lambda).map_or(lambda, |d| d.sample(rng));
+    }
+    let mut k = 0.0;
+    let mut prob = (-lambda).exp();
+    let mut cdf = prob;
+    while u > cdf && k < 10_000.0 {
+        k += 1.0;
+        prob *= lambda / k;
+        cdf += prob;
+        if prob == 0.0 && cdf < u {
+            break;
+        }
+    }
+    k
+}
+
+/// P(E <= k) for E ~ Binomial(n, q), k = 0..n, for n up to
+/// `MAX_TABULATED_OBSERVATIONS` (one table per team and week, so each
+/// agent's evidence takes one uniform draw).
+pub(crate) const MAX_TABULATED_OBSERVATIONS: usize = 16;
+
+pub(crate) fn binomial_cdf(n: usize, q: f64) -> [f64; MAX_TABULATED_OBSERVATIONS + 1] {
+    let mut cdf = [1.0; MAX_TABULATED_OBSERVATIONS + 1];
+    if q <= 0.0 || q >= 1.0 {
+        // All mass on 0 (q = 0) or on n (q = 1).
+        let all_at = if q >= 1.0 { n } else { 0 };
+        for (k, c) in cdf.iter_mut().enumerate().take(n + 1) {
+            *c = if k >= all_at { 1.0 } else { 0.0 };
+        }
+        return cdf;
+    }
+    let mut pmf = (1.0 - q).powi(n as i32);
+    let mut acc = 0.0;
+    for (k, c) in cdf.iter_mut().enumerate().take(n + 1) {
+        acc += pmf;
+        *c = acc;
+        pmf *= (n - k) as f64 / (k + 1) as f64 * q / (1.0 - q);
+    }
+    cdf[n] = 1.0;
+    cdf
+}
+
+/// E ~ Binomial(n, q): by inversion of the team's table from one uniform,
+/// or by n Bernoulli draws when n is too large to tabulate.
+#[inline]
+pub(crate) fn evidence<R: Rng>(
+    rng: &mut R,
+    n: usize,
+    q: f64,
+    cdf: &[f64; MAX_TABULATED_OBSERVATIONS + 1],
+) -> f64 {
+    if n <= MAX_TABULATED_OBSERVATIONS {
+        let u: f64 = rng.random();
+        cdf[..=n].iter().position(|&c| u < c).unwrap_or(n) as f64
+    } else {
+        (0..n).filter(|_| rng.random::<f64>() < q).count() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_pcg::Pcg64Mcg;
+
+    #[test]
+    fn poisson_inversion_has_the_right_mean_and_variance() {
+        let mut r = Pcg64Mcg::seed_from_u64(11);
+        for lambda in [0.01, 0.7, 4.0, 40.0] {
+            let n = 200_000;
+            let xs: Vec<f64> = (0..n).map(|_| poisson(&mut r, lambda)).collect();
+            let mean = xs.iter().sum::<f64>() / n as f64;
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+            // The sample mean's sd is sqrt(lambda / n); allow 5 of them.
+            let tol = 5.0 * (lambda / n as f64).sqrt();
+            assert!((mean - lambda).abs() < tol, "lambda {lambda}: mean {mean}");
+            assert!(
+                (var / lambda - 1.0).abs() < 0.05,
+                "lambda {lambda}: var {var}"
+            );
+        }
+    }
+
+    #[test]
+    fn binomial_table_inversion_matches_the_distribution() {
+        let mut r = Pcg64Mcg::seed_from_u64(5);
+        for (n, q) in [(3, 0.4), (3, 0.0), (3, 1.0), (10, 0.73)] {
+            let cdf = binomial_cdf(n, q);
+            let draws = 100_000;
+            let mean = (0..draws)
+                .map(|_| evidence(&mut r, n, q, &cdf))
+                .sum::<f64>()
+                / draws as f64;
+            // Standard error of the mean: sqrt(n q (1 - q) / draws).
+            let se = (n as f64 * q * (1.0 - q) / draws as f64).sqrt();
+            assert!(
+                (mean - n as f64 * q).abs() <= 5.0 * se + 1e-12,
+                "n {n} q {q}: mean {mean}"
+            );
+        }
+        // Large n falls back to Bernoulli draws.
+        let big = evidence(&mut r, 40, 0.5, &binomial_cdf(16, 0.5));
+        assert!((0.0..=40.0).contains(&big));
+    }
+}
