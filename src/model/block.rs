@@ -15,9 +15,8 @@ use super::metrics::{CoMoments, Moments, Partial};
 use super::rng::{self, names};
 #[cfg(target_arch = "x86_64")]
 use super::simd::Level;
-use super::values::RankGroup;
+use super::values::{GroupView, RankGroup};
 use crate::params::ModelParams;
-use rand::{Rng, RngExt};
 use rand_pcg::Pcg64Mcg;
 
 /// Team-level state: one manager per team.
@@ -226,6 +225,9 @@ impl Block {
     #[inline(always)]
     fn step_passes(&mut self, ctx: &WeekContext, s: &mut Scratch) -> Partial {
         s.resize(self.agents.ability.len(), self.teams.len());
+        if ctx.team_ranks {
+            team_views(ctx, &self.teams, &mut s.team_views);
+        }
         for (k, t) in self.teams.iter_mut().enumerate() {
             prepare_team(ctx, t, &self.agents, s, k);
         }
@@ -251,15 +253,18 @@ pub(crate) struct TeamWeek {
 /// from week to week (one per thread), so nothing is allocated per week.
 #[derive(Default)]
 pub(crate) struct Scratch {
-    /// pi_i * P_j B: perceived surveillance times the team's stake.
-    pub surveillance_stake: Vec<f64>,
-    /// gbar_i: peers' mean performative share.
-    pub peer_performative: Vec<f64>,
-    /// The agent's rank reference group (its team's or the org's).
+    /// Team values repeated for each member, so the choice pass reads
+    /// them like agent attributes: P_j B (pressure times stake), the rank
+    /// reference group's moments and Phi(0) parts, and the neighbourhood's
+    /// sum of g and size (for gbar_i).
+    pub stake: Vec<f64>,
     pub group_mean: Vec<f64>,
     pub group_sd: Vec<f64>,
-    /// v_m without its value shock.
-    pub manual_value: Vec<f64>,
+    pub group_stake_part: Vec<f64>,
+    pub group_rank0: Vec<f64>,
+    pub group_top0: Vec<f64>,
+    pub peer_sum: Vec<f64>,
+    pub peer_count: Vec<f64>,
     /// Uniforms for the value shocks: (radius, angle) pairs of two
     /// Box-Muller transforms, the first giving the shocks of v_m and v_p,
     /// the second that of v_g. Radius uniforms are in (0, 1], angle
@@ -271,6 +276,11 @@ pub(crate) struct Scratch {
     pub incident_rate: Vec<f64>,
     pub log_measured: Vec<f64>,
     pub teams: Vec<TeamWeek>,
+    /// Each team's rank reference group when ranks are read against the
+    /// team (computed for all teams in one vectorised loop).
+    pub team_views: Vec<GroupView>,
+    /// One team's random words for one pass (see [`rng::fill_u64`]).
+    pub words: Vec<u64>,
 }
 
 impl Scratch {
@@ -278,11 +288,14 @@ impl Scratch {
         let [radius_0, radius_1] = &mut self.shock_radius;
         let [angle_0, angle_1] = &mut self.shock_angle;
         for v in [
-            &mut self.surveillance_stake,
-            &mut self.peer_performative,
+            &mut self.stake,
             &mut self.group_mean,
             &mut self.group_sd,
-            &mut self.manual_value,
+            &mut self.group_stake_part,
+            &mut self.group_rank0,
+            &mut self.group_top0,
+            &mut self.peer_sum,
+            &mut self.peer_count,
             radius_0,
             radius_1,
             angle_0,
@@ -294,13 +307,26 @@ impl Scratch {
             v.resize(agents, 0.0);
         }
         self.teams.resize(teams, TeamWeek::default());
+        self.team_views.resize(teams, GroupView::default());
     }
 }
 
-/// First pass over team `k` (MODEL.md steps 2-5 up to v_m): last week's
-/// observables, the manager's pressure and evidence rate, each member's
-/// perceived stake, peers' gaming, v_m and the uniforms of the value
-/// shocks (four per member from the team's choice stream, in member order).
+/// The rank reference group of each team, from last week's log-token
+/// moments: independent per team, so the loop vectorises across teams.
+#[inline(always)]
+fn team_views(ctx: &WeekContext, teams: &[Team], views: &mut [GroupView]) {
+    for (t, v) in teams.iter().zip(views.iter_mut()) {
+        *v = ctx.values.group_view(RankGroup {
+            mean: t.log_tokens.mean,
+            sd: t.log_tokens.sd().max(0.1),
+        });
+    }
+}
+
+/// First pass over team `k` (MODEL.md steps 2-4): last week's observables,
+/// the manager's pressure and evidence rate, the team values the choice
+/// pass needs, and the uniforms of the value shocks (four per member from
+/// the team's choice stream, in member order).
 #[inline(always)]
 fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut Scratch, k: usize) {
     let vc = &ctx.values;
@@ -313,10 +339,7 @@ fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut Scratch, k:
     let pressure = ctx.pressure(active / n);
     let stake = ctx.stake * pressure;
     let view = if ctx.team_ranks {
-        vc.group_view(RankGroup {
-            mean: t.log_tokens.mean,
-            sd: t.log_tokens.sd().max(0.1),
-        })
+        s.team_views[k]
     } else {
         ctx.org_view
     };
@@ -324,35 +347,36 @@ fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut Scratch, k:
         stake,
         evidence_rate: ctx.evidence_rate(t.watchfulness, pressure),
     };
-    for i in range {
-        let pi = a.alpha[i] / (a.alpha[i] + a.beta[i]);
-        let pi_b = pi * stake;
-        s.surveillance_stake[i] = pi_b;
-        s.peer_performative[i] = ctx.peer_performative(t.sum_g, n, a.performative[i]);
-        s.group_mean[i] = view.group.mean;
-        s.group_sd[i] = view.group.sd;
-        s.manual_value[i] = a.ability[i] + vc.zero_token_value(&view, pi_b, a.status_drive[i]);
+    let (peer_sum, peer_count) = if ctx.org_neighbourhood {
+        (ctx.org_sum_g, ctx.employees)
+    } else {
+        (t.sum_g, n)
+    };
+    s.stake[range.clone()].fill(stake);
+    s.group_mean[range.clone()].fill(view.group.mean);
+    s.group_sd[range.clone()].fill(view.group.sd);
+    s.group_stake_part[range.clone()].fill(view.stake_part);
+    s.group_rank0[range.clone()].fill(view.rank0);
+    s.group_top0[range.clone()].fill(view.top0);
+    s.peer_sum[range.clone()].fill(peer_sum);
+    s.peer_count[range.clone()].fill(peer_count);
+    let words = team_words(&mut s.words, &mut t.choice_rng, 4 * t.len);
+    for (i, w) in range.zip(words.chunks_exact(4)) {
         for pair in 0..2 {
-            s.shock_radius[pair][i] = radius_uniform(t.choice_rng.next_u64());
-            s.shock_angle[pair][i] = angle_uniform(t.choice_rng.next_u64());
+            s.shock_radius[pair][i] = rng::open_closed_uniform(w[2 * pair]);
+            s.shock_angle[pair][i] = rng::unit_uniform(w[2 * pair + 1]);
         }
     }
 }
 
-/// 2^-53: the spacing of 53-bit uniforms.
-const UNIFORM_STEP: f64 = 1.0 / (1u64 << 53) as f64;
-
-/// A uniform in (0, 1] from the top 53 bits of a random word (never 0, so
-/// its logarithm is finite).
+/// The next `count` words of a team's stream `rng`, in `buffer`.
 #[inline(always)]
-fn radius_uniform(bits: u64) -> f64 {
-    ((bits >> 11) + 1) as f64 * UNIFORM_STEP
-}
-
-/// A uniform in [0, 1) from the top 53 bits of a random word.
-#[inline(always)]
-fn angle_uniform(bits: u64) -> f64 {
-    (bits >> 11) as f64 * UNIFORM_STEP
+fn team_words<'a>(buffer: &'a mut Vec<u64>, rng: &mut Pcg64Mcg, count: usize) -> &'a [u64] {
+    if buffer.len() < count {
+        buffer.resize(count, 0);
+    }
+    rng::fill_u64(rng, &mut buffer[..count]);
+    &buffer[..count]
 }
 
 /// Last pass over team `k` (MODEL.md steps 7-10 after the choice):
@@ -363,7 +387,7 @@ fn settle_team(
     ctx: &WeekContext,
     t: &mut Team,
     a: &mut Agents,
-    s: &Scratch,
+    s: &mut Scratch,
     k: usize,
     part: &mut Partial,
 ) {
@@ -401,7 +425,9 @@ fn settle_team(
     let (mut sl, mut sll) = (0.0, 0.0);
     let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut sum_g = 0.0;
-    for i in 0..len {
+    // Three uniforms per member: incidents, audit detection, evidence.
+    let words = team_words(&mut s.words, &mut t.events_rng, 3 * len);
+    for (i, w) in words.chunks_exact(3).enumerate() {
         let (p, g) = (productive[i], performative[i]);
         // Step 7: realisation (the choice pass stored output and the
         // incident rate). Only detection matters for what follows, so
@@ -412,11 +438,17 @@ fn settle_team(
         let raw = productive_tokens + performative_tokens;
         let tokens = raw.min(vc.token_cap);
         let measured = measured_tokens[i];
-        let incidents = poisson(&mut t.events_rng, incident_rate[i]);
-        let detected = t.events_rng.random::<f64>() < detect_per_g * g;
+        let incidents = poisson(rng::unit_uniform(w[0]), &mut t.events_rng, incident_rate[i]);
+        let detected = rng::unit_uniform(w[1]) < detect_per_g * g;
 
         // Step 8 (own evidence), with this week's credibility.
-        let e = evidence(&mut t.events_rng, ctx.observations, q, &cdf);
+        let e = evidence(
+            rng::unit_uniform(w[2]),
+            &mut t.events_rng,
+            ctx.observations,
+            q,
+            &cdf,
+        );
         let c = credibility[i];
         alpha[i] = ctx.belief_discount * alpha[i] + e;
         beta[i] = ctx.belief_discount * beta[i] + (ctx.observations as f64 - e) + c * ctx.assurance;

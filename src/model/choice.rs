@@ -1,6 +1,6 @@
-//! The vectorised middle pass of a block's week (MODEL.md steps 5-7):
-//! option values, logit choice, partial adjustment and realisation of
-//! every agent in the block.
+//! The vectorised middle pass of a block's week (MODEL.md steps 4-7):
+//! perceived stake, option values, logit choice, partial adjustment and
+//! realisation of every agent in the block.
 //!
 //! This is where most of the arithmetic is (two ranks, each a logarithm
 //! and a normal CDF; the usage bar and top-k curves; the softmax), so the
@@ -12,41 +12,150 @@
 use super::WeekContext;
 use super::block::{Agents, Scratch};
 use super::fastmath as fm;
-use super::values::{AgentView, RankGroup, ai_option_values, softmax3};
+use super::values::{AgentView, GroupView, RankGroup, ai_option_values, softmax3};
 
 /// The pass over all `a`'s agents. Inlined into the block's step, which is
 /// compiled per instruction set (see [`super::block::Block::step`]).
 #[inline(always)]
 pub(crate) fn choose_all(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch) {
-    let vc = &ctx.values;
     let n = a.ability.len();
-    // Every array sliced to the same length, so the loop has no bounds
-    // checks and vectorises.
-    let ability = &a.ability[..n];
-    let speedup = &a.ai_speedup[..n];
-    let intensity = &a.productive_intensity[..n];
-    let aversion = &a.gaming_aversion[..n];
-    let status = &a.status_drive[..n];
-    let conformity = &a.conformity[..n];
-    let habit = &a.habit[..n];
-    let productive = &mut a.productive[..n];
-    let performative = &mut a.performative[..n];
-    let measured_tokens = &mut a.measured_tokens[..n];
-    let surveillance_stake = &s.surveillance_stake[..n];
-    let peer_performative = &s.peer_performative[..n];
-    let group_mean = &s.group_mean[..n];
-    let group_sd = &s.group_sd[..n];
-    let manual_value = &s.manual_value[..n];
     let [radius_0, radius_1] = &s.shock_radius;
     let [angle_0, angle_1] = &s.shock_angle;
-    let (radius_0, radius_1) = (&radius_0[..n], &radius_1[..n]);
-    let (angle_0, angle_1) = (&angle_0[..n], &angle_1[..n]);
-    let output = &mut s.output[..n];
-    let incident_rate = &mut s.incident_rate[..n];
-    let log_measured = &mut s.log_measured[..n];
+    // Every array sliced to the same length, so the loop has no bounds
+    // checks.
+    let inputs = Inputs {
+        ability: &a.ability[..n],
+        speedup: &a.ai_speedup[..n],
+        intensity: &a.productive_intensity[..n],
+        aversion: &a.gaming_aversion[..n],
+        status: &a.status_drive[..n],
+        conformity: &a.conformity[..n],
+        habit: &a.habit[..n],
+        alpha: &a.alpha[..n],
+        beta: &a.beta[..n],
+        stake: &s.stake[..n],
+        group_mean: &s.group_mean[..n],
+        group_sd: &s.group_sd[..n],
+        group_stake_part: &s.group_stake_part[..n],
+        group_rank0: &s.group_rank0[..n],
+        group_top0: &s.group_top0[..n],
+        peer_sum: &s.peer_sum[..n],
+        peer_count: &s.peer_count[..n],
+        radius: [&radius_0[..n], &radius_1[..n]],
+        angle: [&angle_0[..n], &angle_1[..n]],
+    };
+    choose_kernel(
+        ctx,
+        &inputs,
+        &mut a.productive[..n],
+        &mut a.performative[..n],
+        &mut a.measured_tokens[..n],
+        &mut s.output[..n],
+        &mut s.incident_rate[..n],
+        &mut s.log_measured[..n],
+    );
+}
+
+/// The arrays the choice pass only reads, all of one length.
+struct Inputs<'a> {
+    ability: &'a [f64],
+    speedup: &'a [f64],
+    intensity: &'a [f64],
+    aversion: &'a [f64],
+    status: &'a [f64],
+    conformity: &'a [f64],
+    habit: &'a [f64],
+    alpha: &'a [f64],
+    beta: &'a [f64],
+    stake: &'a [f64],
+    group_mean: &'a [f64],
+    group_sd: &'a [f64],
+    group_stake_part: &'a [f64],
+    group_rank0: &'a [f64],
+    group_top0: &'a [f64],
+    peer_sum: &'a [f64],
+    peer_count: &'a [f64],
+    radius: [&'a [f64]; 2],
+    angle: [&'a [f64]; 2],
+}
+
+/// The loop itself. The arrays it writes are separate `&mut` arguments:
+/// that tells LLVM they overlap nothing else (slices of different `Vec`s
+/// inside one function do not), so it vectorises without run-time overlap
+/// checks, of which it allows only a few.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn choose_kernel(
+    ctx: &WeekContext,
+    inputs: &Inputs,
+    productive: &mut [f64],
+    performative: &mut [f64],
+    measured_tokens: &mut [f64],
+    output: &mut [f64],
+    incident_rate: &mut [f64],
+    log_measured: &mut [f64],
+) {
+    let vc = &ctx.values;
+    let n = inputs.ability.len();
+    let Inputs {
+        ability,
+        speedup,
+        intensity,
+        aversion,
+        status,
+        conformity,
+        habit,
+        alpha,
+        beta,
+        stake,
+        group_mean,
+        group_sd,
+        group_stake_part,
+        group_rank0,
+        group_top0,
+        peer_sum,
+        peer_count,
+        radius: [radius_0, radius_1],
+        angle: [angle_0, angle_1],
+    } = *inputs;
+    let (ability, speedup, intensity, aversion) = (
+        &ability[..n],
+        &speedup[..n],
+        &intensity[..n],
+        &aversion[..n],
+    );
+    let (productive, performative, measured_tokens) = (
+        &mut productive[..n],
+        &mut performative[..n],
+        &mut measured_tokens[..n],
+    );
+    let (output, incident_rate, log_measured) = (
+        &mut output[..n],
+        &mut incident_rate[..n],
+        &mut log_measured[..n],
+    );
     let keep = 1.0 - ctx.adjustment_rate;
     for i in 0..n {
+        // Step 4: perceived surveillance times stake; peers' mean gaming
+        // (gbar_i, itself excluded; 0 without neighbours).
+        let pi = alpha[i] / (alpha[i] + beta[i]);
+        let pi_b = pi * stake[i];
+        let peers = peer_count[i] - 1.0;
+        // (Divided unconditionally and then selected, so the loop has no
+        // branch; a lone agent's 0/0 is discarded.)
+        let gbar = (peer_sum[i] - performative[i]) / peers;
+        let gbar = if peers > 0.0 { gbar } else { 0.0 };
         // Steps 5-6: option values, value shocks, logit choice, damping.
+        let view = GroupView {
+            group: RankGroup {
+                mean: group_mean[i],
+                sd: group_sd[i],
+            },
+            stake_part: group_stake_part[i],
+            rank0: group_rank0[i],
+            top0: group_top0[i],
+        };
+        let v_m = ability[i] + vc.zero_token_value(&view, pi_b, status[i]);
         let agent = AgentView {
             ability: ability[i],
             ai_speedup: speedup[i],
@@ -55,19 +164,15 @@ pub(crate) fn choose_all(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch) {
             status_drive: status[i],
             conformity: conformity[i],
             habit: habit[i],
-            surveillance_stake: surveillance_stake[i],
-            peer_performative: peer_performative[i],
+            surveillance_stake: pi_b,
+            peer_performative: gbar,
         };
-        let group = RankGroup {
-            mean: group_mean[i],
-            sd: group_sd[i],
-        };
-        let [v_p, v_g] = ai_option_values(vc, &agent, group);
+        let [v_p, v_g] = ai_option_values(vc, &agent, view.group);
         // Standard normal value shocks (the second pair's sine is unused).
         let (z_m, z_p) = fm::normal_pair(radius_0[i], angle_0[i]);
         let (z_g, _) = fm::normal_pair(radius_1[i], angle_1[i]);
         let v = [
-            manual_value[i] + ctx.choice_noise * z_m,
+            v_m + ctx.choice_noise * z_m,
             v_p + ctx.choice_noise * z_p,
             v_g + ctx.choice_noise * z_g,
         ];

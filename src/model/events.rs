@@ -7,13 +7,12 @@
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson};
 
-/// Poisson draw by inversion from one uniform, so every agent consumes the
-/// same number of draws whatever its rate (common random numbers across
-/// sweep points). Large rates, far outside the calibrated range, fall back
-/// to rand_distr.
+/// Poisson draw by inversion of the uniform `u`, so every agent consumes
+/// the same number of draws whatever its rate (common random numbers
+/// across sweep points). Large rates, far outside the calibrated range,
+/// fall back to rand_distr with further draws from `rng`.
 #[inline]
-pub(crate) fn poisson<R: Rng>(rng: &mut R, lambda: f64) -> f64 {
-    let u: f64 = rng.random();
+pub(crate) fn poisson<R: Rng>(u: f64, rng: &mut R, lambda: f64) -> f64 {
     // e^-lambda >= 1 - lambda, so u below 1 - lambda (less a margin for the
     // rounding of exp) means zero events without computing the
     // exponential; the result is the same as by full inversion.
@@ -63,18 +62,23 @@ pub(crate) fn binomial_cdf(n: usize, q: f64) -> [f64; MAX_TABULATED_OBSERVATIONS
     cdf
 }
 
-/// E ~ Binomial(n, q): by inversion of the team's table from one uniform,
-/// or by n Bernoulli draws when n is too large to tabulate.
+/// E ~ Binomial(n, q): by inversion of the team's table at the uniform
+/// `u`, or by n Bernoulli draws from `rng` when n is too large to
+/// tabulate.
 #[inline]
 pub(crate) fn evidence<R: Rng>(
+    u: f64,
     rng: &mut R,
     n: usize,
     q: f64,
     cdf: &[f64; MAX_TABULATED_OBSERVATIONS + 1],
 ) -> f64 {
     if n <= MAX_TABULATED_OBSERVATIONS {
-        let u: f64 = rng.random();
-        cdf[..=n].iter().position(|&c| u < c).unwrap_or(n) as f64
+        // The number of k < n with P(E <= k) <= u: the inverse CDF, since
+        // the table is non-decreasing and P(E <= n) = 1 > u. Counting
+        // instead of searching has no data-dependent branch, which the CPU
+        // would mispredict about once per agent.
+        cdf[..n].iter().map(|&c| f64::from(u8::from(c <= u))).sum()
     } else {
         (0..n).filter(|_| rng.random::<f64>() < q).count() as f64
     }
@@ -91,7 +95,9 @@ mod tests {
         let mut r = Pcg64Mcg::seed_from_u64(11);
         for lambda in [0.01, 0.7, 4.0, 40.0] {
             let n = 200_000;
-            let xs: Vec<f64> = (0..n).map(|_| poisson(&mut r, lambda)).collect();
+            let xs: Vec<f64> = (0..n)
+                .map(|_| poisson(r.random(), &mut r, lambda))
+                .collect();
             let mean = xs.iter().sum::<f64>() / n as f64;
             let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
             // The sample mean's sd is sqrt(lambda / n); allow 5 of them.
@@ -111,7 +117,7 @@ mod tests {
             let cdf = binomial_cdf(n, q);
             let draws = 100_000;
             let mean = (0..draws)
-                .map(|_| evidence(&mut r, n, q, &cdf))
+                .map(|_| evidence(r.random(), &mut r, n, q, &cdf))
                 .sum::<f64>()
                 / draws as f64;
             // Standard error of the mean: sqrt(n q (1 - q) / draws).
@@ -122,7 +128,7 @@ mod tests {
             );
         }
         // Large n falls back to Bernoulli draws.
-        let big = evidence(&mut r, 40, 0.5, &binomial_cdf(16, 0.5));
+        let big = evidence(0.5, &mut r, 40, 0.5, &binomial_cdf(16, 0.5));
         assert!((0.0..=40.0).contains(&big));
     }
 }

@@ -141,22 +141,6 @@ impl WeekContext {
     pub fn evidence_rate(&self, w: f64, pressure: f64) -> f64 {
         (self.evidence_base + self.evidence_from_manager * w * pressure).clamp(0.0, 1.0)
     }
-
-    /// gbar: mean performative share of the agent's neighbours, itself
-    /// excluded; 0 for an agent without neighbours.
-    #[inline]
-    pub fn peer_performative(&self, team_sum_g: f64, team_len: f64, own_g: f64) -> f64 {
-        let (sum, n) = if self.org_neighbourhood {
-            (self.org_sum_g, self.employees)
-        } else {
-            (team_sum_g, team_len)
-        };
-        if n > 1.0 {
-            (sum - own_g) / (n - 1.0)
-        } else {
-            0.0
-        }
-    }
 }
 
 thread_local! {

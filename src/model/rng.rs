@@ -44,6 +44,66 @@ pub fn stream(run_seed: u64, name: &str, index: u64) -> Pcg64Mcg {
     Pcg64Mcg::new(((b as u128) << 64) | c as u128)
 }
 
+/// PCG-64 (MCG, XSL-RR) multiplier, as in rand_pcg's `Pcg64Mcg`.
+const MULTIPLIER: u128 = 0x2360_ED05_1FC6_5DA4_4385_DF64_9FCC_F645;
+
+/// Draws per round of [`fill_u64`].
+const BATCH: usize = 32;
+
+/// MULTIPLIER^(k + 1) for k < BATCH: state k + 1 steps ahead is the
+/// current state times `POWERS[k]`.
+const POWERS: [u128; BATCH] = {
+    let mut p = [0u128; BATCH];
+    let mut acc = MULTIPLIER;
+    let mut k = 0;
+    while k < BATCH {
+        p[k] = acc;
+        acc = acc.wrapping_mul(MULTIPLIER);
+        k += 1;
+    }
+    p
+};
+
+/// PCG's output permutation (xorshift low, random rotation).
+#[inline(always)]
+fn output_xsl_rr(state: u128) -> u64 {
+    let rot = (state >> 122) as u32;
+    (((state >> 64) as u64) ^ (state as u64)).rotate_right(rot)
+}
+
+/// Fills `out` with the next `out.len()` words of `rng`, exactly as that
+/// many calls of `next_u64` would, and advances `rng` past them. Sequential
+/// calls form one long chain of dependent 128-bit multiplications; here
+/// each word's state is the current state times a precomputed power of the
+/// multiplier (jump-ahead), so the multiplications are independent and the
+/// CPU overlaps them.
+pub fn fill_u64(rng: &mut Pcg64Mcg, out: &mut [u64]) {
+    let mut state = rng.state();
+    for chunk in out.chunks_mut(BATCH) {
+        for (o, m) in chunk.iter_mut().zip(&POWERS) {
+            *o = output_xsl_rr(state.wrapping_mul(*m));
+        }
+        state = state.wrapping_mul(POWERS[chunk.len() - 1]);
+    }
+    // The state of an MCG is odd, so `new` (which sets the low bit)
+    // restores it exactly.
+    *rng = Pcg64Mcg::new(state);
+}
+
+/// A uniform in [0, 1) from the top 53 bits of a random word (what rand's
+/// `random::<f64>()` computes from `next_u64`).
+#[inline(always)]
+pub fn unit_uniform(bits: u64) -> f64 {
+    (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// A uniform in (0, 1] from the top 53 bits of a random word (never 0, so
+/// its logarithm is finite).
+#[inline(always)]
+pub fn open_closed_uniform(bits: u64) -> f64 {
+    ((bits >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 /// Named streams used by the engine.
 pub mod names {
     /// Attribute draws, per team.
@@ -67,6 +127,22 @@ mod tests {
         assert_eq!(got, GOLDEN, "stream derivation changed: {got:?}");
     }
     const GOLDEN: [u64; 2] = [5660218581221658587, 12361929802190851784];
+
+    #[test]
+    fn batched_words_equal_sequential_words() {
+        use rand::RngExt;
+        for len in [0, 1, 2, 31, 32, 33, 64, 100] {
+            let mut a = stream(5, names::EVENTS, len as u64);
+            let mut b = a.clone();
+            let mut batch = vec![0; len];
+            fill_u64(&mut a, &mut batch);
+            let seq: Vec<u64> = (0..len).map(|_| b.next_u64()).collect();
+            assert_eq!(batch, seq, "len {len}");
+            // Both generators continue identically.
+            assert_eq!(a.next_u64(), b.next_u64());
+            assert_eq!(unit_uniform(a.next_u64()), b.random::<f64>());
+        }
+    }
 
     #[test]
     fn streams_differ_by_name_index_and_seed() {

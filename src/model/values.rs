@@ -14,7 +14,7 @@ use super::fastmath as fm;
 use crate::params::{Leaderboard, ModelParams};
 
 /// Mean and sd of ln(Tm + eps_T) over a rank reference group.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct RankGroup {
     pub mean: f64,
     pub sd: f64,
@@ -24,7 +24,7 @@ pub struct RankGroup {
 /// everyone in it, computed once per group instead of once per agent:
 /// Phi_i(0) = pi_i B_i `stake_part` + status_i v_V (`rank0` + b_top
 /// `top0`).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GroupView {
     pub group: RankGroup,
     /// zeta [tau > 0] L(-T_min / s_T) + (1 - zeta) e_V R(0).
