@@ -52,7 +52,8 @@ pub struct Measurement {
 
 /// Runs whole simulations of `employees` x `weeks` on a pool of `threads`
 /// threads until at least `min_secs` have passed (at least once), and
-/// reports the throughput of the stepping (population set-up excluded).
+/// reports the median throughput of the stepping over those runs
+/// (population set-up excluded).
 pub fn measure(employees: usize, weeks: usize, threads: usize, min_secs: f64) -> Measurement {
     let (p, t) = bench_params(employees, weeks);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -60,26 +61,32 @@ pub fn measure(employees: usize, weeks: usize, threads: usize, min_secs: f64) ->
         .build()
         .expect("thread pool");
     pool.install(|| {
-        let mut stepped = 0.0;
+        // One rate per whole simulation; the median is robust to the
+        // occasional run slowed by other work on the machine.
+        let mut rates = Vec::new();
         let mut secs = 0.0;
         let mut bytes = 0.0;
         let mut seed = 1;
-        while secs < min_secs || stepped == 0.0 {
+        while secs < min_secs || rates.is_empty() {
             let mut sim = Simulation::new(&p, &t, seed);
-            bytes = sim.state_bytes() as f64 / employees as f64;
             let start = Instant::now();
             for _ in 0..weeks {
                 std::hint::black_box(sim.step());
             }
-            secs += start.elapsed().as_secs_f64();
-            stepped += (employees * weeks) as f64;
+            let elapsed = start.elapsed().as_secs_f64();
+            secs += elapsed;
+            rates.push((employees * weeks) as f64 / elapsed);
+            // After stepping, so the workers' buffers are counted too.
+            bytes = sim.state_bytes() as f64 / employees as f64;
             seed += 1;
         }
+        rates.sort_by(f64::total_cmp);
+        let rate = rates[rates.len() / 2];
         Measurement {
             employees,
             threads,
-            agent_weeks_per_sec: stepped / secs,
-            ns_per_agent_week: secs * 1e9 / stepped,
+            agent_weeks_per_sec: rate,
+            ns_per_agent_week: 1e9 / rate,
             state_bytes_per_agent: bytes,
         }
     })

@@ -11,6 +11,7 @@
 
 use super::WeekContext;
 use super::events::{MAX_TABULATED_OBSERVATIONS, binomial_cdf, evidence, poisson};
+use super::gini::GiniHistogram;
 use super::metrics::{CoMoments, Moments, Partial};
 use super::rng::{self, names};
 #[cfg(target_arch = "x86_64")]
@@ -198,32 +199,42 @@ impl Block {
     ///
     /// The step is compiled per instruction set ([`super::simd`]); the
     /// widest one this CPU supports runs, with the same bits.
-    pub fn step(&mut self, ctx: &WeekContext, s: &mut Scratch) -> Partial {
+    pub fn step(&mut self, ctx: &WeekContext, s: &mut Scratch, h: &mut GiniHistogram) -> Partial {
         #[cfg(target_arch = "x86_64")]
         match super::simd::level() {
             // SAFETY: `level()` returns a level only if the CPU supports
             // its features, the only requirement of these functions.
-            Level::Avx512 => return unsafe { self.step_avx512(ctx, s) },
-            Level::Avx2 => return unsafe { self.step_avx2(ctx, s) },
+            Level::Avx512 => return unsafe { self.step_avx512(ctx, s, h) },
+            Level::Avx2 => return unsafe { self.step_avx2(ctx, s, h) },
             Level::Baseline => {}
         }
-        self.step_passes(ctx, s)
+        self.step_passes(ctx, s, h)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
-    fn step_avx512(&mut self, ctx: &WeekContext, s: &mut Scratch) -> Partial {
-        self.step_passes(ctx, s)
+    fn step_avx512(
+        &mut self,
+        ctx: &WeekContext,
+        s: &mut Scratch,
+        h: &mut GiniHistogram,
+    ) -> Partial {
+        self.step_passes(ctx, s, h)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn step_avx2(&mut self, ctx: &WeekContext, s: &mut Scratch) -> Partial {
-        self.step_passes(ctx, s)
+    fn step_avx2(&mut self, ctx: &WeekContext, s: &mut Scratch, h: &mut GiniHistogram) -> Partial {
+        self.step_passes(ctx, s, h)
     }
 
     #[inline(always)]
-    fn step_passes(&mut self, ctx: &WeekContext, s: &mut Scratch) -> Partial {
+    fn step_passes(
+        &mut self,
+        ctx: &WeekContext,
+        s: &mut Scratch,
+        h: &mut GiniHistogram,
+    ) -> Partial {
         s.resize(self.agents.ability.len(), self.teams.len());
         if ctx.team_ranks {
             team_views(ctx, &self.teams, &mut s.team_views);
@@ -234,7 +245,7 @@ impl Block {
         super::choice::choose_all(ctx, &mut self.agents, s);
         let mut part = Partial::default();
         for (k, t) in self.teams.iter_mut().enumerate() {
-            settle_team(ctx, t, &mut self.agents, s, k, &mut part);
+            settle_team(ctx, t, &mut self.agents, s, k, &mut part, h);
         }
         part
     }
@@ -256,15 +267,15 @@ pub(crate) struct Scratch {
     /// Team values repeated for each member, so the choice pass reads
     /// them like agent attributes: P_j B (pressure times stake), the rank
     /// reference group's moments and Phi(0) parts, and the neighbourhood's
-    /// sum of g and size (for gbar_i).
+    /// sum of g and 1 / (size - 1) (0 for a lone agent), for gbar_i.
     pub stake: Vec<f64>,
     pub group_mean: Vec<f64>,
-    pub group_sd: Vec<f64>,
+    pub group_inv_sd: Vec<f64>,
     pub group_stake_part: Vec<f64>,
     pub group_rank0: Vec<f64>,
     pub group_top0: Vec<f64>,
     pub peer_sum: Vec<f64>,
-    pub peer_count: Vec<f64>,
+    pub peer_weight: Vec<f64>,
     /// Uniforms for the value shocks: (radius, angle) pairs of two
     /// Box-Muller transforms, the first giving the shocks of v_m and v_p,
     /// the second that of v_g. Radius uniforms are in (0, 1], angle
@@ -290,12 +301,12 @@ impl Scratch {
         for v in [
             &mut self.stake,
             &mut self.group_mean,
-            &mut self.group_sd,
+            &mut self.group_inv_sd,
             &mut self.group_stake_part,
             &mut self.group_rank0,
             &mut self.group_top0,
             &mut self.peer_sum,
-            &mut self.peer_count,
+            &mut self.peer_weight,
             radius_0,
             radius_1,
             angle_0,
@@ -316,10 +327,9 @@ impl Scratch {
 #[inline(always)]
 fn team_views(ctx: &WeekContext, teams: &[Team], views: &mut [GroupView]) {
     for (t, v) in teams.iter().zip(views.iter_mut()) {
-        *v = ctx.values.group_view(RankGroup {
-            mean: t.log_tokens.mean,
-            sd: t.log_tokens.sd().max(0.1),
-        });
+        *v = ctx
+            .values
+            .group_view(RankGroup::new(t.log_tokens.mean, t.log_tokens.sd()));
     }
 }
 
@@ -354,12 +364,17 @@ fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut Scratch, k:
     };
     s.stake[range.clone()].fill(stake);
     s.group_mean[range.clone()].fill(view.group.mean);
-    s.group_sd[range.clone()].fill(view.group.sd);
+    s.group_inv_sd[range.clone()].fill(view.group.inv_sd);
     s.group_stake_part[range.clone()].fill(view.stake_part);
     s.group_rank0[range.clone()].fill(view.rank0);
     s.group_top0[range.clone()].fill(view.top0);
     s.peer_sum[range.clone()].fill(peer_sum);
-    s.peer_count[range.clone()].fill(peer_count);
+    let peer_weight = if peer_count > 1.0 {
+        1.0 / (peer_count - 1.0)
+    } else {
+        0.0
+    };
+    s.peer_weight[range.clone()].fill(peer_weight);
     let words = team_words(&mut s.words, &mut t.choice_rng, 4 * t.len);
     for (i, w) in range.zip(words.chunks_exact(4)) {
         for pair in 0..2 {
@@ -381,7 +396,8 @@ fn team_words<'a>(buffer: &'a mut Vec<u64>, rng: &mut Pcg64Mcg, count: usize) ->
 
 /// Last pass over team `k` (MODEL.md steps 7-10 after the choice):
 /// incidents, audits, belief evidence and updates, habit, stress, social
-/// averaging, and the team's part of the week's metrics.
+/// averaging, and the team's part of the week's metrics (token use also
+/// goes into the worker's Gini histogram).
 #[inline(always)]
 fn settle_team(
     ctx: &WeekContext,
@@ -390,6 +406,7 @@ fn settle_team(
     s: &mut Scratch,
     k: usize,
     part: &mut Partial,
+    histogram: &mut GiniHistogram,
 ) {
     let vc = &ctx.values;
     let range = t.start..t.start + t.len;
@@ -476,6 +493,7 @@ fn settle_team(
         part.sum_p += p;
         part.sum_g += g;
         part.tokens += tokens;
+        histogram.add(tokens);
         part.performative_tokens += if raw > tokens {
             tokens * performative_tokens / raw
         } else {

@@ -35,12 +35,12 @@ pub(crate) fn choose_all(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch) {
         beta: &a.beta[..n],
         stake: &s.stake[..n],
         group_mean: &s.group_mean[..n],
-        group_sd: &s.group_sd[..n],
+        group_inv_sd: &s.group_inv_sd[..n],
         group_stake_part: &s.group_stake_part[..n],
         group_rank0: &s.group_rank0[..n],
         group_top0: &s.group_top0[..n],
         peer_sum: &s.peer_sum[..n],
-        peer_count: &s.peer_count[..n],
+        peer_weight: &s.peer_weight[..n],
         radius: [&radius_0[..n], &radius_1[..n]],
         angle: [&angle_0[..n], &angle_1[..n]],
     };
@@ -69,12 +69,12 @@ struct Inputs<'a> {
     beta: &'a [f64],
     stake: &'a [f64],
     group_mean: &'a [f64],
-    group_sd: &'a [f64],
+    group_inv_sd: &'a [f64],
     group_stake_part: &'a [f64],
     group_rank0: &'a [f64],
     group_top0: &'a [f64],
     peer_sum: &'a [f64],
-    peer_count: &'a [f64],
+    peer_weight: &'a [f64],
     radius: [&'a [f64]; 2],
     angle: [&'a [f64]; 2],
 }
@@ -109,12 +109,12 @@ fn choose_kernel(
         beta,
         stake,
         group_mean,
-        group_sd,
+        group_inv_sd,
         group_stake_part,
         group_rank0,
         group_top0,
         peer_sum,
-        peer_count,
+        peer_weight,
         radius: [radius_0, radius_1],
         angle: [angle_0, angle_1],
     } = *inputs;
@@ -140,16 +140,12 @@ fn choose_kernel(
         // (gbar_i, itself excluded; 0 without neighbours).
         let pi = alpha[i] / (alpha[i] + beta[i]);
         let pi_b = pi * stake[i];
-        let peers = peer_count[i] - 1.0;
-        // (Divided unconditionally and then selected, so the loop has no
-        // branch; a lone agent's 0/0 is discarded.)
-        let gbar = (peer_sum[i] - performative[i]) / peers;
-        let gbar = if peers > 0.0 { gbar } else { 0.0 };
+        let gbar = (peer_sum[i] - performative[i]) * peer_weight[i];
         // Steps 5-6: option values, value shocks, logit choice, damping.
         let view = GroupView {
             group: RankGroup {
                 mean: group_mean[i],
-                sd: group_sd[i],
+                inv_sd: group_inv_sd[i],
             },
             stake_part: group_stake_part[i],
             rank0: group_rank0[i],

@@ -51,12 +51,25 @@ pub(crate) fn binomial_cdf(n: usize, q: f64) -> [f64; MAX_TABULATED_OBSERVATIONS
         }
         return cdf;
     }
+    // pmf(k + 1) = pmf(k) (n - k) / (k + 1) q / (1 - q), with the odds and
+    // the reciprocals computed once: one team's table is on the critical
+    // path of its week, so it avoids a chain of divisions.
+    const RECIPROCALS: [f64; MAX_TABULATED_OBSERVATIONS] = {
+        let mut r = [0.0; MAX_TABULATED_OBSERVATIONS];
+        let mut k = 0;
+        while k < MAX_TABULATED_OBSERVATIONS {
+            r[k] = 1.0 / (k + 1) as f64;
+            k += 1;
+        }
+        r
+    };
+    let odds = q / (1.0 - q);
     let mut pmf = (1.0 - q).powi(n as i32);
     let mut acc = 0.0;
-    for (k, c) in cdf.iter_mut().enumerate().take(n + 1) {
+    for (k, c) in cdf.iter_mut().enumerate().take(n) {
         acc += pmf;
         *c = acc;
-        pmf *= (n - k) as f64 / (k + 1) as f64 * q / (1.0 - q);
+        pmf *= (n - k) as f64 * RECIPROCALS[k] * odds;
     }
     cdf[n] = 1.0;
     cdf

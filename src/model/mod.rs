@@ -26,6 +26,7 @@ use block::Block;
 use gini::GiniHistogram;
 use metrics::{Partial, WeekMetrics};
 use rayon::prelude::*;
+use std::sync::Mutex;
 use timeline::Timeline;
 use values::{GroupView, RankGroup, ValueContext};
 
@@ -83,10 +84,7 @@ impl WeekContext {
             pressure_per_gap: b.pressure_per_gap,
             stake: b.stake,
             team_ranks: matches!(l.leaderboard, Leaderboard::Manager | Leaderboard::Team),
-            org_view: values.group_view(RankGroup {
-                mean: org.log_tokens.mean,
-                sd: org.log_tokens.sd().max(0.1),
-            }),
+            org_view: values.group_view(RankGroup::new(org.log_tokens.mean, org.log_tokens.sd())),
             org_neighbourhood: p.neighbourhood == Neighbourhood::Org,
             org_sum_g: org.sum_g,
             employees: org.employees,
@@ -143,6 +141,13 @@ impl WeekContext {
     }
 }
 
+/// Locks the pool of worker histograms. Its users never panic while
+/// holding it, but a poisoned lock's contents are valid anyway.
+fn lock(pool: &Mutex<Vec<GiniHistogram>>) -> std::sync::MutexGuard<'_, Vec<GiniHistogram>> {
+    pool.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 thread_local! {
     /// Each worker thread's buffers for the passes of a block's week.
     static SCRATCH: std::cell::RefCell<block::Scratch> = std::cell::RefCell::default();
@@ -156,7 +161,11 @@ pub struct Simulation {
     /// Last week's organisation-level observables.
     org: Partial,
     week: usize,
+    /// The week's histogram of token use, merged from `worker_histograms`.
     histogram: GiniHistogram,
+    /// Histograms the blocks fill while stepping, one per concurrently
+    /// running task (so about one per thread), reused week after week.
+    worker_histograms: Mutex<Vec<GiniHistogram>>,
 }
 
 impl Simulation {
@@ -181,6 +190,7 @@ impl Simulation {
             org,
             week: 0,
             histogram: GiniHistogram::default(),
+            worker_histograms: Mutex::new(Vec::new()),
         }
     }
 
@@ -195,33 +205,41 @@ impl Simulation {
     }
 
     /// Bytes of simulation state: agent and team arrays, plus the Gini
-    /// histogram (shared, independent of N).
+    /// histograms (the week's and one per worker, independent of N).
     pub fn state_bytes(&self) -> usize {
-        self.blocks.iter().map(|b| b.state_bytes()).sum::<usize>() + self.histogram.bytes()
+        self.blocks.iter().map(|b| b.state_bytes()).sum::<usize>()
+            + self.histogram.bytes()
+            + lock(&self.worker_histograms)
+                .iter()
+                .map(GiniHistogram::bytes)
+                .sum::<usize>()
     }
 
     /// Simulates one week and returns its metrics.
     pub fn step(&mut self) -> WeekMetrics {
         self.timeline.apply(self.week, &mut self.params);
         let ctx = WeekContext::new(&self.params, &self.org);
+        let pool = &self.worker_histograms;
         let partials: Vec<Partial> = self
             .blocks
             .par_iter_mut()
-            .map(|b| SCRATCH.with_borrow_mut(|s| b.step(&ctx, s)))
+            .map(|b| {
+                let mut h = lock(pool).pop().unwrap_or_default();
+                let part = SCRATCH.with_borrow_mut(|s| b.step(&ctx, s, &mut h));
+                lock(pool).push(h);
+                part
+            })
             .collect();
         let mut week = Partial::default();
         for p in &partials {
             week.merge(p);
         }
+        // Counts and significand sums are integers, so the merge is the
+        // same whichever thread filled which histogram.
         self.histogram.clear();
-        let (r_g, cap) = (
-            self.params.behaviour.performative_multiplier,
-            self.params.levers.token_cap,
-        );
-        for b in &self.blocks {
-            for i in 0..b.agents.ability.len() {
-                self.histogram.add(b.agents.used_tokens(i, r_g, cap));
-            }
+        for h in lock(pool).iter_mut() {
+            self.histogram.merge(h);
+            h.clear();
         }
         let b = &self.params.behaviour;
         let metrics = week.metrics(

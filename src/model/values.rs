@@ -13,11 +13,23 @@
 use super::fastmath as fm;
 use crate::params::{Leaderboard, ModelParams};
 
-/// Mean and sd of ln(Tm + eps_T) over a rank reference group.
+/// Mean and (inverse) sd of ln(Tm + eps_T) over a rank reference group.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct RankGroup {
     pub mean: f64,
-    pub sd: f64,
+    /// 1 / s_G, so a rank takes a multiplication, not a division.
+    pub inv_sd: f64,
+}
+
+impl RankGroup {
+    /// The group of log-token moments `mean`, `sd`, with the sd floored
+    /// at 0.1 (MODEL.md step 4).
+    pub fn new(mean: f64, sd: f64) -> RankGroup {
+        RankGroup {
+            mean,
+            inv_sd: 1.0 / sd.max(0.1),
+        }
+    }
 }
 
 /// A rank reference group with the parts of Phi(0) that are the same for
@@ -39,7 +51,8 @@ pub struct GroupView {
 #[derive(Clone, Copy, Debug)]
 pub struct ValueContext {
     pub t_min: f64,
-    pub bar_softness: f64,
+    /// 1 / s_T.
+    pub inv_bar_softness: f64,
     /// zeta [tau > 0]: weight of the usage bar (0 without a target).
     pub bar_scale: f64,
     /// (1 - zeta) e_V: weight of visible ranks in the stake part.
@@ -49,7 +62,8 @@ pub struct ValueContext {
     /// b_top (0 unless an org board shows only the top k), q_top, s_q.
     pub top_k_bonus: f64,
     pub top_q: f64,
-    pub top_softness: f64,
+    /// 1 / s_q.
+    pub inv_top_softness: f64,
     pub token_floor: f64,
     pub token_cap: f64,
     pub metric_filter: f64,
@@ -78,7 +92,7 @@ impl ValueContext {
         };
         ValueContext {
             t_min: l.active_threshold,
-            bar_softness: b.bar_softness,
+            inv_bar_softness: 1.0 / b.bar_softness,
             bar_scale: if l.adoption_target > 0.0 {
                 b.bar_weight
             } else {
@@ -88,7 +102,7 @@ impl ValueContext {
             status_weight: p.status_weight(board),
             top_k_bonus,
             top_q,
-            top_softness,
+            inv_top_softness: 1.0 / top_softness,
             token_floor: b.token_floor,
             token_cap: l.token_cap,
             metric_filter: l.metric_filter,
@@ -107,19 +121,19 @@ impl ValueContext {
     /// Perceived rank R(T) = Phi((ln(T + eps) - m_G) / s_G).
     #[inline(always)]
     pub fn rank(&self, tokens: f64, g: RankGroup) -> f64 {
-        fm::normal_cdf((fm::ln(tokens + self.token_floor) - g.mean) / g.sd)
+        fm::normal_cdf((fm::ln(tokens + self.token_floor) - g.mean) * g.inv_sd)
     }
 
     /// zeta [tau > 0] L((T - T_min) / s_T): the usage-bar part of Phi.
     #[inline(always)]
     pub fn bar(&self, tokens: f64) -> f64 {
-        self.bar_scale * fm::logistic((tokens - self.t_min) / self.bar_softness)
+        self.bar_scale * fm::logistic((tokens - self.t_min) * self.inv_bar_softness)
     }
 
     /// L((R - q_top) / s_q): how close rank R is to the top k.
     #[inline(always)]
     fn top(&self, rank: f64) -> f64 {
-        fm::logistic((rank - self.top_q) / self.top_softness)
+        fm::logistic((rank - self.top_q) * self.inv_top_softness)
     }
 
     /// The group-constant parts of Phi(0) for a rank reference group.
@@ -195,17 +209,30 @@ pub fn option_values(ctx: &ValueContext, a: &AgentView, view: &GroupView) -> [f6
     [v_m, v_p, v_g]
 }
 
-/// softmax(lambda * v), computed stably (the largest term is exp(0) = 1).
+/// softmax(lambda * v), computed stably: relative to the largest value,
+/// whose term is exactly 1, so only the other two need an exponential
+/// (chosen by selects, not branches, to stay vectorisable).
 #[inline(always)]
 pub fn softmax3(lambda: f64, v: [f64; 3]) -> [f64; 3] {
-    // Written out element by element (no closures) so that it inlines into
-    // the vectorised choice loop.
     let top = v[0].max(v[1]).max(v[2]);
-    let e0 = fm::exp(lambda * (v[0] - top));
-    let e1 = fm::exp(lambda * (v[1] - top));
-    let e2 = fm::exp(lambda * (v[2] - top));
-    let s = e0 + e1 + e2;
-    [e0 / s, e1 / s, e2 / s]
+    let first_top = v[0] == top;
+    let second_top = !first_top && v[1] == top;
+    // The two values that are not the top, in option order.
+    let a = if first_top { v[1] } else { v[0] };
+    let b = if first_top || second_top { v[2] } else { v[1] };
+    let ea = fm::exp(lambda * (a - top));
+    let eb = fm::exp(lambda * (b - top));
+    let e0 = if first_top { 1.0 } else { ea };
+    let e1 = if first_top {
+        ea
+    } else if second_top {
+        1.0
+    } else {
+        eb
+    };
+    let e2 = if first_top || second_top { eb } else { 1.0 };
+    let inv = 1.0 / (e0 + e1 + e2);
+    [e0 * inv, e1 * inv, e2 * inv]
 }
 
 #[cfg(test)]
@@ -238,7 +265,7 @@ mod tests {
     #[test]
     fn no_policy_values_are_work_only() {
         let ctx = ValueContext::new(&ModelParams::default());
-        let g = RankGroup { mean: 3.0, sd: 1.0 };
+        let g = RankGroup::new(3.0, 1.0);
         let v = option_values(&ctx, &agent(), &ctx.group_view(g));
         assert_eq!(v, [1.0, 1.2, -0.6]);
     }
@@ -249,7 +276,7 @@ mod tests {
         p.levers.adoption_target = 0.8;
         p.levers.leaderboard = Leaderboard::Org;
         let ctx = ValueContext::new(&p);
-        let g = RankGroup { mean: 3.0, sd: 1.0 };
+        let g = RankGroup::new(3.0, 1.0);
         let mut a = agent();
         a.surveillance_stake = 0.4 * 4.0 * 0.5;
         let v = option_values(&ctx, &a, &ctx.group_view(g));
