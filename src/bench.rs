@@ -47,6 +47,9 @@ pub struct Measurement {
     pub threads: usize,
     pub agent_weeks_per_sec: f64,
     pub ns_per_agent_week: f64,
+    /// Agent arrays only.
+    pub agent_bytes_per_agent: f64,
+    /// All simulation state: agent arrays, team records, shared buffers.
     pub state_bytes_per_agent: f64,
 }
 
@@ -65,7 +68,7 @@ pub fn measure(employees: usize, weeks: usize, threads: usize, min_secs: f64) ->
         // occasional run slowed by other work on the machine.
         let mut rates = Vec::new();
         let mut secs = 0.0;
-        let mut bytes = 0.0;
+        let (mut agent_bytes, mut bytes) = (0.0, 0.0);
         let mut seed = 1;
         while secs < min_secs || rates.is_empty() {
             let mut sim = Simulation::new(&p, &t, seed);
@@ -77,6 +80,7 @@ pub fn measure(employees: usize, weeks: usize, threads: usize, min_secs: f64) ->
             secs += elapsed;
             rates.push((employees * weeks) as f64 / elapsed);
             // After stepping, so the workers' buffers are counted too.
+            agent_bytes = sim.agent_bytes() as f64 / employees as f64;
             bytes = sim.state_bytes() as f64 / employees as f64;
             seed += 1;
         }
@@ -87,6 +91,7 @@ pub fn measure(employees: usize, weeks: usize, threads: usize, min_secs: f64) ->
             threads,
             agent_weeks_per_sec: rate,
             ns_per_agent_week: 1e9 / rate,
+            agent_bytes_per_agent: agent_bytes,
             state_bytes_per_agent: bytes,
         }
     })

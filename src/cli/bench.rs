@@ -38,14 +38,15 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         args.weeks
     );
     say!(
-        "{:>10}  {:>16}  {:>12}  {:>16}  {:>12}  {:>8}  {:>14}  {:>14}",
+        "{:>10}  {:>16}  {:>12}  {:>16}  {:>12}  {:>8}  {:>14}  {:>14}  {:>12}",
         "employees",
         "1 thread Maw/s",
         "ns/aw (1t)",
         format!("{all} threads Maw/s"),
         format!("ns/aw ({all}t)"),
         "speed-up",
-        "state B/agent",
+        "agent B/empl.",
+        "state B/empl.",
         "peak RSS MB"
     );
     for &n in &sizes {
@@ -53,19 +54,23 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         let many = measure(n, args.weeks, all, args.min_secs);
         let rss = peak_rss_bytes().map_or("n/a".to_string(), |b| format!("{:.0}", b as f64 / 1e6));
         say!(
-            "{:>10}  {:>16.2}  {:>12.1}  {:>16.2}  {:>12.1}  {:>8.2}  {:>14.1}  {:>14}",
+            "{:>10}  {:>16.2}  {:>12.1}  {:>16.2}  {:>12.1}  {:>8.2}  {:>14.1}  {:>14.1}  {:>12}",
             n,
             one.agent_weeks_per_sec / 1e6,
             one.ns_per_agent_week,
             many.agent_weeks_per_sec / 1e6,
             many.ns_per_agent_week,
             many.agent_weeks_per_sec / one.agent_weeks_per_sec,
+            one.agent_bytes_per_agent,
             one.state_bytes_per_agent,
             rss
         );
     }
     say!(
         "Maw/s = million agent-weeks per second; ns/aw = nanoseconds per agent-week (stepping only, set-up excluded)."
+    );
+    say!(
+        "agent B = the per-employee state arrays; state B adds team records and shared buffers (Gini histograms, per-thread scratch not counted)."
     );
     say!("peak RSS is the process's high-water mark so far (sizes run in the order given).");
     Ok(())

@@ -165,8 +165,8 @@ impl Block {
         part
     }
 
-    /// Bytes of state the block holds (agent arrays and team records).
-    pub fn state_bytes(&self) -> usize {
+    /// Bytes of agent state (the per-employee arrays).
+    pub fn agent_bytes(&self) -> usize {
         let a = &self.agents;
         let arrays = [
             &a.ability,
@@ -188,7 +188,11 @@ impl Block {
             .iter()
             .map(|v| v.capacity() * std::mem::size_of::<f64>())
             .sum::<usize>()
-            + self.teams.capacity() * std::mem::size_of::<Team>()
+    }
+
+    /// Bytes of state the block holds (agent arrays and team records).
+    pub fn state_bytes(&self) -> usize {
+        self.agent_bytes() + self.teams.capacity() * std::mem::size_of::<Team>()
     }
 
     /// Simulates one week for every team in the block, in three passes:

@@ -204,6 +204,11 @@ impl Simulation {
         &self.params
     }
 
+    /// Bytes of agent state: the per-employee arrays, nothing shared.
+    pub fn agent_bytes(&self) -> usize {
+        self.blocks.iter().map(|b| b.agent_bytes()).sum()
+    }
+
     /// Bytes of simulation state: agent and team arrays, plus the Gini
     /// histograms (the week's and one per worker, independent of N).
     pub fn state_bytes(&self) -> usize {
