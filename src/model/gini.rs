@@ -62,8 +62,7 @@ impl GiniHistogram {
     /// Adds one value (negative, NaN or tiny values count as zero).
     #[inline]
     pub fn add(&mut self, x: f64) {
-        // (Written so that NaN also fails the comparison.)
-        if !(x >= f64::from_bits(((MIN_EXP + 1023) as u64) << FRACTION_BITS)) {
+        if x.is_nan() || x < f64::from_bits(((MIN_EXP + 1023) as u64) << FRACTION_BITS) {
             self.zeros += 1;
             return;
         }
