@@ -78,6 +78,47 @@ impl Agents {
         }
     }
 
+    /// The agent arrays, as slices.
+    fn arrays(&self) -> [&[f64]; 14] {
+        [
+            &self.ability,
+            &self.ai_speedup,
+            &self.productive_intensity,
+            &self.gaming_aversion,
+            &self.status_drive,
+            &self.conformity,
+            &self.credibility,
+            &self.alpha,
+            &self.beta,
+            &self.productive,
+            &self.performative,
+            &self.measured_tokens,
+            &self.habit,
+            &self.stress,
+        ]
+    }
+
+    /// Asks the CPU to bring every array of the block towards the core
+    /// (L2) before the passes read them. Each array of a block is a page
+    /// or two of its own, and hardware prefetchers stop at page
+    /// boundaries, so without this each of the 14 streams starts with
+    /// misses; issued up front, the loads overlap the first pass's work.
+    #[inline(always)]
+    fn prefetch(&self) {
+        #[cfg(target_arch = "x86_64")]
+        for array in self.arrays() {
+            for line in array.chunks(8) {
+                // SAFETY: a prefetch is only a hint; it never faults, and
+                // the address is inside a live slice anyway.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
+                        line.as_ptr().cast(),
+                    );
+                }
+            }
+        }
+    }
+
     /// T_i = min(cap, kp p + r_g kp g): tokens used this week, recomputed
     /// from the allocation with the same operations as the weekly step
     /// (so it need not be stored).
@@ -240,6 +281,7 @@ impl Block {
         h: &mut GiniHistogram,
     ) -> Partial {
         s.resize(self.agents.ability.len(), self.teams.len());
+        self.agents.prefetch();
         if ctx.team_ranks {
             team_views(ctx, &self.teams, &mut s.team_views);
         }
