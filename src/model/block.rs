@@ -20,6 +20,59 @@ use super::values::{GroupView, RankGroup};
 use crate::params::ModelParams;
 use rand_pcg::Pcg64Mcg;
 
+/// Storage type of the constant agent attributes (see [`Agents`]).
+pub(crate) type Attr = f32;
+
+/// An attribute draw as stored (rounded to the nearest f32).
+fn attr(x: f64) -> Attr {
+    x as Attr
+}
+
+/// (address, bytes) of each agent array of a block.
+#[derive(Clone, Copy)]
+pub(crate) struct ArrayAddresses([(usize, usize); 14]);
+
+impl ArrayAddresses {
+    /// Prefetches the arrays into L2 (x86-64; elsewhere a no-op).
+    #[inline(always)]
+    pub fn prefetch(&self) {
+        #[cfg(target_arch = "x86_64")]
+        for &(base, bytes) in &self.0 {
+            for offset in (0..bytes).step_by(64) {
+                // SAFETY: a prefetch is only a hint and never faults,
+                // whatever the address.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
+                        (base + offset) as *const i8,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Prefetches every cache line of `array` into L2 (x86-64; elsewhere a
+/// no-op).
+#[inline(always)]
+fn prefetch_lines<T>(array: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let bytes = std::mem::size_of_val(array);
+        let base: *const i8 = array.as_ptr().cast();
+        for offset in (0..bytes).step_by(64) {
+            // SAFETY: a prefetch is only a hint and never faults; the
+            // address is inside the live slice anyway.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
+                    base.wrapping_add(offset),
+                );
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = array;
+}
+
 /// Team-level state: one manager per team.
 pub(crate) struct Team {
     /// Index of the first member within the block.
@@ -35,14 +88,20 @@ pub(crate) struct Team {
     pub sum_g: f64,
 }
 
-/// Structure-of-arrays agent state (attributes drawn once, then state).
+/// Structure-of-arrays agent state: attributes drawn once, then state.
+///
+/// The six constant attributes are stored in single precision (`Attr`):
+/// they are random draws, for which 7 significant digits are ample, and
+/// storing them as f32 cuts the bytes each week streams through memory (and
+/// the state per employee) by a fifth. They are widened to f64 where used,
+/// so every computation is in double precision.
 pub(crate) struct Agents {
-    pub ability: Vec<f64>,
-    pub ai_speedup: Vec<f64>,
-    pub productive_intensity: Vec<f64>,
-    pub gaming_aversion: Vec<f64>,
-    pub status_drive: Vec<f64>,
-    pub conformity: Vec<f64>,
+    pub ability: Vec<Attr>,
+    pub ai_speedup: Vec<Attr>,
+    pub productive_intensity: Vec<Attr>,
+    pub gaming_aversion: Vec<Attr>,
+    pub status_drive: Vec<Attr>,
+    pub conformity: Vec<Attr>,
     pub credibility: Vec<f64>,
     pub alpha: Vec<f64>,
     pub beta: Vec<f64>,
@@ -60,13 +119,14 @@ impl Agents {
     /// Empty arrays with room for `n` agents (no over-allocation).
     fn with_capacity(n: usize) -> Agents {
         let v = || Vec::with_capacity(n);
+        let w = || Vec::with_capacity(n);
         Agents {
-            ability: v(),
-            ai_speedup: v(),
-            productive_intensity: v(),
-            gaming_aversion: v(),
-            status_drive: v(),
-            conformity: v(),
+            ability: w(),
+            ai_speedup: w(),
+            productive_intensity: w(),
+            gaming_aversion: w(),
+            status_drive: w(),
+            conformity: w(),
             credibility: v(),
             alpha: v(),
             beta: v(),
@@ -78,8 +138,8 @@ impl Agents {
         }
     }
 
-    /// The agent arrays, as slices.
-    fn arrays(&self) -> [&[f64]; 14] {
+    /// The attribute arrays, as slices.
+    fn attributes(&self) -> [&[Attr]; 6] {
         [
             &self.ability,
             &self.ai_speedup,
@@ -87,6 +147,12 @@ impl Agents {
             &self.gaming_aversion,
             &self.status_drive,
             &self.conformity,
+        ]
+    }
+
+    /// The state arrays, as slices.
+    fn states(&self) -> [&[f64]; 8] {
+        [
             &self.credibility,
             &self.alpha,
             &self.beta,
@@ -105,18 +171,44 @@ impl Agents {
     /// misses; issued up front, the loads overlap the first pass's work.
     #[inline(always)]
     fn prefetch(&self) {
-        #[cfg(target_arch = "x86_64")]
-        for array in self.arrays() {
-            for line in array.chunks(8) {
-                // SAFETY: a prefetch is only a hint; it never faults, and
-                // the address is inside a live slice anyway.
-                unsafe {
-                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
-                        line.as_ptr().cast(),
-                    );
-                }
-            }
+        for array in self.attributes() {
+            prefetch_lines(array);
         }
+        for array in self.states() {
+            prefetch_lines(array);
+        }
+    }
+
+    /// Where the arrays are (for prefetching a block from elsewhere).
+    pub fn addresses(&self) -> ArrayAddresses {
+        let mut out = [(0, 0); 14];
+        let spans = self
+            .attributes()
+            .map(|a| (a.as_ptr() as usize, std::mem::size_of_val(a)))
+            .into_iter()
+            .chain(
+                self.states()
+                    .map(|a| (a.as_ptr() as usize, std::mem::size_of_val(a))),
+            );
+        for (o, span) in out.iter_mut().zip(spans) {
+            *o = span;
+        }
+        ArrayAddresses(out)
+    }
+
+    /// Bytes of the arrays.
+    fn bytes(&self) -> usize {
+        let attributes: usize = self
+            .attributes()
+            .iter()
+            .map(|v| std::mem::size_of_val(*v))
+            .sum();
+        let states: usize = self
+            .states()
+            .iter()
+            .map(|v| std::mem::size_of_val(*v))
+            .sum();
+        attributes + states
     }
 
     /// T_i = min(cap, kp p + r_g kp g): tokens used this week, recomputed
@@ -124,7 +216,7 @@ impl Agents {
     /// (so it need not be stored).
     #[inline]
     pub fn used_tokens(&self, i: usize, performative_multiplier: f64, cap: f64) -> f64 {
-        let kp = self.productive_intensity[i];
+        let kp = f64::from(self.productive_intensity[i]);
         let raw = kp * self.productive[i] + performative_multiplier * kp * self.performative[i];
         raw.min(cap)
     }
@@ -154,19 +246,20 @@ impl Block {
             let mut r = rng::stream(run_seed, names::POPULATION, j as u64);
             let watchfulness = pop.manager_watchfulness.sample(&mut r);
             for _ in 0..len {
-                a.ability.push(pop.ability.sample(&mut r));
-                a.ai_speedup.push(pop.ai_speedup.sample(&mut r));
-                let kp = pop.productive_intensity.sample(&mut r);
+                a.ability.push(attr(pop.ability.sample(&mut r)));
+                a.ai_speedup.push(attr(pop.ai_speedup.sample(&mut r)));
+                let kp = attr(pop.productive_intensity.sample(&mut r));
                 a.productive_intensity.push(kp);
-                a.gaming_aversion.push(pop.gaming_aversion.sample(&mut r));
-                a.status_drive.push(pop.status_drive.sample(&mut r));
-                a.conformity.push(pop.conformity.sample(&mut r));
+                a.gaming_aversion
+                    .push(attr(pop.gaming_aversion.sample(&mut r)));
+                a.status_drive.push(attr(pop.status_drive.sample(&mut r)));
+                a.conformity.push(attr(pop.conformity.sample(&mut r)));
                 a.credibility.push(pop.credibility.sample(&mut r));
                 a.alpha.push(b.prior_alpha);
                 a.beta.push(b.prior_beta);
                 a.productive.push(p.initial_productive_share);
                 a.performative.push(0.0);
-                let t0 = (kp * p.initial_productive_share).min(p.levers.token_cap);
+                let t0 = (f64::from(kp) * p.initial_productive_share).min(p.levers.token_cap);
                 a.measured_tokens.push(t0);
                 a.habit.push(0.0);
                 a.stress.push(0.0);
@@ -208,27 +301,7 @@ impl Block {
 
     /// Bytes of agent state (the per-employee arrays).
     pub fn agent_bytes(&self) -> usize {
-        let a = &self.agents;
-        let arrays = [
-            &a.ability,
-            &a.ai_speedup,
-            &a.productive_intensity,
-            &a.gaming_aversion,
-            &a.status_drive,
-            &a.conformity,
-            &a.credibility,
-            &a.alpha,
-            &a.beta,
-            &a.productive,
-            &a.performative,
-            &a.measured_tokens,
-            &a.habit,
-            &a.stress,
-        ];
-        arrays
-            .iter()
-            .map(|v| v.capacity() * std::mem::size_of::<f64>())
-            .sum::<usize>()
+        self.agents.bytes()
     }
 
     /// Bytes of state the block holds (agent arrays and team records).
@@ -244,16 +317,22 @@ impl Block {
     ///
     /// The step is compiled per instruction set ([`super::simd`]); the
     /// widest one this CPU supports runs, with the same bits.
-    pub fn step(&mut self, ctx: &WeekContext, s: &mut Scratch, h: &mut GiniHistogram) -> Partial {
+    pub fn step(
+        &mut self,
+        ctx: &WeekContext,
+        s: &mut Scratch,
+        h: &mut GiniHistogram,
+        next: Option<&ArrayAddresses>,
+    ) -> Partial {
         #[cfg(target_arch = "x86_64")]
         match super::simd::level() {
             // SAFETY: `level()` returns a level only if the CPU supports
             // its features, the only requirement of these functions.
-            Level::Avx512 => return unsafe { self.step_avx512(ctx, s, h) },
-            Level::Avx2 => return unsafe { self.step_avx2(ctx, s, h) },
+            Level::Avx512 => return unsafe { self.step_avx512(ctx, s, h, next) },
+            Level::Avx2 => return unsafe { self.step_avx2(ctx, s, h, next) },
             Level::Baseline => {}
         }
-        self.step_passes(ctx, s, h)
+        self.step_passes(ctx, s, h, next)
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -263,14 +342,21 @@ impl Block {
         ctx: &WeekContext,
         s: &mut Scratch,
         h: &mut GiniHistogram,
+        next: Option<&ArrayAddresses>,
     ) -> Partial {
-        self.step_passes(ctx, s, h)
+        self.step_passes(ctx, s, h, next)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn step_avx2(&mut self, ctx: &WeekContext, s: &mut Scratch, h: &mut GiniHistogram) -> Partial {
-        self.step_passes(ctx, s, h)
+    fn step_avx2(
+        &mut self,
+        ctx: &WeekContext,
+        s: &mut Scratch,
+        h: &mut GiniHistogram,
+        next: Option<&ArrayAddresses>,
+    ) -> Partial {
+        self.step_passes(ctx, s, h, next)
     }
 
     #[inline(always)]
@@ -279,6 +365,7 @@ impl Block {
         ctx: &WeekContext,
         s: &mut Scratch,
         h: &mut GiniHistogram,
+        next: Option<&ArrayAddresses>,
     ) -> Partial {
         s.resize(self.agents.ability.len(), self.teams.len());
         self.agents.prefetch();
@@ -289,6 +376,11 @@ impl Block {
             prepare_team(ctx, t, &self.agents, s, k);
         }
         super::choice::choose_all(ctx, &mut self.agents, s);
+        // The next block (usually this thread's next task) streams in
+        // while this one settles.
+        if let Some(next) = next {
+            next.prefetch();
+        }
         let mut part = Partial::default();
         for (k, t) in self.teams.iter_mut().enumerate() {
             settle_team(ctx, t, &mut self.agents, s, k, &mut part, h);
@@ -495,7 +587,7 @@ fn settle_team(
         // Step 7: realisation (the choice pass stored output and the
         // incident rate). Only detection matters for what follows, so
         // audit-and-detect is one Bernoulli(d delta g) draw.
-        let kp = intensity[i];
+        let kp = f64::from(intensity[i]);
         let productive_tokens = kp * p;
         let performative_tokens = vc.performative_multiplier * kp * g;
         let raw = productive_tokens + performative_tokens;
@@ -523,7 +615,7 @@ fn settle_team(
         habit[i] = h + rho * (g - h);
         let caught_stress = if detected { 2.0 } else { 0.0 };
         stress[i] = (1.0 - ctx.stress_rate) * stress[i]
-            + ctx.stress_rate * (status[i] * vc.status_weight + caught_stress);
+            + ctx.stress_rate * (f64::from(status[i]) * vc.status_weight + caught_stress);
 
         let l = log_measured[i];
         sl += l;
@@ -546,7 +638,7 @@ fn settle_team(
             performative_tokens
         };
         part.output += y;
-        part.ability += ability[i];
+        part.ability += f64::from(ability[i]);
         part.incidents += incidents;
         sx += measured;
         sy += y;

@@ -10,7 +10,7 @@
 //! processes four agents per instruction where the CPU has AVX2.
 
 use super::WeekContext;
-use super::block::{Agents, Scratch};
+use super::block::{Agents, Attr, Scratch};
 use super::fastmath as fm;
 use super::values::{AgentView, GroupView, RankGroup, ai_option_values, softmax3};
 
@@ -58,12 +58,12 @@ pub(crate) fn choose_all(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch) {
 
 /// The arrays the choice pass only reads, all of one length.
 struct Inputs<'a> {
-    ability: &'a [f64],
-    speedup: &'a [f64],
-    intensity: &'a [f64],
-    aversion: &'a [f64],
-    status: &'a [f64],
-    conformity: &'a [f64],
+    ability: &'a [Attr],
+    speedup: &'a [Attr],
+    intensity: &'a [Attr],
+    aversion: &'a [Attr],
+    status: &'a [Attr],
+    conformity: &'a [Attr],
     habit: &'a [f64],
     alpha: &'a [f64],
     beta: &'a [f64],
@@ -151,18 +151,18 @@ fn choose_kernel(
             rank0: group_rank0[i],
             top0: group_top0[i],
         };
-        let v_m = ability[i] + vc.zero_token_value(&view, pi_b, status[i]);
         let agent = AgentView {
-            ability: ability[i],
-            ai_speedup: speedup[i],
-            productive_intensity: intensity[i],
-            gaming_aversion: aversion[i],
-            status_drive: status[i],
-            conformity: conformity[i],
+            ability: f64::from(ability[i]),
+            ai_speedup: f64::from(speedup[i]),
+            productive_intensity: f64::from(intensity[i]),
+            gaming_aversion: f64::from(aversion[i]),
+            status_drive: f64::from(status[i]),
+            conformity: f64::from(conformity[i]),
             habit: habit[i],
             surveillance_stake: pi_b,
             peer_performative: gbar,
         };
+        let v_m = agent.ability + vc.zero_token_value(&view, pi_b, agent.status_drive);
         let [v_p, v_g] = ai_option_values(vc, &agent, view.group);
         // Standard normal value shocks (the second pair's sine is unused).
         let (z_m, z_p) = fm::normal_pair(radius_0[i], angle_0[i]);

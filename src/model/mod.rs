@@ -225,12 +225,15 @@ impl Simulation {
         self.timeline.apply(self.week, &mut self.params);
         let ctx = WeekContext::new(&self.params, &self.org);
         let pool = &self.worker_histograms;
+        let addresses: Vec<_> = self.blocks.iter().map(|b| b.agents.addresses()).collect();
         let partials: Vec<Partial> = self
             .blocks
             .par_iter_mut()
-            .map(|b| {
+            .enumerate()
+            .map(|(i, b)| {
                 let mut h = lock(pool).pop().unwrap_or_default();
-                let part = SCRATCH.with_borrow_mut(|s| b.step(&ctx, s, &mut h));
+                let next = addresses.get(i + 1);
+                let part = SCRATCH.with_borrow_mut(|s| b.step(&ctx, s, &mut h, next));
                 lock(pool).push(h);
                 part
             })
@@ -276,12 +279,12 @@ impl Simulation {
                     out.push(AgentSnapshot {
                         team: bi * (BLOCK_AGENTS / self.params.team_size).max(1) + ti,
                         manager_watchfulness: t.watchfulness,
-                        ability: a.ability[i],
-                        ai_speedup: a.ai_speedup[i],
-                        productive_intensity: a.productive_intensity[i],
-                        gaming_aversion: a.gaming_aversion[i],
-                        status_drive: a.status_drive[i],
-                        conformity: a.conformity[i],
+                        ability: f64::from(a.ability[i]),
+                        ai_speedup: f64::from(a.ai_speedup[i]),
+                        productive_intensity: f64::from(a.productive_intensity[i]),
+                        gaming_aversion: f64::from(a.gaming_aversion[i]),
+                        status_drive: f64::from(a.status_drive[i]),
+                        conformity: f64::from(a.conformity[i]),
                         credibility: a.credibility[i],
                         alpha: a.alpha[i],
                         beta: a.beta[i],
