@@ -2,21 +2,21 @@
 //!
 //! A block owns structure-of-arrays agent state for a fixed run of teams
 //! (the unit of parallel work) and each team's own random streams, so the
-//! week's result does not depend on which thread runs a block. A team is
-//! processed in three short passes over its members: decide and realise
-//! (MODEL.md steps 3-7, the belief evidence of step 8, habit, the
-//! evidence-free part of stress), then add detected audits and take the
-//! team's mean belief, then average beliefs socially and finish stress.
-//! Nothing here allocates per agent or per week.
+//! week's result does not depend on which thread runs a block. The week is
+//! three passes: per team, the context, team values and the choice
+//! stream's words ([`super::prepare`]); over the whole block, values, choice
+//! and realisation in one vectorised loop ([`super::choice`]); per team,
+//! events, belief, habit and stress updates, sums and social averaging
+//! ([`super::settle`]). Per-thread [`Scratch`] buffers carry values between
+//! the passes, so nothing here allocates per agent or per week.
 
 use super::WeekContext;
-use super::events::{MAX_TABULATED_OBSERVATIONS, binomial_cdf, evidence, poisson};
 use super::gini::GiniHistogram;
-use super::metrics::{CoMoments, Moments, Partial};
+use super::metrics::{Moments, Partial};
 use super::rng::{self, names};
 #[cfg(target_arch = "x86_64")]
 use super::simd::Level;
-use super::values::{GroupView, RankGroup};
+use super::values::GroupView;
 use crate::params::ModelParams;
 use rand_pcg::Pcg64Mcg;
 
@@ -370,10 +370,10 @@ impl Block {
         s.resize(self.agents.ability.len(), self.teams.len());
         self.agents.prefetch();
         if ctx.team_ranks {
-            team_views(ctx, &self.teams, &mut s.team_views);
+            super::prepare::team_views(ctx, &self.teams, &mut s.team_views);
         }
         for (k, t) in self.teams.iter_mut().enumerate() {
-            prepare_team(ctx, t, &self.agents, s, k);
+            super::prepare::prepare_team(ctx, t, &self.agents, s, k);
         }
         super::choice::choose_all(ctx, &mut self.agents, s);
         // The next block (usually this thread's next task) streams in
@@ -383,7 +383,7 @@ impl Block {
         }
         let mut part = Partial::default();
         for (k, t) in self.teams.iter_mut().enumerate() {
-            settle_team(ctx, t, &mut self.agents, s, k, &mut part, h);
+            super::settle::settle_team(ctx, t, &mut self.agents, s, k, &mut part, h);
         }
         part
     }
@@ -458,223 +458,6 @@ impl Scratch {
         self.teams.resize(teams, TeamWeek::default());
         self.team_views.resize(teams, GroupView::default());
     }
-}
-
-/// The rank reference group of each team, from last week's log-token
-/// moments: independent per team, so the loop vectorises across teams.
-#[inline(always)]
-fn team_views(ctx: &WeekContext, teams: &[Team], views: &mut [GroupView]) {
-    for (t, v) in teams.iter().zip(views.iter_mut()) {
-        *v = ctx
-            .values
-            .group_view(RankGroup::new(t.log_tokens.mean, t.log_tokens.sd()));
-    }
-}
-
-/// First pass over team `k` (MODEL.md steps 2-4): last week's observables,
-/// the manager's pressure and evidence rate, the team values the choice
-/// pass needs, and the uniforms of the value shocks (four per member from
-/// the team's choice stream, in member order).
-#[inline(always)]
-fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut Scratch, k: usize) {
-    let vc = &ctx.values;
-    let range = t.start..t.start + t.len;
-    let n = t.len as f64;
-    let active = a.measured_tokens[range.clone()]
-        .iter()
-        .filter(|&&tm| tm >= vc.t_min)
-        .count() as f64;
-    let pressure = ctx.pressure(active / n);
-    let stake = ctx.stake * pressure;
-    let view = if ctx.team_ranks {
-        s.team_views[k]
-    } else {
-        ctx.org_view
-    };
-    s.teams[k] = TeamWeek {
-        stake,
-        evidence_rate: ctx.evidence_rate(t.watchfulness, pressure),
-    };
-    let (peer_sum, peer_count) = if ctx.org_neighbourhood {
-        (ctx.org_sum_g, ctx.employees)
-    } else {
-        (t.sum_g, n)
-    };
-    s.stake[range.clone()].fill(stake);
-    s.group_mean[range.clone()].fill(view.group.mean);
-    s.group_inv_sd[range.clone()].fill(view.group.inv_sd);
-    s.group_stake_part[range.clone()].fill(view.stake_part);
-    s.group_rank0[range.clone()].fill(view.rank0);
-    s.group_top0[range.clone()].fill(view.top0);
-    s.peer_sum[range.clone()].fill(peer_sum);
-    let peer_weight = if peer_count > 1.0 {
-        1.0 / (peer_count - 1.0)
-    } else {
-        0.0
-    };
-    s.peer_weight[range.clone()].fill(peer_weight);
-    let words = team_words(&mut s.words, &mut t.choice_rng, 4 * t.len);
-    for (i, w) in range.zip(words.chunks_exact(4)) {
-        for pair in 0..2 {
-            s.shock_radius[pair][i] = rng::open_closed_uniform(w[2 * pair]);
-            s.shock_angle[pair][i] = rng::unit_uniform(w[2 * pair + 1]);
-        }
-    }
-}
-
-/// The next `count` words of a team's stream `rng`, in `buffer`.
-#[inline(always)]
-fn team_words<'a>(buffer: &'a mut Vec<u64>, rng: &mut Pcg64Mcg, count: usize) -> &'a [u64] {
-    if buffer.len() < count {
-        buffer.resize(count, 0);
-    }
-    rng::fill_u64(rng, &mut buffer[..count]);
-    &buffer[..count]
-}
-
-/// Last pass over team `k` (MODEL.md steps 7-10 after the choice):
-/// incidents, audits, belief evidence and updates, habit, stress, social
-/// averaging, and the team's part of the week's metrics (token use also
-/// goes into the worker's Gini histogram).
-#[inline(always)]
-fn settle_team(
-    ctx: &WeekContext,
-    t: &mut Team,
-    a: &mut Agents,
-    s: &mut Scratch,
-    k: usize,
-    part: &mut Partial,
-    histogram: &mut GiniHistogram,
-) {
-    let vc = &ctx.values;
-    let range = t.start..t.start + t.len;
-    let len = t.len;
-    let n = len as f64;
-    // The team's members as slices of one length, so indexing needs no
-    // bounds checks in the loop.
-    let ability = &a.ability[range.clone()];
-    let intensity = &a.productive_intensity[range.clone()];
-    let status = &a.status_drive[range.clone()];
-    let credibility = &mut a.credibility[range.clone()];
-    let alpha = &mut a.alpha[range.clone()];
-    let beta = &mut a.beta[range.clone()];
-    let productive = &a.productive[range.clone()];
-    let performative = &a.performative[range.clone()];
-    let measured_tokens = &a.measured_tokens[range.clone()];
-    let habit = &mut a.habit[range.clone()];
-    let stress = &mut a.stress[range.clone()];
-    let output = &s.output[range.clone()];
-    let incident_rate = &s.incident_rate[range.clone()];
-    let log_measured = &s.log_measured[range];
-
-    let TeamWeek {
-        stake,
-        evidence_rate: q,
-    } = s.teams[k];
-    let cdf = binomial_cdf(ctx.observations.min(MAX_TABULATED_OBSERVATIONS), q);
-    let erosion = 1.0 - ctx.credibility_erosion * (q - ctx.ambient_evidence_rate).max(0.0);
-    let detect_per_g = ctx.audit_rate * ctx.audit_detection;
-
-    let mut detections = 0.0;
-    // Team sums, turned into moments once per team.
-    let (mut sl, mut sll) = (0.0, 0.0);
-    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    let mut sum_g = 0.0;
-    // Three uniforms per member: incidents, audit detection, evidence.
-    let words = team_words(&mut s.words, &mut t.events_rng, 3 * len);
-    for (i, w) in words.chunks_exact(3).enumerate() {
-        let (p, g) = (productive[i], performative[i]);
-        // Step 7: realisation (the choice pass stored output and the
-        // incident rate). Only detection matters for what follows, so
-        // audit-and-detect is one Bernoulli(d delta g) draw.
-        let kp = f64::from(intensity[i]);
-        let productive_tokens = kp * p;
-        let performative_tokens = vc.performative_multiplier * kp * g;
-        let raw = productive_tokens + performative_tokens;
-        let tokens = raw.min(vc.token_cap);
-        let measured = measured_tokens[i];
-        let incidents = poisson(rng::unit_uniform(w[0]), &mut t.events_rng, incident_rate[i]);
-        let detected = rng::unit_uniform(w[1]) < detect_per_g * g;
-
-        // Step 8 (own evidence), with this week's credibility.
-        let e = evidence(
-            rng::unit_uniform(w[2]),
-            &mut t.events_rng,
-            ctx.observations,
-            q,
-            &cdf,
-        );
-        let c = credibility[i];
-        alpha[i] = ctx.belief_discount * alpha[i] + e;
-        beta[i] = ctx.belief_discount * beta[i] + (ctx.observations as f64 - e) + c * ctx.assurance;
-        credibility[i] = c * erosion;
-
-        // Step 9: habit; stress without the belief term (added below).
-        let h = habit[i];
-        let rho = if g > h { ctx.habit_up } else { ctx.habit_down };
-        habit[i] = h + rho * (g - h);
-        let caught_stress = if detected { 2.0 } else { 0.0 };
-        stress[i] = (1.0 - ctx.stress_rate) * stress[i]
-            + ctx.stress_rate * (f64::from(status[i]) * vc.status_weight + caught_stress);
-
-        let l = log_measured[i];
-        sl += l;
-        sll += l * l;
-        sum_g += g;
-        detections += if detected { 1.0 } else { 0.0 };
-
-        // Step 10: this agent's part of the week's metrics.
-        let y = output[i];
-        part.measured_active += f64::from(u8::from(measured >= vc.t_min));
-        part.productive_active +=
-            f64::from(u8::from(productive_tokens.min(vc.token_cap) >= vc.t_min));
-        part.sum_p += p;
-        part.sum_g += g;
-        part.tokens += tokens;
-        histogram.add(tokens);
-        part.performative_tokens += if raw > tokens {
-            tokens * performative_tokens / raw
-        } else {
-            performative_tokens
-        };
-        part.output += y;
-        part.ability += f64::from(ability[i]);
-        part.incidents += incidents;
-        sx += measured;
-        sy += y;
-        sxx += measured * measured;
-        syy += y * y;
-        sxy += measured * y;
-    }
-
-    // Step 8 (team): a detected audit is evidence for the whole team; then
-    // synchronous social averaging towards the team's mean belief.
-    let mut sum_pi = 0.0;
-    for i in 0..len {
-        alpha[i] += detections;
-        sum_pi += alpha[i] / (alpha[i] + beta[i]);
-    }
-    let mean_pi = sum_pi / n;
-    for i in 0..len {
-        let total = alpha[i] + beta[i];
-        let pi = (1.0 - ctx.social_averaging) * alpha[i] / total + ctx.social_averaging * mean_pi;
-        alpha[i] = pi * total;
-        beta[i] = total - alpha[i];
-        stress[i] += ctx.stress_rate * pi * stake;
-        part.surveillance += pi;
-        part.credibility += credibility[i];
-        part.stress += stress[i];
-        part.habit += habit[i];
-    }
-
-    let log_tokens = Moments::from_sums(n, sl, sll);
-    t.log_tokens = log_tokens;
-    t.sum_g = sum_g;
-    part.log_tokens.merge(&log_tokens);
-    part.validity
-        .merge(&CoMoments::from_sums(n, [sx, sy, sxx, syy, sxy]));
-    part.audits_detected += detections;
-    part.employees += n;
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ impl RankGroup {
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GroupView {
     pub group: RankGroup,
-    /// zeta [tau > 0] L(-T_min / s_T) + (1 - zeta) e_V R(0).
+    /// zeta `[tau > 0]` L(-T_min / s_T) + (1 - zeta) e_V R(0).
     pub stake_part: f64,
     /// R(0), the rank of zero tokens.
     pub rank0: f64,
@@ -53,7 +53,7 @@ pub struct ValueContext {
     pub t_min: f64,
     /// 1 / s_T.
     pub inv_bar_softness: f64,
-    /// zeta [tau > 0]: weight of the usage bar (0 without a target).
+    /// zeta `[tau > 0]`: weight of the usage bar (0 without a target).
     pub bar_scale: f64,
     /// (1 - zeta) e_V: weight of visible ranks in the stake part.
     pub rank_scale: f64,
@@ -124,7 +124,7 @@ impl ValueContext {
         fm::normal_cdf((fm::ln(tokens + self.token_floor) - g.mean) * g.inv_sd)
     }
 
-    /// zeta [tau > 0] L((T - T_min) / s_T): the usage-bar part of Phi.
+    /// zeta `[tau > 0]` L((T - T_min) / s_T): the usage-bar part of Phi.
     #[inline(always)]
     pub fn bar(&self, tokens: f64) -> f64 {
         self.bar_scale * fm::logistic((tokens - self.t_min) * self.inv_bar_softness)

@@ -1,0 +1,86 @@
+//! The first pass of a block's week, per team (MODEL.md steps 2-4):
+//! last week's observables, the manager's pressure and evidence rate, the
+//! rank reference group, the team values the vectorised choice pass reads
+//! (broadcast to each member), and the choice stream's random words.
+
+use super::WeekContext;
+use super::block::{Agents, Scratch, Team, TeamWeek};
+use super::rng;
+use super::values::{GroupView, RankGroup};
+use rand_pcg::Pcg64Mcg;
+
+/// The rank reference group of each team, from last week's log-token
+/// moments: independent per team, so the loop vectorises across teams.
+#[inline(always)]
+pub(crate) fn team_views(ctx: &WeekContext, teams: &[Team], views: &mut [GroupView]) {
+    for (t, v) in teams.iter().zip(views.iter_mut()) {
+        *v = ctx
+            .values
+            .group_view(RankGroup::new(t.log_tokens.mean, t.log_tokens.sd()));
+    }
+}
+
+/// First pass over team `k` (MODEL.md steps 2-4): last week's observables,
+/// the manager's pressure and evidence rate, the team values the choice
+/// pass needs, and the uniforms of the value shocks (four per member from
+/// the team's choice stream, in member order).
+#[inline(always)]
+pub(crate) fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut Scratch, k: usize) {
+    let vc = &ctx.values;
+    let range = t.start..t.start + t.len;
+    let n = t.len as f64;
+    let active = a.measured_tokens[range.clone()]
+        .iter()
+        .filter(|&&tm| tm >= vc.t_min)
+        .count() as f64;
+    let pressure = ctx.pressure(active / n);
+    let stake = ctx.stake * pressure;
+    let view = if ctx.team_ranks {
+        s.team_views[k]
+    } else {
+        ctx.org_view
+    };
+    s.teams[k] = TeamWeek {
+        stake,
+        evidence_rate: ctx.evidence_rate(t.watchfulness, pressure),
+    };
+    let (peer_sum, peer_count) = if ctx.org_neighbourhood {
+        (ctx.org_sum_g, ctx.employees)
+    } else {
+        (t.sum_g, n)
+    };
+    s.stake[range.clone()].fill(stake);
+    s.group_mean[range.clone()].fill(view.group.mean);
+    s.group_inv_sd[range.clone()].fill(view.group.inv_sd);
+    s.group_stake_part[range.clone()].fill(view.stake_part);
+    s.group_rank0[range.clone()].fill(view.rank0);
+    s.group_top0[range.clone()].fill(view.top0);
+    s.peer_sum[range.clone()].fill(peer_sum);
+    let peer_weight = if peer_count > 1.0 {
+        1.0 / (peer_count - 1.0)
+    } else {
+        0.0
+    };
+    s.peer_weight[range.clone()].fill(peer_weight);
+    let words = team_words(&mut s.words, &mut t.choice_rng, 4 * t.len);
+    for (i, w) in range.zip(words.chunks_exact(4)) {
+        for pair in 0..2 {
+            s.shock_radius[pair][i] = rng::open_closed_uniform(w[2 * pair]);
+            s.shock_angle[pair][i] = rng::unit_uniform(w[2 * pair + 1]);
+        }
+    }
+}
+
+/// The next `count` words of a team's stream `rng`, in `buffer`.
+#[inline(always)]
+pub(crate) fn team_words<'a>(
+    buffer: &'a mut Vec<u64>,
+    rng: &mut Pcg64Mcg,
+    count: usize,
+) -> &'a [u64] {
+    if buffer.len() < count {
+        buffer.resize(count, 0);
+    }
+    rng::fill_u64(rng, &mut buffer[..count]);
+    &buffer[..count]
+}
