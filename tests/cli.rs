@@ -89,6 +89,50 @@ fn run_prints_a_headline_table() {
     }
 }
 
+#[test]
+fn bench_prints_throughput_and_memory_for_each_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = goodhart(
+        tmp.path(),
+        &[
+            "bench",
+            "--employees",
+            "200",
+            "1000",
+            "--weeks",
+            "3",
+            "--threads",
+            "2",
+            "--min-secs",
+            "0",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("2 threads Maw/s") && out.contains("agent B/empl."),
+        "{out}"
+    );
+    for n in ["200", "1000"] {
+        let row = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(n))
+            .unwrap_or_else(|| panic!("no row for {n} in:\n{out}"));
+        let cells: Vec<f64> = row
+            .split_whitespace()
+            .map(|c| c.parse().expect("numeric cell"))
+            .collect();
+        assert_eq!(cells.len(), 9, "{row}");
+        // Rates and times positive and consistent: ns x Maw/s = 1000, up to
+        // the printed rounding (Maw/s to 0.005, ns to 0.05).
+        for (rate, ns) in [(cells[1], cells[2]), (cells[3], cells[4])] {
+            let slack = 0.005 * ns + 0.05 * rate + 1e-9;
+            assert!(rate > 0.0 && (ns * rate - 1000.0).abs() <= slack, "{row}");
+        }
+        assert!(cells[6] > 0.0 && cells[6] <= cells[7], "{row}");
+    }
+}
+
 fn weekly_bytes(dir: &Path, extra: &[&str]) -> Vec<u8> {
     let amazon = scenarios_dir().join("amazon-2026.toml");
     let out = dir.join(extra.join("_"));

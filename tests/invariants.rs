@@ -64,3 +64,19 @@ proptest! {
         }
     }
 }
+
+/// The memory target of docs/PERFORMANCE.md: agent state per employee (the
+/// per-employee arrays) at most 120 bytes, and all simulation state
+/// (adding team records and the Gini histograms) within that too at a
+/// large N. Sizes, not timings, so this is deterministic.
+#[test]
+fn agent_state_fits_in_120_bytes_per_employee() {
+    let n = 200_000;
+    let (p, t) = goodhart::bench::bench_params(n, 2);
+    let mut sim = Simulation::new(&p, &t, 1);
+    sim.step();
+    let agent = sim.agent_bytes() as f64 / n as f64;
+    let all = sim.state_bytes() as f64 / n as f64;
+    assert!(agent <= 120.0, "{agent} bytes of agent state per employee");
+    assert!(all <= 120.0, "{all} bytes of state per employee");
+}
