@@ -3,11 +3,12 @@
 //! realisation of every agent in the block.
 //!
 //! This is where most of the arithmetic is (two ranks, each a logarithm
-//! and a normal CDF; the usage bar and top-k curves; the softmax), so the
-//! pass is one straight-line loop over the block's arrays with no random
-//! draws and no branches (the shocks' uniforms were drawn in the first
-//! pass and are turned into normals here; the events come in the last), written with [`super::fastmath`], so that LLVM
-//! processes four agents per instruction where the CPU has AVX2.
+//! and a normal CDF; the usage bar and top-k curves; the Box-Muller value
+//! shocks; the softmax), so the pass is one straight-line loop over the
+//! block's arrays with no random draws and no branches: the shocks'
+//! uniforms were drawn in the first pass and the events come in the last.
+//! Written with [`super::fastmath`], it becomes SIMD code that handles four
+//! (AVX2) or eight (AVX-512) agents per instruction ([`super::simd`]).
 
 use super::WeekContext;
 use super::block::{Agents, Attr, Scratch};
