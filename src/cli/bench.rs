@@ -34,8 +34,9 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     anyhow::ensure!(all >= 1, "--threads must be at least 1");
     say!(
-        "goodhart bench: amazon-2026 with every mechanism on, {} weeks per run, release build expected (cargo run --release)",
-        args.weeks
+        "goodhart bench: amazon-2026 with every mechanism on, {} weeks per run, weekly step compiled for {} (GOODHART_SIMD caps it), release build expected (cargo run --release)",
+        args.weeks,
+        crate::model::simd::level().name()
     );
     say!(
         "{:>10}  {:>16}  {:>12}  {:>16}  {:>12}  {:>8}  {:>14}  {:>14}  {:>12}",

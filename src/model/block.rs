@@ -51,28 +51,6 @@ impl ArrayAddresses {
     }
 }
 
-/// Prefetches every cache line of `array` into L2 (x86-64; elsewhere a
-/// no-op).
-#[inline(always)]
-fn prefetch_lines<T>(array: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let bytes = std::mem::size_of_val(array);
-        let base: *const i8 = array.as_ptr().cast();
-        for offset in (0..bytes).step_by(64) {
-            // SAFETY: a prefetch is only a hint and never faults; the
-            // address is inside the live slice anyway.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
-                    base.wrapping_add(offset),
-                );
-            }
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = array;
-}
-
 /// Team-level state: one manager per team.
 pub(crate) struct Team {
     /// Index of the first member within the block.
@@ -171,15 +149,11 @@ impl Agents {
     /// misses; issued up front, the loads overlap the first pass's work.
     #[inline(always)]
     fn prefetch(&self) {
-        for array in self.attributes() {
-            prefetch_lines(array);
-        }
-        for array in self.states() {
-            prefetch_lines(array);
-        }
+        self.addresses().prefetch();
     }
 
-    /// Where the arrays are (for prefetching a block from elsewhere).
+    /// Where the arrays are and how long (also for prefetching a block
+    /// from elsewhere).
     pub fn addresses(&self) -> ArrayAddresses {
         let mut out = [(0, 0); 14];
         let spans = self
@@ -198,17 +172,7 @@ impl Agents {
 
     /// Bytes of the arrays.
     fn bytes(&self) -> usize {
-        let attributes: usize = self
-            .attributes()
-            .iter()
-            .map(|v| std::mem::size_of_val(*v))
-            .sum();
-        let states: usize = self
-            .states()
-            .iter()
-            .map(|v| std::mem::size_of_val(*v))
-            .sum();
-        attributes + states
+        self.addresses().0.iter().map(|&(_, bytes)| bytes).sum()
     }
 
     /// T_i = min(cap, kp p + r_g kp g): tokens used this week, recomputed
@@ -230,7 +194,7 @@ pub(crate) struct Block {
 
 impl Block {
     /// Draws the attributes of `team_count` teams starting at `first_team`
-    /// and sets the week-0 state. Team j's draws come from its own
+    /// and sets the week-0 state (observables: [`Block::observe`]). Team j's draws come from its own
     /// population stream, in a fixed order, so they do not depend on N.
     pub fn new(p: &ModelParams, run_seed: u64, first_team: usize, team_count: usize) -> Block {
         let pop = &p.population;
@@ -275,9 +239,8 @@ impl Block {
             });
             start += len;
         }
-        let mut block = Block { teams, agents: a };
-        block.observe(b.token_floor);
-        block
+        // The caller computes the week-0 observables with `observe`.
+        Block { teams, agents: a }
     }
 
     /// Recomputes each team's observables from the current state and

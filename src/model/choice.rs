@@ -13,7 +13,7 @@
 use super::WeekContext;
 use super::block::{Agents, Attr, Scratch};
 use super::fastmath as fm;
-use super::values::{AgentView, GroupView, RankGroup, ai_option_values, softmax3};
+use super::values::{AgentView, GroupView, RankGroup, option_values, softmax3};
 
 /// The pass over all `a`'s agents. Inlined into the block's step, which is
 /// compiled per instruction set (see [`super::block::Block::step`]).
@@ -163,8 +163,7 @@ fn choose_kernel(
             surveillance_stake: pi_b,
             peer_performative: gbar,
         };
-        let v_m = agent.ability + vc.zero_token_value(&view, pi_b, agent.status_drive);
-        let [v_p, v_g] = ai_option_values(vc, &agent, view.group);
+        let [v_m, v_p, v_g] = option_values(vc, &agent, &view);
         // Standard normal value shocks (the second pair's sine is unused).
         let (z_m, z_p) = fm::normal_pair(radius_0[i], angle_0[i]);
         let (z_g, _) = fm::normal_pair(radius_1[i], angle_1[i]);

@@ -70,8 +70,10 @@ pub(crate) fn settle_team(
     for (i, w) in words.chunks_exact(3).enumerate() {
         let (p, g) = (productive[i], performative[i]);
         // Step 7: realisation (the choice pass stored output and the
-        // incident rate). Only detection matters for what follows, so
-        // audit-and-detect is one Bernoulli(d delta g) draw.
+        // incident rate; token use is recomputed with the same operations,
+        // a few multiplications being cheaper than two more stored arrays).
+        // Only detection matters for what follows, so audit-and-detect is
+        // one Bernoulli(d delta g) draw.
         let kp = f64::from(intensity[i]);
         let productive_tokens = kp * p;
         let performative_tokens = vc.performative_multiplier * kp * g;

@@ -183,14 +183,14 @@ pub struct AgentView {
     pub peer_performative: f64,
 }
 
-/// (v_p, v_g): value of a whole week of productive AI and of performative
-/// AI work (MODEL.md step 5); v_m = a_i + Phi_i(0) is
-/// `ability + zero_token_value`.
+/// (v_m, v_p, v_g): value of a whole week of manual work, productive AI
+/// and performative AI work for one agent (MODEL.md step 5).
 #[inline(always)]
-pub fn ai_option_values(ctx: &ValueContext, a: &AgentView, group: RankGroup) -> [f64; 2] {
+pub fn option_values(ctx: &ValueContext, a: &AgentView, view: &GroupView) -> [f64; 3] {
+    let v_m = a.ability + ctx.zero_token_value(view, a.surveillance_stake, a.status_drive);
     let kp = a.productive_intensity;
     let kg = ctx.performative_multiplier * kp;
-    let phi = |t: f64| ctx.token_value(t, a.surveillance_stake, a.status_drive, group);
+    let phi = |t: f64| ctx.token_value(t, a.surveillance_stake, a.status_drive, view.group);
     let v_p =
         a.ability * (1.0 + a.ai_speedup) + phi(kp.min(ctx.token_cap)) - ctx.felt_cost_per_mtok * kp;
     let v_g = phi(((1.0 - ctx.metric_filter) * kg).min(ctx.token_cap))
@@ -199,13 +199,6 @@ pub fn ai_option_values(ctx: &ValueContext, a: &AgentView, group: RankGroup) -> 
         + ctx.habit_weight * a.habit
         + a.conformity * a.peer_performative
         - ctx.expected_audit_penalty;
-    [v_p, v_g]
-}
-
-/// (v_m, v_p, v_g) for one agent (the three options of step 5).
-pub fn option_values(ctx: &ValueContext, a: &AgentView, view: &GroupView) -> [f64; 3] {
-    let v_m = a.ability + ctx.zero_token_value(view, a.surveillance_stake, a.status_drive);
-    let [v_p, v_g] = ai_option_values(ctx, a, view.group);
     [v_m, v_p, v_g]
 }
 
