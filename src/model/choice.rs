@@ -13,7 +13,7 @@
 use super::WeekContext;
 use super::block::{Agents, Attr, Scratch};
 use super::fastmath as fm;
-use super::values::{AgentView, GroupView, RankGroup, option_values, softmax3};
+use super::values::{AgentView, GroupView, RankGroup, belief, option_values, softmax3};
 
 /// The pass over all `a`'s agents. Inlined into the block's step, which is
 /// compiled per instruction set (see [`super::block::Block::step`]).
@@ -139,7 +139,7 @@ fn choose_kernel(
     for i in 0..n {
         // Step 4: perceived surveillance times stake; peers' mean gaming
         // (gbar_i, itself excluded; 0 without neighbours).
-        let pi = alpha[i] / (alpha[i] + beta[i]);
+        let pi = belief(alpha[i], beta[i], ctx.prior_mean);
         let pi_b = pi * stake[i];
         let gbar = (peer_sum[i] - performative[i]) * peer_weight[i];
         // Steps 5-6: option values, value shocks, logit choice, damping.
@@ -173,8 +173,11 @@ fn choose_kernel(
             v_g + ctx.choice_noise * z_g,
         ];
         let x = softmax3(ctx.rationality, v);
-        let p = keep * productive[i] + ctx.adjustment_rate * x[1];
-        let g = keep * performative[i] + ctx.adjustment_rate * x[2];
+        // The bounds only undo rounding (the softmax's shares can sum to
+        // 1 + 1 ulp): they keep the allocation on the simplex, so manual
+        // time 1 - p - g, output and habit never turn negative.
+        let p = (keep * productive[i] + ctx.adjustment_rate * x[1]).min(1.0);
+        let g = (keep * performative[i] + ctx.adjustment_rate * x[2]).min(1.0 - p);
         productive[i] = p;
         performative[i] = g;
 

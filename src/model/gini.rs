@@ -139,7 +139,9 @@ impl GiniHistogram {
         if total <= 0.0 {
             return 0.0;
         }
-        2.0 * weighted / (n * total) - (n + 1.0) / n
+        // The exact Gini lies in [0, (n - 1) / n]; the difference of two
+        // nearly equal terms can round to -1 ulp for equal values.
+        (2.0 * weighted / (n * total) - (n + 1.0) / n).clamp(0.0, 1.0)
     }
 }
 

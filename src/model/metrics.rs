@@ -5,9 +5,66 @@
 //! teams contributes; partials are merged in block order, so the sums do
 //! not depend on the thread count.
 
-/// Declares the metrics struct, its column names and an array view.
+/// The values a metric can take: every value lies in `[min, max]`, and
+/// NaN only where `undefined` says when (a correlation of a constant, an
+/// index without a baseline). Declared next to each metric below; the
+/// engine guarantees it for every parameter set the validator accepts
+/// (tests/ranges.rs draws whole scenarios to check).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MetricRange {
+    pub min: f64,
+    pub max: f64,
+    /// When the metric is NaN (undefined); `None`: never.
+    pub undefined: Option<&'static str>,
+}
+
+impl MetricRange {
+    /// Whether `v` is a value this range allows.
+    pub fn contains(&self, v: f64) -> bool {
+        if v.is_nan() {
+            self.undefined.is_some()
+        } else {
+            self.min <= v && v <= self.max
+        }
+    }
+
+    /// The range as a reader writes it, e.g. `[0, 1]` or `finite, >= 0`.
+    pub fn describe(&self) -> String {
+        let base = match (self.min > f64::MIN, self.max < f64::MAX) {
+            (true, true) => format!("[{}, {}]", self.min, self.max),
+            (true, false) => format!("finite, >= {}", self.min),
+            (false, true) => format!("finite, <= {}", self.max),
+            (false, false) => "any finite number".to_string(),
+        };
+        match self.undefined {
+            Some(when) => format!("{base}; NaN {when}"),
+            None => base,
+        }
+    }
+}
+
+/// A share or probability.
+const SHARE: MetricRange = MetricRange {
+    min: 0.0,
+    max: 1.0,
+    undefined: None,
+};
+/// A count, an amount of tokens or money, or stress: finite and >= 0.
+const NON_NEGATIVE: MetricRange = MetricRange {
+    min: 0.0,
+    max: f64::MAX,
+    undefined: None,
+};
+/// Any finite number (a net value can be negative).
+const FINITE: MetricRange = MetricRange {
+    min: f64::MIN,
+    max: f64::MAX,
+    undefined: None,
+};
+
+/// Declares the metrics struct, its column names, ranges and an array view.
 macro_rules! metrics {
-    ($( $(#[$doc:meta])* $name:ident ),+ $(,)?) => {
+    ($( $(#[$doc:meta])* $name:ident: $range:expr ),+ $(,)?) => {
         /// One week's organisation-level metrics.
         #[derive(Clone, Copy, Debug, Default, PartialEq)]
         pub struct WeekMetrics { $( $(#[$doc])* pub $name: f64, )+ }
@@ -15,6 +72,10 @@ macro_rules! metrics {
         impl WeekMetrics {
             /// Column names, in the order of [`WeekMetrics::values`].
             pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),+];
+
+            /// Each metric's declared range, in the order of
+            /// [`WeekMetrics::NAMES`].
+            pub const RANGES: &'static [MetricRange] = &[$($range),+];
 
             /// The values in the order of [`WeekMetrics::NAMES`].
             pub fn values(&self) -> Vec<f64> {
@@ -24,45 +85,74 @@ macro_rules! metrics {
     };
 }
 
+impl WeekMetrics {
+    /// The declared range of metric `name`.
+    pub fn range(name: &str) -> Option<MetricRange> {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| Self::RANGES[i])
+    }
+
+    /// The first metric outside its declared range, with its value.
+    pub fn out_of_range(&self) -> Option<(&'static str, f64)> {
+        Self::NAMES
+            .iter()
+            .zip(Self::RANGES)
+            .zip(self.values())
+            .find(|((_, r), v)| !r.contains(*v))
+            .map(|((n, _), v)| (*n, v))
+    }
+}
+
 metrics! {
     /// Share with measured tokens Tm >= T_min (what the dashboard shows).
-    measured_adoption,
+    measured_adoption: SHARE,
     /// Share whose productive tokens alone clear the bar.
-    productive_adoption,
-    /// measured_adoption - productive_adoption.
-    goodhart_gap,
+    productive_adoption: SHARE,
+    /// measured_adoption - productive_adoption; >= 0, since measured
+    /// tokens are never below productive tokens.
+    goodhart_gap: SHARE,
     /// sum g / sum (p + g); 0 when nobody uses AI.
-    performative_share,
+    performative_share: SHARE,
     /// Total tokens used this week, MTok.
-    tokens_mtok,
+    tokens_mtok: NON_NEGATIVE,
     /// Mean tokens per employee, MTok (MODEL.md's reference figures).
-    tokens_per_employee_mtok,
+    tokens_per_employee_mtok: NON_NEGATIVE,
     /// Performative tokens, MTok (pro rata under a binding cap).
-    performative_tokens_mtok,
+    performative_tokens_mtok: NON_NEGATIVE,
     /// tokens_mtok * price.
-    token_spend_usd,
+    token_spend_usd: NON_NEGATIVE,
     /// Total output (sum of Y), output units.
-    output,
+    output: NON_NEGATIVE,
     /// sum Y / sum a (1.0 = everyone working manually).
-    output_index,
+    output_index: MetricRange {
+        min: 0.0,
+        max: f64::MAX,
+        undefined: Some("when every employee's ability is 0 (no baseline)"),
+    },
     /// (sum Y - sum a - incident losses) * USD per output - token spend.
-    net_value_usd,
+    net_value_usd: FINITE,
     /// Security incidents this week.
-    incidents,
+    incidents: NON_NEGATIVE,
     /// Audits that detected pointless automation this week.
-    audits_detected,
+    audits_detected: NON_NEGATIVE,
     /// Mean pi: perceived probability that token numbers are used.
-    mean_perceived_surveillance,
+    mean_perceived_surveillance: SHARE,
     /// Mean credibility given to assurances.
-    mean_credibility,
+    mean_credibility: SHARE,
     /// Mean stress.
-    mean_stress,
+    mean_stress: NON_NEGATIVE,
     /// Mean habit of performative use.
-    mean_habit,
+    mean_habit: SHARE,
     /// Pearson correlation of measured tokens and output across employees.
-    metric_validity,
-    /// Gini coefficient of tokens used.
-    token_gini,
+    metric_validity: MetricRange {
+        min: -1.0,
+        max: 1.0,
+        undefined: Some("when measured tokens or output are the same for every employee"),
+    },
+    /// Gini coefficient of tokens used (0 when nobody uses any).
+    token_gini: SHARE,
 }
 
 /// Running mean and sum of squared deviations (Welford), mergeable by
@@ -146,19 +236,24 @@ impl CoMoments {
         self.sxy += dx * (y - self.my);
     }
 
-    /// Co-moments of n pairs from [sum x, sum y, sum xx, sum yy, sum xy].
-    pub fn from_sums(n: f64, s: [f64; 5]) -> CoMoments {
+    /// Co-moments of n pairs from sums of the pairs shifted by `shift`
+    /// (one of the pairs, say): `[sum dx, sum dy, sum dx^2, sum dy^2,
+    /// sum dx dy]` with dx = x - shift.0, dy = y - shift.1. Shifting by a
+    /// value of the data keeps the sums small, so a variable that is the
+    /// same for all n has exactly zero spread (raw sums of squares would
+    /// leave rounding residue that reads as a spurious correlation).
+    pub fn from_shifted_sums(n: f64, shift: (f64, f64), s: [f64; 5]) -> CoMoments {
         if n == 0.0 {
             return CoMoments::default();
         }
-        let (mx, my) = (s[0] / n, s[1] / n);
+        let (dx, dy) = (s[0] / n, s[1] / n);
         CoMoments {
             n,
-            mx,
-            my,
-            sxx: (s[2] - s[0] * mx).max(0.0),
-            syy: (s[3] - s[1] * my).max(0.0),
-            sxy: s[4] - s[0] * my,
+            mx: shift.0 + dx,
+            my: shift.1 + dy,
+            sxx: (s[2] - s[0] * dx).max(0.0),
+            syy: (s[3] - s[1] * dy).max(0.0),
+            sxy: s[4] - s[0] * dy,
         }
     }
 
@@ -182,10 +277,15 @@ impl CoMoments {
         self.n = n;
     }
 
-    /// Pearson correlation; NaN when either variable is constant.
+    /// Pearson correlation, in [-1, 1]; NaN when either variable is
+    /// constant. The clamp only undoes rounding (Cauchy-Schwarz bounds
+    /// the exact value).
     pub fn correlation(&self) -> f64 {
-        let d = (self.sxx * self.syy).sqrt();
-        if d > 0.0 { self.sxy / d } else { f64::NAN }
+        if self.sxx > 0.0 && self.syy > 0.0 {
+            (self.sxy / (self.sxx.sqrt() * self.syy.sqrt())).clamp(-1.0, 1.0)
+        } else {
+            f64::NAN
+        }
     }
 }
 
@@ -312,7 +412,10 @@ mod tests {
                 f(&|i| xs[i] * ys[i]),
             ]
         };
-        let from = CoMoments::from_sums(6.0, sums(&xs, &ys));
+        let shift = (xs[0], ys[0]);
+        let dxs: Vec<f64> = xs.iter().map(|x| x - shift.0).collect();
+        let dys: Vec<f64> = ys.iter().map(|y| y - shift.1).collect();
+        let from = CoMoments::from_shifted_sums(6.0, shift, sums(&dxs, &dys));
         assert!((from.correlation() - all.correlation()).abs() < 1e-12);
         let s = sums(&xs, &ys);
         let m = Moments::from_sums(6.0, s[0], s[2]);

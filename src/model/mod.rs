@@ -64,6 +64,8 @@ pub(crate) struct WeekContext {
     /// q_mgr if the manager sees ranks (e_V = 1), else 0.
     pub evidence_from_manager: f64,
     pub ambient_evidence_rate: f64,
+    /// alpha0 / (alpha0 + beta0): the belief when no counts are left.
+    pub prior_mean: f64,
     pub observations: usize,
     pub belief_discount: f64,
     pub assurance: f64,
@@ -111,6 +113,7 @@ impl WeekContext {
                 0.0
             },
             ambient_evidence_rate: b.ambient_evidence_rate,
+            prior_mean: b.prior_alpha / (b.prior_alpha + b.prior_beta),
             observations: b.observations_per_week,
             belief_discount: b.belief_discount,
             assurance: l.assurance,

@@ -16,6 +16,7 @@ use super::gini::GiniHistogram;
 use super::metrics::{CoMoments, Moments, Partial};
 use super::prepare::team_words;
 use super::rng;
+use super::values::belief;
 
 /// Last pass over team `k` (MODEL.md steps 7-10 after the choice):
 /// incidents, audits, belief evidence and updates, habit, stress, social
@@ -57,7 +58,11 @@ pub(crate) fn settle_team(
         evidence_rate: q,
     } = s.teams[k];
     let cdf = binomial_cdf(ctx.observations.min(MAX_TABULATED_OBSERVATIONS), q);
-    let erosion = 1.0 - ctx.credibility_erosion * (q - ctx.ambient_evidence_rate).max(0.0);
+    // MODEL.md step 8: the factor is floored at 0, so credibility stays in
+    // [0, 1] for any k_c >= 0 (with k_c (q - q0) > 1 it would turn
+    // negative and make the assurance count as evidence of surveillance).
+    let erosion =
+        (1.0 - ctx.credibility_erosion * (q - ctx.ambient_evidence_rate).max(0.0)).max(0.0);
     let detect_per_g = ctx.audit_rate * ctx.audit_detection;
 
     let mut detections = 0.0;
@@ -65,6 +70,10 @@ pub(crate) fn settle_team(
     let (mut sl, mut sll) = (0.0, 0.0);
     let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut sum_g = 0.0;
+    // Metric validity's sums are shifted by the first member's pair, so a
+    // team whose tokens (or output) are all equal contributes exactly zero
+    // spread (MODEL.md: no raw sums of squares).
+    let shift = (measured_tokens[0], output[0]);
     // Three uniforms per member: incidents, audit detection, evidence.
     let words = team_words(&mut s.words, &mut t.events_rng, 3 * len);
     for (i, w) in words.chunks_exact(3).enumerate() {
@@ -127,11 +136,12 @@ pub(crate) fn settle_team(
         part.output += y;
         part.ability += f64::from(ability[i]);
         part.incidents += incidents;
-        sx += measured;
-        sy += y;
-        sxx += measured * measured;
-        syy += y * y;
-        sxy += measured * y;
+        let (dx, dy) = (measured - shift.0, y - shift.1);
+        sx += dx;
+        sy += dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+        sxy += dx * dy;
     }
 
     // Step 8 (team): a detected audit is evidence for the whole team; then
@@ -139,12 +149,19 @@ pub(crate) fn settle_team(
     let mut sum_pi = 0.0;
     for i in 0..len {
         alpha[i] += detections;
-        sum_pi += alpha[i] / (alpha[i] + beta[i]);
+        sum_pi += belief(alpha[i], beta[i], ctx.prior_mean);
     }
     let mean_pi = sum_pi / n;
     for i in 0..len {
         let total = alpha[i] + beta[i];
-        let pi = (1.0 - ctx.social_averaging) * alpha[i] / total + ctx.social_averaging * mean_pi;
+        // A convex combination of two probabilities; the bound only undoes
+        // rounding, so that beta = total - alpha stays >= 0.
+        let own = if total > 0.0 {
+            (1.0 - ctx.social_averaging) * alpha[i] / total
+        } else {
+            (1.0 - ctx.social_averaging) * ctx.prior_mean
+        };
+        let pi = (own + ctx.social_averaging * mean_pi).min(1.0);
         alpha[i] = pi * total;
         beta[i] = total - alpha[i];
         stress[i] += ctx.stress_rate * pi * stake;
@@ -158,8 +175,11 @@ pub(crate) fn settle_team(
     t.log_tokens = log_tokens;
     t.sum_g = sum_g;
     part.log_tokens.merge(&log_tokens);
-    part.validity
-        .merge(&CoMoments::from_sums(n, [sx, sy, sxx, syy, sxy]));
+    part.validity.merge(&CoMoments::from_shifted_sums(
+        n,
+        shift,
+        [sx, sy, sxx, syy, sxy],
+    ));
     part.audits_detected += detections;
     part.employees += n;
 }
