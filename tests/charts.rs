@@ -213,7 +213,9 @@ fn plot_redraws_from_csv_only_with_chosen_metrics_and_format() {
         .args(["plot", d.to_str().unwrap(), "--metric", "nonsense"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    // An unknown metric is bad usage (exit 2), caught before any file is read.
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a metric"));
 }
 
 #[test]

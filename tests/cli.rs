@@ -230,14 +230,15 @@ fn bad_input_never_destroys_existing_results() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!text(&o).contains("panicked"));
     assert_eq!(fs::read(&weekly).unwrap(), before);
-    // A bad override fails before anything is written, too.
+    // A bad override is bad usage (exit 2) and fails before anything is
+    // written, too.
     write(
         tmp.path(),
         "s.toml",
         "[organisation]\nemployees = 50\nweeks = 5\n",
     );
     let o = goodhart(tmp.path(), &["run", &good, "--employees", "0"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--employees"), "{}", text(&o));
     assert_eq!(fs::read(&weekly).unwrap(), before);
 }

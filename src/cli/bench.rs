@@ -5,16 +5,16 @@ use crate::bench::{measure, peak_rss_bytes};
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// Population sizes [default: 1000 10000 100000 1000000].
-    #[arg(long, num_args = 1..)]
+    #[arg(long, num_args = 1.., value_parser = super::usage::employees)]
     pub employees: Vec<usize>,
     /// Weeks per run.
-    #[arg(long, default_value_t = 52)]
+    #[arg(long, default_value_t = 52, value_parser = super::usage::weeks)]
     pub weeks: usize,
     /// Threads for the parallel measurement [default: all cores].
-    #[arg(long)]
+    #[arg(long, value_parser = super::usage::threads)]
     pub threads: Option<usize>,
     /// Minimum seconds of stepping per measurement.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = super::usage::seconds)]
     pub min_secs: f64,
 }
 
@@ -24,15 +24,9 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     } else {
         args.employees.clone()
     };
-    anyhow::ensure!(
-        sizes.iter().all(|&n| n >= 1),
-        "--employees must be at least 1"
-    );
-    anyhow::ensure!(args.weeks >= 1, "--weeks must be at least 1");
     let all = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    anyhow::ensure!(all >= 1, "--threads must be at least 1");
     say!(
         "goodhart bench: amazon-2026 with every mechanism on, {} weeks per run, weekly step compiled for {} (GOODHART_SIMD caps it), release build expected (cargo run --release)",
         args.weeks,

@@ -2,8 +2,9 @@
 //! dispatched. This is the only layer that prints or sets exit codes.
 //!
 //! Exit codes: 0 success, 1 invalid input or failed command (with a
-//! message naming the file, line and fix), 2 bad command-line usage
-//! (from clap).
+//! message naming the file, line and fix), 2 bad command-line usage:
+//! clap's own errors, flag values out of range ([`usage`]) and
+//! [`usage::UsageError`]s found after parsing.
 
 /// `println!` that never panics: output to a closed pipe (`| head`) is
 /// dropped instead.
@@ -18,6 +19,7 @@ mod bench;
 mod info;
 mod run;
 mod sweep;
+pub mod usage;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -129,11 +131,24 @@ pub struct CommonArgs {
     /// Output directory [default: output/<scenario-name>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace a result directory that holds another scenario's or
+    /// another kind of results (or, for `sweep`, an interrupted sweep).
+    #[arg(long)]
+    pub force: bool,
     /// Number of replicates (overrides the scenario's).
-    #[arg(long)]
+    #[arg(long, value_parser = usage::replicates)]
     pub replicates: Option<usize>,
+    /// Master seed (overrides [run] seed).
+    #[arg(long, value_parser = usage::seed)]
+    pub seed: Option<u64>,
+    /// Number of employees (overrides [organisation] employees).
+    #[arg(long, value_parser = usage::employees)]
+    pub employees: Option<usize>,
+    /// Number of weeks (overrides [organisation] weeks).
+    #[arg(long, value_parser = usage::weeks)]
+    pub weeks: Option<usize>,
     /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = usage::threads)]
     pub threads: Option<usize>,
     /// Print nothing but errors.
     #[arg(long)]
@@ -149,15 +164,6 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Master seed (overrides [run] seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Number of employees (overrides [organisation] employees).
-    #[arg(long)]
-    pub employees: Option<usize>,
-    /// Number of weeks (overrides [organisation] weeks).
-    #[arg(long)]
-    pub weeks: Option<usize>,
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.
@@ -187,18 +193,26 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let message = e.to_string();
-            eprintln!("error: {message}");
-            // Causes already quoted in the message are not repeated.
-            for cause in e.chain().skip(1).map(|c| c.to_string()) {
-                if !message.contains(&cause) {
-                    eprintln!("  caused by: {cause}");
-                }
-            }
-            ExitCode::FAILURE
+        Err(e) => report_error(&e),
+    }
+}
+
+/// Prints an error and returns its exit code: 2 for bad usage (worded as
+/// clap words its own), 1 for bad input or a failed command.
+fn report_error(e: &anyhow::Error) -> ExitCode {
+    let message = e.to_string();
+    eprintln!("error: {message}");
+    // Causes already quoted in the message are not repeated.
+    for cause in e.chain().skip(1).map(|c| c.to_string()) {
+        if !message.contains(&cause) {
+            eprintln!("  caused by: {cause}");
         }
     }
+    if e.downcast_ref::<usage::UsageError>().is_some() {
+        eprintln!("\nFor more information, try '--help'.");
+        return ExitCode::from(2);
+    }
+    ExitCode::FAILURE
 }
 
 fn plot(
@@ -206,6 +220,18 @@ fn plot(
     metrics: &[String],
     format: crate::charts::Format,
 ) -> anyhow::Result<()> {
+    use crate::model::metrics::WeekMetrics;
+    for m in metrics {
+        let suggestion = crate::params::registry::closest(WeekMetrics::NAMES.iter().copied(), m)
+            .map_or_else(
+                || format!("metrics are: {}", WeekMetrics::NAMES.join(", ")),
+                |c| format!("did you mean `{c}`?"),
+            );
+        usage::ensure_usage!(
+            WeekMetrics::NAMES.contains(&m.as_str()),
+            "--metric {m:?} is not a metric; {suggestion}"
+        );
+    }
     let files = crate::charts::defaults::plot(dir, metrics, format)?;
     say!(
         "wrote {} chart files to {}",
@@ -300,10 +326,10 @@ pub(crate) fn output_dir(out: &Option<PathBuf>, scenario: &str) -> anyhow::Resul
     Ok(dir)
 }
 
-/// Sets the size of rayon's global pool.
+/// Sets the size of rayon's global pool (the flag's range is checked by
+/// clap: 1 to [`usage::MAX_THREADS`]).
 pub(crate) fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(t) = threads {
-        anyhow::ensure!(t >= 1, "--threads must be at least 1, got {t}");
         rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build_global()

@@ -25,28 +25,39 @@ const HEADLINE: &[&str] = &[
     "incidents",
 ];
 
-/// Loads a scenario and applies the command-line overrides.
-pub(crate) fn load_with_overrides(args: &RunArgs) -> anyhow::Result<Scenario> {
-    let mut sc = Scenario::load(&args.scenario)?;
+/// Loads a scenario and applies the command-line overrides (`--seed`,
+/// `--employees`, `--weeks`, `--replicates`), then checks the rules
+/// between parameters again, since a flag can break one the file kept.
+pub(crate) fn load_with_overrides(
+    path: &Path,
+    common: &super::CommonArgs,
+) -> anyhow::Result<Scenario> {
+    let mut sc = Scenario::load(path)?;
     let overrides: [(&str, Option<Value>); 4] = [
         (
             "replicates",
-            args.common.replicates.map(|v| Value::Int(v as i64)),
+            common.replicates.map(|v| Value::Int(v as i64)),
         ),
-        ("seed", args.seed.map(|v| Value::Int(v as i64))),
-        ("employees", args.employees.map(|v| Value::Int(v as i64))),
-        ("weeks", args.weeks.map(|v| Value::Int(v as i64))),
+        ("seed", common.seed.map(|v| Value::Int(v as i64))),
+        ("employees", common.employees.map(|v| Value::Int(v as i64))),
+        ("weeks", common.weeks.map(|v| Value::Int(v as i64))),
     ];
+    let mut flags = Vec::new();
     for (name, value) in overrides {
         if let Some(v) = value {
+            flags.push(format!("--{name} {v}"));
             sc.set(name, v).map_err(anyhow::Error::msg)?;
         }
+    }
+    if !flags.is_empty() {
+        sc.check_consistency()
+            .map_err(|e| anyhow::anyhow!("with {}, {}: {e}", flags.join(" "), path.display()))?;
     }
     Ok(sc)
 }
 
 pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let sc = load_with_overrides(args)?;
+    let sc = load_with_overrides(&args.scenario, &args.common)?;
     super::set_threads(args.common.threads)?;
     let dir = super::output_dir(&args.common.out, &sc.name)?;
     let weeks = sc.params.weeks;

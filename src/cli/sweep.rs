@@ -25,8 +25,8 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub common: super::CommonArgs,
     /// Run only shard I of N (I/N, from 0): a contiguous block of points.
-    #[arg(long)]
-    pub shard: Option<String>,
+    #[arg(long, value_parser = super::usage::shard)]
+    pub shard: Option<Shard>,
     /// Continue an interrupted sweep in the same output directory.
     #[arg(long)]
     pub resume: bool,
@@ -95,7 +95,7 @@ impl Reporter {
 }
 
 pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
-    let mut sc = Scenario::load(&args.scenario)?;
+    let mut sc = super::run::load_with_overrides(&args.scenario, &args.common)?;
     let spec = sc.sweep.as_mut().ok_or_else(|| {
         anyhow::anyhow!(
             "{} has no [sweep] table: add one (see scenarios/target-visibility-sweep.toml), or use `goodhart run` for a single scenario",
@@ -103,7 +103,6 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
         )
     })?;
     if let Some(r) = args.common.replicates {
-        anyhow::ensure!(r >= 1, "--replicates must be at least 1");
         spec.replicates = r;
     }
     if let Some(r) = args.record {
@@ -112,10 +111,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
             RecordArg::Weekly => Record::Weekly,
         };
     }
-    let shard = match &args.shard {
-        Some(s) => Shard::parse(s).map_err(anyhow::Error::msg)?,
-        None => Shard::WHOLE,
-    };
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
     super::set_threads(args.common.threads)?;
     let plan = Plan::new(&sc)?;
     let dir = super::output_dir(&args.common.out, &sc.name)?;
@@ -280,7 +276,7 @@ pub struct SlurmArgs {
     /// Scenario file with a [sweep] table.
     pub scenario: PathBuf,
     /// Number of shards (array tasks).
-    #[arg(long)]
+    #[arg(long, value_parser = super::usage::positive)]
     pub shards: usize,
     /// Output directory for shards, scripts and the merged result
     /// [default: output/<scenario-name>].
@@ -290,13 +286,13 @@ pub struct SlurmArgs {
     #[arg(long)]
     pub partition: Option<String>,
     /// Time limit per task (HH:MM:SS).
-    #[arg(long, default_value = "01:00:00")]
+    #[arg(long, default_value = "01:00:00", value_parser = super::usage::slurm_time)]
     pub time: String,
     /// CPUs per array task (the sweep uses them all).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = super::usage::positive)]
     pub cpus_per_task: usize,
     /// Replicates per point (passed to every shard).
-    #[arg(long)]
+    #[arg(long, value_parser = super::usage::replicates)]
     pub replicates: Option<usize>,
     /// Submit the array and the dependent merge job and print their ids.
     #[arg(long)]
@@ -307,26 +303,11 @@ pub(crate) fn slurm(args: &SlurmArgs) -> anyhow::Result<()> {
     use crate::sweep::slurm::{SlurmPlan, array_script, merge_script, submit_script};
     let sc = Scenario::load(&args.scenario)?;
     let plan = Plan::new(&sc)?;
-    anyhow::ensure!(args.shards >= 1, "--shards must be at least 1");
-    anyhow::ensure!(
+    super::usage::ensure_usage!(
         args.shards <= plan.points.len().max(1),
         "--shards {} exceeds the sweep's {} points; use at most one shard per point",
         args.shards,
         plan.points.len()
-    );
-    let time_ok = args.time.split(':').count() == 3
-        && args
-            .time
-            .split(':')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-    anyhow::ensure!(
-        time_ok,
-        "--time must look like HH:MM:SS, got {:?}",
-        args.time
-    );
-    anyhow::ensure!(
-        args.cpus_per_task >= 1,
-        "--cpus-per-task must be at least 1"
     );
     let abs = |p: &Path| {
         std::path::absolute(p).map_err(|e| anyhow::anyhow!("cannot resolve {}: {e}", p.display()))

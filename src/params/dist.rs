@@ -7,10 +7,17 @@
 //! form the user wrote, so manifests and `goodhart params` show it back
 //! unchanged, and samples with `rand_distr` from a caller-supplied generator.
 
+use super::CEILING;
 use rand::Rng;
 use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal, Uniform};
 use serde::Serialize;
+use statrs::function::{erf::erfc, gamma::checked_gamma_ur};
 use std::fmt;
+
+/// The largest probability a distribution may put beyond
+/// +-[`CEILING`](super::CEILING) (one employee in a billion): more is
+/// refused, and the rare draw beyond is clamped to the ceiling.
+pub const TAIL_LIMIT: f64 = 1e-9;
 
 /// The shape of an attribute distribution, as written in a scenario.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -153,12 +160,104 @@ impl Dist {
                 positive("scale", scale)?;
             }
         }
+        for (key, clip) in [("min", self.min), ("max", self.max)] {
+            if let Some(v) = clip {
+                finite(key, v)?;
+            }
+        }
         if let (Some(lo), Some(hi)) = (self.min, self.max)
             && lo > hi
         {
             return Err(format!("clip `min` ({lo}) must not exceed `max` ({hi})"));
         }
+        let beyond = self.mass_beyond(CEILING);
+        if beyond > TAIL_LIMIT {
+            let side = if self.mass_below(-CEILING) > TAIL_LIMIT {
+                format!("below -{CEILING}")
+            } else {
+                format!("above {CEILING}")
+            };
+            return Err(format!(
+                "{} of its draws would lie {side}, the largest magnitude goodhart accepts (at most one in a billion may); clip it with `min`/`max` or narrow it",
+                share_text(beyond)
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether the draws stay in `[min, max]`: the clipped support must,
+    /// except that an upper bound at the ceiling is kept in probability
+    /// ([`Dist::check`] refuses more than [`TAIL_LIMIT`] beyond it).
+    pub fn within(&self, min: f64, max: f64) -> bool {
+        let (lo, hi) = self.support();
+        lo >= min && (hi <= max || max >= CEILING)
+    }
+
+    /// Probability that a draw (after the clip) lies beyond +-`bound`.
+    pub fn mass_beyond(&self, bound: f64) -> f64 {
+        (self.mass_above(bound) + self.mass_below(-bound)).min(1.0)
+    }
+
+    /// P(draw > b), after the clip.
+    fn mass_above(&self, b: f64) -> f64 {
+        if self.max.is_some_and(|hi| hi <= b) {
+            return 0.0;
+        }
+        let above = |x: f64| f64::from(u8::from(x > b));
+        match self.shape {
+            Shape::Const { value } => above(value),
+            Shape::Uniform { low, high } if high > low => {
+                ((high - b.max(low)) / (high - low)).clamp(0.0, 1.0)
+            }
+            Shape::Uniform { high, .. } => above(high),
+            Shape::Normal { mean, sd } if sd > 0.0 => {
+                0.5 * erfc((b - mean) / (sd * std::f64::consts::SQRT_2))
+            }
+            Shape::Normal { mean, .. } => above(mean),
+            Shape::LogNormal { .. } if b <= 0.0 => 1.0,
+            Shape::LogNormal { sigma, .. } if sigma > 0.0 => {
+                0.5 * erfc((b.ln() - self.log_location()) / (sigma * std::f64::consts::SQRT_2))
+            }
+            Shape::LogNormal { .. } => above(self.log_location().exp()),
+            Shape::Beta { .. } => above(1.0),
+            Shape::Gamma { .. } if b <= 0.0 => 1.0,
+            // A mean beyond the bound puts about half the mass there; the
+            // incomplete gamma function is only needed below it.
+            Shape::Gamma { shape, scale } if shape * scale > b => 1.0,
+            Shape::Gamma { shape, scale } => checked_gamma_ur(shape, b / scale).unwrap_or(1.0),
+        }
+    }
+
+    /// P(draw < b) for b < 0, after the clip (only the normal and uniform
+    /// shapes and constants reach below zero).
+    fn mass_below(&self, b: f64) -> f64 {
+        if self.min.is_some_and(|lo| lo >= b) {
+            return 0.0;
+        }
+        let below = |x: f64| f64::from(u8::from(x < b));
+        match self.shape {
+            Shape::Const { value } => below(value),
+            Shape::Uniform { low, high } if high > low => {
+                ((b.min(high) - low) / (high - low)).clamp(0.0, 1.0)
+            }
+            Shape::Uniform { low, .. } => below(low),
+            Shape::Normal { mean, sd } if sd > 0.0 => {
+                0.5 * erfc((mean - b) / (sd * std::f64::consts::SQRT_2))
+            }
+            Shape::Normal { mean, .. } => below(mean),
+            Shape::LogNormal { .. } | Shape::Beta { .. } | Shape::Gamma { .. } => below(0.0),
+        }
+    }
+
+    /// mu of a log-normal: the mean of the log.
+    fn log_location(&self) -> f64 {
+        match self.shape {
+            Shape::LogNormal { location, sigma } => match location {
+                LogLocation::Median(m) => m.ln(),
+                LogLocation::Mean(m) => m.ln() - 0.5 * sigma * sigma,
+            },
+            _ => f64::NAN,
+        }
     }
 
     /// Draws one value. Parameters were checked by [`Dist::check`], so the
@@ -175,11 +274,8 @@ impl Dist {
                 }
             }
             Shape::Normal { mean, sd } => Normal::new(mean, sd).map_or(mean, |d| d.sample(rng)),
-            Shape::LogNormal { location, sigma } => {
-                let mu = match location {
-                    LogLocation::Median(m) => m.ln(),
-                    LogLocation::Mean(m) => m.ln() - 0.5 * sigma * sigma,
-                };
+            Shape::LogNormal { sigma, .. } => {
+                let mu = self.log_location();
                 LogNormal::new(mu, sigma).map_or(mu.exp(), |d| d.sample(rng))
             }
             Shape::Beta { a, b } => Beta::new(a, b).map_or(a / (a + b), |d| d.sample(rng)),
@@ -187,9 +283,25 @@ impl Dist {
                 Gamma::new(shape, scale).map_or(shape * scale, |d| d.sample(rng))
             }
         };
-        let lo = self.min.unwrap_or(f64::NEG_INFINITY);
-        let hi = self.max.unwrap_or(f64::INFINITY);
-        raw.clamp(lo, hi)
+        // The clip, then the ceiling ([`TAIL_LIMIT`] bounds how often it
+        // binds). A NaN draw (no sampler here makes one for checked
+        // parameters) would become the lower bound rather than spread.
+        let lo = self.min.unwrap_or(f64::NEG_INFINITY).max(-CEILING);
+        let hi = self.max.unwrap_or(f64::INFINITY).min(CEILING);
+        if raw.is_nan() {
+            lo.max(0.0).min(hi)
+        } else {
+            raw.clamp(lo, hi)
+        }
+    }
+}
+
+/// A small probability as a reader takes it in ("3.2%", "1 in 2,000,000").
+fn share_text(p: f64) -> String {
+    if p >= 1e-3 {
+        format!("{:.3}%", 100.0 * p)
+    } else {
+        format!("1 in {:.0}", 1.0 / p)
     }
 }
 

@@ -221,7 +221,39 @@ impl Default for ModelParams {
     }
 }
 
+/// A rule between two parameters that a set of values breaks (each value
+/// being in its own range).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conflict {
+    /// The parameter the message is about, and the other one involved.
+    pub param: &'static str,
+    pub other: &'static str,
+    pub message: String,
+    pub help: String,
+}
+
 impl ModelParams {
+    /// The rules between parameters that these values break. Each
+    /// parameter's own range is checked where it is read; these need two.
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        let mut out = Vec::new();
+        if self.levers.top_k > self.employees {
+            out.push(Conflict {
+                param: "top_k",
+                other: "employees",
+                message: format!(
+                    "top_k = {} exceeds employees = {}: a top-k board cannot list more people than there are",
+                    self.levers.top_k, self.employees
+                ),
+                help: format!(
+                    "use top_k <= {} (or top_k = 0 for a board that shows every rank)",
+                    self.employees
+                ),
+            });
+        }
+        out
+    }
+
     /// Status weight v_V of the current leaderboard level.
     pub fn status_weight(&self, board: Leaderboard) -> f64 {
         let b = &self.behaviour;
@@ -252,6 +284,15 @@ impl Default for RunSettings {
 }
 
 const INF: f64 = f64::INFINITY;
+
+/// The largest magnitude any parameter or attribute may take, in its own
+/// unit. Far beyond anything the model was built for (a stake of a
+/// million output units, a million MTok per week), and small enough that
+/// no product of parameters in the weekly step can overflow, so every
+/// metric stays finite for every accepted scenario. Open ranges end here;
+/// distributions may not put more than [`dist::TAIL_LIMIT`] of their mass
+/// beyond it.
+pub const CEILING: f64 = 1e6;
 const fn real(min: f64, max: f64) -> Kind {
     Kind::Real {
         min,
@@ -260,7 +301,7 @@ const fn real(min: f64, max: f64) -> Kind {
     }
 }
 const SHARE: Kind = real(0.0, 1.0);
-const NONNEG: Kind = real(0.0, INF);
+const NONNEG: Kind = real(0.0, CEILING);
 const fn int(min: i64, max: i64) -> Kind {
     Kind::Integer { min, max }
 }
@@ -304,11 +345,11 @@ pub static MODEL_PARAMS: &[ParamDef<ModelParams>] = registry::registry! { ModelP
         "chi: share of token cost felt by the employee's team";
     Policy price_usd_per_mtok: f64 = levers.price_usd_per_mtok, "USD/MTok", NONNEG, true,
         "blended token price";
-    Policy token_cap: f64 = levers.token_cap, "MTok/week", Kind::Real { min: 0.0, max: INF, words: &[("none", INF)] }, true,
+    Policy token_cap: f64 = levers.token_cap, "MTok/week", Kind::Real { min: 0.0, max: CEILING, words: &[("none", INF)] }, true,
         "tokens per week per employee above which usage is cut off";
     Policy metric_filter: f64 = levers.metric_filter, "share", SHARE, true,
         "f: share of performative tokens an outcome-linked metric can tell apart and drop";
-    Policy agent_permissions: f64 = levers.agent_permissions, "breadth", Kind::Real { min: 0.0, max: INF, words: &[("broad", 1.0), ("scoped", 0.2)] }, true,
+    Policy agent_permissions: f64 = levers.agent_permissions, "breadth", Kind::Real { min: 0.0, max: CEILING, words: &[("broad", 1.0), ("scoped", 0.2)] }, true,
         "perm: breadth of permissions given to AI agents (scales security incidents)";
 
     Behaviour pressure_base: f64 = behaviour.pressure_base, "-", NONNEG, true,
@@ -321,13 +362,13 @@ pub static MODEL_PARAMS: &[ParamDef<ModelParams>] = registry::registry! { ModelP
         "output units at stake when numbers are believed to be used (B = stake * P)";
     Behaviour bar_weight: f64 = behaviour.bar_weight, "share", SHARE, true,
         "zeta: weight of the usage bar vs rank in the perceived evaluation";
-    Behaviour bar_softness: f64 = behaviour.bar_softness, "MTok", real(1e-9, INF), true,
+    Behaviour bar_softness: f64 = behaviour.bar_softness, "MTok", real(1e-9, CEILING), true,
         "s_T: width of the logistic usage bar";
     Behaviour top_k_bonus: f64 = behaviour.top_k_bonus, "-", NONNEG, true,
         "b_top: status bonus for appearing on a top-k board";
-    Behaviour top_k_softness: f64 = behaviour.top_k_softness, "rank", real(1e-9, INF), true,
+    Behaviour top_k_softness: f64 = behaviour.top_k_softness, "rank", real(1e-9, CEILING), true,
         "s_q: width of the logistic top-k cut-off in rank";
-    Behaviour token_floor: f64 = behaviour.token_floor, "MTok", real(1e-12, INF), false,
+    Behaviour token_floor: f64 = behaviour.token_floor, "MTok", real(1e-12, CEILING), false,
         "eps_T: keeps ln(T + eps_T) finite in rank readings";
     Behaviour habit_weight: f64 = behaviour.habit_weight, "-", NONNEG, true,
         "h: weight of habit in the value of performative use (Lally et al. 2010)";
@@ -339,11 +380,11 @@ pub static MODEL_PARAMS: &[ParamDef<ModelParams>] = registry::registry! { ModelP
         "eta: share of the gap to the new choice closed each week";
     Behaviour performative_multiplier: f64 = behaviour.performative_multiplier, "-", NONNEG, true,
         "r_g: performative tokens per unit time relative to productive (kg = r_g * kp)";
-    Behaviour value_per_output_usd: f64 = behaviour.value_per_output_usd, "USD/output unit", real(1e-9, INF), true,
+    Behaviour value_per_output_usd: f64 = behaviour.value_per_output_usd, "USD/output unit", real(1e-9, CEILING), true,
         "USD value of one output unit (one average employee's manual week)";
-    Behaviour prior_alpha: f64 = behaviour.prior_alpha, "pseudo-counts", real(1e-9, INF), false,
+    Behaviour prior_alpha: f64 = behaviour.prior_alpha, "pseudo-counts", real(1e-9, CEILING), false,
         "alpha0: prior pseudo-count for 'token numbers are used to judge me'";
-    Behaviour prior_beta: f64 = behaviour.prior_beta, "pseudo-counts", real(1e-9, INF), false,
+    Behaviour prior_beta: f64 = behaviour.prior_beta, "pseudo-counts", real(1e-9, CEILING), false,
         "beta0: prior pseudo-count for 'token numbers are not used'";
     Behaviour status_weight_self: f64 = behaviour.status_weight_self, "-", NONNEG, true,
         "v_self: status weight of a leaderboard only the employee sees";
@@ -382,17 +423,17 @@ pub static MODEL_PARAMS: &[ParamDef<ModelParams>] = registry::registry! { ModelP
     Behaviour incident_loss: f64 = behaviour.incident_loss, "output units", NONNEG, true,
         "output units lost per security incident";
 
-    Population ability: Dist = population.ability, "output/week", dist(0.0, INF), false,
+    Population ability: Dist = population.ability, "output/week", dist(0.0, CEILING), false,
         "a_i: output per week of manual work";
-    Population ai_speedup: Dist = population.ai_speedup, "fraction", dist(-1.0, INF), false,
+    Population ai_speedup: Dist = population.ai_speedup, "fraction", dist(-1.0, CEILING), false,
         "s_i: AI speedup on real work (negative = AI slows this person down)";
-    Population productive_intensity: Dist = population.productive_intensity, "MTok/week", dist(0.0, INF), false,
+    Population productive_intensity: Dist = population.productive_intensity, "MTok/week", dist(0.0, CEILING), false,
         "kp_i: tokens per week at full-time productive AI use";
-    Population gaming_aversion: Dist = population.gaming_aversion, "utility", dist(0.0, INF), false,
+    Population gaming_aversion: Dist = population.gaming_aversion, "utility", dist(0.0, CEILING), false,
         "mu_i: utility cost of a full week of pointless work";
-    Population status_drive: Dist = population.status_drive, "-", dist(0.0, INF), false,
+    Population status_drive: Dist = population.status_drive, "-", dist(0.0, CEILING), false,
         "sigma_i: weight on leaderboard rank";
-    Population conformity: Dist = population.conformity, "-", dist(0.0, INF), false,
+    Population conformity: Dist = population.conformity, "-", dist(0.0, CEILING), false,
         "J_i: weight on peers' performative use";
     Population credibility: Dist = population.credibility, "prob", dist(0.0, 1.0), false,
         "c_i: credibility the employee gives official assurances";
@@ -444,28 +485,11 @@ mod tests {
         let p = ModelParams::default();
         for def in MODEL_PARAMS {
             let v = (def.get)(&p);
-            match def.kind {
-                Kind::Real { min, max, .. } => {
-                    let x = v.as_f64().unwrap();
-                    assert!(x >= min && x <= max, "{}", def.name);
-                }
-                Kind::Integer { min, max } => {
-                    let x = v.as_f64().unwrap();
-                    assert!(x >= min as f64 && x <= max as f64, "{}", def.name);
-                }
-                Kind::Distribution { min, max } => {
-                    let Value::Dist(d) = v else { panic!() };
-                    let (lo, hi) = d.support();
-                    assert!(lo >= min && hi <= max, "{}", def.name);
-                }
-                Kind::Choice(words) => {
-                    let registry::Value::Text(t) = v else {
-                        panic!()
-                    };
-                    assert!(words.contains(&t.as_str()));
-                }
-            }
+            assert_eq!(def.kind.check(&v), Ok(()), "{}", def.name);
+        }
+        let run = RunSettings::default();
+        for def in RUN_SETTINGS {
+            assert_eq!(def.kind.check(&(def.get)(&run)), Ok(()), "{}", def.name);
         }
     }
-    use registry::Value;
 }

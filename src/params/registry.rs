@@ -100,19 +100,19 @@ impl Kind {
     /// overrides and sweeps; scenario files get located messages instead).
     pub fn check(&self, v: &Value) -> Result<(), String> {
         match (*self, v) {
-            (Kind::Real { min, max, .. }, _) if v.as_f64().is_some() => {
+            (Kind::Real { min, max, words }, _) if v.as_f64().is_some() => {
                 let x = v.as_f64().unwrap_or(f64::NAN);
-                if x >= min && x <= max {
+                // Non-finite values only as a named word ("none" = inf).
+                if (x >= min && x <= max) || words.iter().any(|(_, w)| *w == x) {
                     return Ok(());
                 }
             }
             (Kind::Integer { min, max }, Value::Int(i)) if (min..=max).contains(i) => return Ok(()),
             (Kind::Choice(words), Value::Text(t)) if words.contains(&t.as_str()) => return Ok(()),
-            (Kind::Distribution { min, max }, Value::Dist(d)) => {
-                let (lo, hi) = d.support();
-                if d.check().is_ok() && lo >= min && hi <= max {
-                    return Ok(());
-                }
+            (Kind::Distribution { min, max }, Value::Dist(d))
+                if d.check().is_ok() && d.within(min, max) =>
+            {
+                return Ok(());
             }
             _ => {}
         }

@@ -61,12 +61,37 @@ impl ScenarioError {
 
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..floor_char_boundary(text, offset)];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
+    LineIndex::new(text).line_col(text, offset)
+}
+
+/// The byte offset where each line starts, so that locating a diagnostic
+/// takes a binary search instead of a scan from the top of the file.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// 1-based line and column (in characters) of byte `offset`.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        (line, text[start..offset].chars().count() + 1)
+    }
+
+    /// The text of 1-based line `line`, without its line break.
+    pub fn line<'a>(&self, text: &'a str, line: usize) -> Option<&'a str> {
+        let start = *self.starts.get(line - 1)?;
+        let end = self.starts.get(line).map_or(text.len(), |&e| e - 1);
+        Some(text[start..end].trim_end_matches('\r'))
+    }
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
@@ -76,22 +101,32 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// Problems shown in full; the rest are counted ("... and 731 more").
+pub const MAX_SHOWN: usize = 20;
+
 fn render(path: &str, text: &str, diagnostics: &[Diagnostic]) -> String {
+    let index = LineIndex::new(text);
     let mut out = String::new();
-    for (n, d) in diagnostics.iter().enumerate() {
+    for (n, d) in diagnostics.iter().take(MAX_SHOWN).enumerate() {
         if n > 0 {
             out.push('\n');
         }
-        out.push_str(&render_one(path, text, d));
+        out.push_str(&render_one(path, text, &index, d));
     }
     let count = diagnostics.len();
+    if count > MAX_SHOWN {
+        out.push_str(&format!(
+            "\n... and {} more (fix these and validate again)",
+            count - MAX_SHOWN
+        ));
+    }
     if count > 1 {
         out.push_str(&format!("\n{count} problems in {path}"));
     }
     out
 }
 
-fn render_one(path: &str, text: &str, d: &Diagnostic) -> String {
+fn render_one(path: &str, text: &str, index: &LineIndex, d: &Diagnostic) -> String {
     let Some(span) = &d.span else {
         let mut s = format!("{path}: {}", d.message);
         if let Some(h) = &d.help {
@@ -99,12 +134,12 @@ fn render_one(path: &str, text: &str, d: &Diagnostic) -> String {
         }
         return s;
     };
-    let (line, col) = line_col(text, span.start);
+    let (line, col) = index.line_col(text, span.start);
     let mut s = format!("{path}:{line}:{col}: {}", d.message);
-    if let Some(src_line) = text.lines().nth(line - 1) {
+    if let Some(src_line) = index.line(text, line) {
         let gutter = line.to_string().len();
         let width = {
-            let (end_line, end_col) = line_col(text, span.end);
+            let (end_line, end_col) = index.line_col(text, span.end);
             if end_line == line && end_col > col {
                 end_col - col
             } else {
@@ -136,6 +171,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_error_lists_are_capped_with_a_count() {
+        let text = "x = 1\n".repeat(50);
+        let ds: Vec<Diagnostic> = (0..50)
+            .map(|i| Diagnostic::new(6 * i..6 * i + 1, format!("problem {i}")))
+            .collect();
+        let s = render("f.toml", &text, &ds);
+        assert!(s.contains("f.toml:20:1: problem 19"), "{s}");
+        assert!(!s.contains("problem 20"), "{s}");
+        assert!(s.contains("... and 30 more"), "{s}");
+        assert!(s.ends_with("50 problems in f.toml"), "{s}");
+    }
+
+    #[test]
     fn line_and_column_are_one_based() {
         let text = "a = 1\nbb = 2\n";
         assert_eq!(line_col(text, 0), (1, 1));
@@ -149,6 +197,10 @@ mod tests {
         let d = Diagnostic::new(9..23, "unknown key `adoption_targt`")
             .help("did you mean `adoption_target`?");
         let s = render("s.toml", text, &[d]);
+        assert_eq!(
+            LineIndex::new(text).line(text, 2),
+            Some("adoption_targt = 0.8")
+        );
         assert!(s.starts_with("s.toml:2:1: unknown key"), "{s}");
         assert!(s.contains("2 | adoption_targt = 0.8"), "{s}");
         assert!(s.contains("^^^^^^^^^^^^^^"), "{s}");

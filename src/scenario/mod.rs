@@ -13,7 +13,7 @@ pub mod template;
 
 pub use error::{Diagnostic, ScenarioError};
 
-use crate::model::timeline::Timeline;
+use crate::model::timeline::{Change, Timeline};
 use crate::params::registry::{self, Value};
 use crate::params::{MODEL_PARAMS, ModelParams, RUN_SETTINGS, RunSettings};
 use sha2::{Digest, Sha256};
@@ -112,6 +112,38 @@ impl Scenario {
             }
         } else {
             return Err(format!("unknown parameter `{name}`"));
+        }
+        Ok(())
+    }
+}
+
+impl Scenario {
+    /// Checks the rules between parameters (`ModelParams::conflicts`) for
+    /// the base, every variant and every value the timelines set; the
+    /// parser reports these at their keys, this is for values changed
+    /// after parsing (command-line flags).
+    pub fn check_consistency(&self) -> Result<(), String> {
+        for arm in self.arms() {
+            let mut states = vec![arm.params.clone()];
+            for e in &arm.timeline.events {
+                let values = match &e.change {
+                    Change::Set { value, .. } => vec![value.clone()],
+                    Change::Ramp { start, end, .. } => vec![Value::Real(*start), Value::Real(*end)],
+                };
+                for v in values {
+                    let mut p = arm.params.clone();
+                    (e.param.set)(&mut p, &v);
+                    states.push(p);
+                }
+            }
+            if let Some(c) = states.iter().flat_map(ModelParams::conflicts).next() {
+                let arm_name = if arm.name == parse::variants::BASE {
+                    String::new()
+                } else {
+                    format!(" (variant `{}`)", arm.name)
+                };
+                return Err(format!("{}{arm_name}; {}", c.message, c.help));
+            }
         }
         Ok(())
     }

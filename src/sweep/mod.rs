@@ -52,7 +52,7 @@ impl Shard {
 
     /// Parses `I/N` with 0 <= I < N.
     pub fn parse(s: &str) -> Result<Shard, String> {
-        let bad = || format!("--shard must look like I/N with 0 <= I < N (e.g. 0/4), got {s:?}");
+        let bad = || format!("{s:?} is not a shard: use I/N with 0 <= I < N, e.g. 0/4");
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let (index, count) = (
             i.trim().parse().map_err(|_| bad())?,
@@ -89,11 +89,22 @@ impl Plan {
             ))
         })?;
         let points = design::points(&spec, scenario.run.seed);
-        Ok(Plan {
+        let plan = Plan {
             scenario: scenario.clone(),
             spec,
             points,
-        })
+        };
+        // The parser checks the domains' extremes; this catches points
+        // that break a rule after command-line overrides.
+        for p in 0..plan.points.len() {
+            if let Some(c) = plan.params(p).conflicts().first() {
+                return Err(SweepError::Invalid(format!(
+                    "sweep point {p} breaks a rule between parameters: {}; {}",
+                    c.message, c.help
+                )));
+            }
+        }
+        Ok(plan)
     }
 
     pub fn replicates(&self) -> usize {

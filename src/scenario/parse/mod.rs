@@ -84,8 +84,10 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Scenario, Vec<Diag
             },
         }
     }
+    p.check_conflicts(&doc);
     if let Some(item) = timeline {
-        p.out.timeline = p.timeline(item, p.out.params.weeks);
+        let params = p.out.params.clone();
+        p.out.timeline = p.timeline(item, &params);
     }
     if let Some(item) = variants {
         let (base, tl) = (p.out.params.clone(), p.out.timeline.clone());
@@ -109,6 +111,14 @@ pub(super) struct Parser {
     out: Scenario,
 }
 
+/// Span of `key = value` for parameter `name` in a section table of `doc`.
+fn key_span(doc: &Spanned<DeTable<'_>>, name: &str) -> Option<Range<usize>> {
+    doc.get_ref().values().find_map(|section| {
+        let (key, value) = section.get_ref().as_table()?.get_key_value(name)?;
+        Some(key.span().start..value.span().end)
+    })
+}
+
 impl Parser {
     pub(super) fn error(
         &mut self,
@@ -117,6 +127,17 @@ impl Parser {
         help: impl Into<String>,
     ) {
         self.errors.push(Diagnostic::new(span, msg).help(help));
+    }
+
+    /// Rules between two base parameters, reported at the key of the one
+    /// the message is about (or of the other, if only that one is set).
+    fn check_conflicts(&mut self, doc: &Spanned<DeTable<'_>>) {
+        for c in self.out.params.conflicts() {
+            let span = key_span(doc, c.param)
+                .or_else(|| key_span(doc, c.other))
+                .unwrap_or(0..0);
+            self.error(span, c.message, c.help);
+        }
     }
 
     fn check_name(&mut self, doc: &Spanned<DeTable<'_>>) {

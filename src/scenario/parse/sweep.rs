@@ -10,6 +10,7 @@ use super::{Item, Parser};
 use crate::params::registry::{self, Kind, ParamDef, Section, Value, closest};
 use crate::params::{MODEL_PARAMS, ModelParams};
 use crate::scenario::sweep_spec::{Design, Domain, Record, SweepParam, SweepSpec};
+use std::ops::Range;
 
 const KEYS: &[&str] = &[
     "design",
@@ -117,6 +118,7 @@ impl Parser {
             return None;
         };
         let mut params = Vec::new();
+        let mut spans = Vec::new();
         for (key, value) in ptable {
             let name = key.get_ref().as_ref();
             let Some(def) = registry::find(MODEL_PARAMS, name) else {
@@ -137,8 +139,10 @@ impl Parser {
             }
             if let Some(domain) = self.domain(def, value, design) {
                 params.push(SweepParam { def, domain });
+                spans.push(key.span().start..value.span().end);
             }
         }
+        self.sweep_conflicts(&params, &spans);
         if params.is_empty() {
             self.error(
                 params_item.span(),
@@ -172,6 +176,61 @@ impl Parser {
             record,
             bootstrap,
         })
+    }
+
+    /// Rules between parameters (`ModelParams::conflicts`) that some
+    /// point of the sweep would break: every rule involves two
+    /// parameters and is monotone in each, so the extremes of each pair of
+    /// swept domains (and of each domain with the base values) find them.
+    fn sweep_conflicts(&mut self, params: &[SweepParam], spans: &[Range<usize>]) {
+        let extremes = |d: &Domain| -> Vec<Value> {
+            match d {
+                Domain::Range { low, high } => vec![Value::Real(*low), Value::Real(*high)],
+                Domain::Values(v) if v.iter().all(|x| x.as_f64().is_some()) => {
+                    let key = |x: &&Value| x.as_f64().unwrap_or(0.0);
+                    let lo = v.iter().min_by(|a, b| key(a).total_cmp(&key(b)));
+                    let hi = v.iter().max_by(|a, b| key(a).total_cmp(&key(b)));
+                    lo.into_iter().chain(hi).cloned().collect()
+                }
+                Domain::Values(v) => v.clone(),
+            }
+        };
+        let mut reported = Vec::new();
+        for i in 0..params.len() {
+            for j in i..params.len() {
+                for a in extremes(&params[i].domain) {
+                    for b in extremes(&params[j].domain) {
+                        let mut p = self.out.params.clone();
+                        (params[i].def.set)(&mut p, &a);
+                        (params[j].def.set)(&mut p, &b);
+                        for c in p.conflicts() {
+                            let at = [i, j]
+                                .into_iter()
+                                .find(|&k| params[k].def.name == c.param)
+                                .or_else(|| {
+                                    [i, j].into_iter().find(|&k| params[k].def.name == c.other)
+                                });
+                            if let Some(k) = at
+                                && !reported.contains(&(c.param, c.other))
+                            {
+                                reported.push((c.param, c.other));
+                                self.error(
+                                    spans[k].clone(),
+                                    format!(
+                                        "some points of this sweep break a rule: {}",
+                                        c.message
+                                    ),
+                                    format!(
+                                        "narrow the swept values so that every point keeps it; {}",
+                                        c.help
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     fn count(&mut self, item: Option<&Item<'_>>, min: i64, max: i64) -> Option<usize> {
@@ -259,7 +318,16 @@ impl Parser {
     }
 
     fn bound(&mut self, def: &ParamDef<ModelParams>, item: &Item<'_>) -> Option<f64> {
-        self.value(def, item).and_then(|v| v.as_f64())
+        let x = self.value(def, item).and_then(|v| v.as_f64())?;
+        if x.is_finite() {
+            return Some(x);
+        }
+        self.error(
+            item.span(),
+            format!("a range of `{}` needs finite bounds", def.name),
+            "give two numbers, or list the values (words such as \"none\" included) instead of a range",
+        );
+        None
     }
 
     fn value_list(&mut self, def: &ParamDef<ModelParams>, item: &Item<'_>) -> Option<Vec<Value>> {

@@ -4,12 +4,54 @@
 use super::values::integer;
 use super::{Item, Parser};
 use crate::model::timeline::{Change, Event, Timeline};
-use crate::params::MODEL_PARAMS;
-use crate::params::registry::{self, closest};
+use crate::params::registry::{self, ParamDef, Value, closest};
+use crate::params::{MODEL_PARAMS, ModelParams};
 
 impl Parser {
-    /// Reads a `timeline` array for a run of `weeks` weeks.
-    pub(super) fn timeline(&mut self, item: &Item<'_>, weeks: usize) -> Timeline {
+    /// One end of a ramp: a finite number (a ramp from or to "none", an
+    /// unlimited cap, has no points in between).
+    fn ramp_end(
+        &mut self,
+        def: &'static ParamDef<ModelParams>,
+        params: &ModelParams,
+        item: &Item<'_>,
+    ) -> Option<f64> {
+        let v = self.value(def, item)?;
+        let x = v.as_f64()?;
+        if x.is_finite() {
+            return self.consistent(def, &v, params, item).then_some(x);
+        }
+        self.error(
+            item.span(),
+            format!("`{}` cannot ramp to or from an unlimited value", def.name),
+            "ramp between two numbers, and switch to or from the unlimited value with a `week = N` event",
+        );
+        None
+    }
+
+    /// Whether `def = v` keeps `params` free of conflicts between
+    /// parameters; if not, records why at `item`.
+    pub(super) fn consistent(
+        &mut self,
+        def: &ParamDef<ModelParams>,
+        v: &Value,
+        params: &ModelParams,
+        item: &Item<'_>,
+    ) -> bool {
+        let mut p = params.clone();
+        (def.set)(&mut p, v);
+        let mut ok = true;
+        for c in p.conflicts() {
+            if c.param == def.name || c.other == def.name {
+                self.error(item.span(), c.message, c.help);
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    /// Reads a `timeline` array that will act on `params`.
+    pub(super) fn timeline(&mut self, item: &Item<'_>, params: &ModelParams) -> Timeline {
         let mut events = Vec::new();
         let Some(blocks) = item.get_ref().as_array() else {
             self.error(
@@ -20,14 +62,15 @@ impl Parser {
             return Timeline::default();
         };
         for ev in blocks.iter() {
-            self.event(ev, weeks, &mut events);
+            self.event(ev, params, &mut events);
         }
         Timeline { events }
     }
 
     /// One `[[timeline]]` block: `week = t` and levers to set, or
     /// `from = t0`, `to = t1` and levers to ramp given as `[start, end]`.
-    fn event(&mut self, item: &Item<'_>, weeks: usize, events: &mut Vec<Event>) {
+    fn event(&mut self, item: &Item<'_>, params: &ModelParams, events: &mut Vec<Event>) {
+        let weeks = params.weeks;
         let Some(table) = item.get_ref().as_table() else {
             self.error(
                 item.span(),
@@ -118,7 +161,10 @@ impl Parser {
                 continue;
             }
             if !ramp {
-                if let (Some(v), Some(w)) = (self.value(def, value), week) {
+                let v = self
+                    .value(def, value)
+                    .filter(|v| self.consistent(def, v, params, value));
+                if let (Some(v), Some(w)) = (v, week) {
                     events.push(Event {
                         param: def,
                         change: Change::Set { week: w, value: v },
@@ -143,9 +189,11 @@ impl Parser {
                 );
                 continue;
             };
-            let (a, b) = (self.value(def, &pair[0]), self.value(def, &pair[1]));
-            if let (Some(a), Some(b), Some(f), Some(t)) = (a, b, from, to) {
-                let (start, end) = (a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0));
+            let (a, b) = (
+                self.ramp_end(def, params, &pair[0]),
+                self.ramp_end(def, params, &pair[1]),
+            );
+            if let (Some(start), Some(end), Some(f), Some(t)) = (a, b, from, to) {
                 events.push(Event {
                     param: def,
                     change: Change::Ramp {

@@ -3,6 +3,7 @@
 //! and attribute distributions.
 
 use super::Item;
+use crate::params::CEILING;
 use crate::params::dist::{Dist, LogLocation, SHAPES, Shape};
 use crate::params::registry::{Kind, Value, closest};
 use std::ops::Range;
@@ -49,7 +50,8 @@ pub(super) fn real(
     .describe();
     let x = match (item.get_ref().as_str(), number(item)) {
         (Some(w), _) => match words.iter().find(|(name, _)| *name == w) {
-            Some((_, v)) => *v,
+            // A named value ("none" = no cap) is valid as it stands.
+            Some((_, v)) => return Ok(Value::Real(*v)),
             None if words.is_empty() => {
                 return Err((
                     format!("expected a number, got the text \"{w}\""),
@@ -72,7 +74,19 @@ pub(super) fn real(
             ));
         }
     };
-    if x.is_nan() || x < min || x > max {
+    if !x.is_finite() {
+        let what = if x.is_nan() {
+            "nan"
+        } else {
+            "an infinite value"
+        };
+        let mut help = format!("use a finite value in {range}");
+        if let Some((w, _)) = words.iter().find(|(_, v)| v.is_infinite()) {
+            help.push_str(&format!(", or \"{w}\" for no limit"));
+        }
+        return Err((format!("{what} is not allowed here"), help));
+    }
+    if x < min || x > max {
         let mut help = format!("use a value in {range}");
         if min == 0.0 && max == 1.0 && x > 1.0 && x <= 100.0 {
             help.push_str(&format!(
@@ -130,13 +144,13 @@ pub(super) fn distribution(
         )
     })?;
     let (lo, hi) = d.support();
-    if lo < min || hi > max {
+    if !d.within(min, max) {
         let clip_lo = if lo < min {
             format!(", min = {min}")
         } else {
             String::new()
         };
-        let clip_hi = if hi > max {
+        let clip_hi = if hi > max && max < CEILING {
             format!(", max = {max}")
         } else {
             String::new()

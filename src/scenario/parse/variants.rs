@@ -74,7 +74,7 @@ impl Parser {
                 }
             }
             if let Some(t) = timeline {
-                v.timeline = self.timeline(t, v.params.weeks);
+                v.timeline = self.timeline(t, &v.params);
             }
             out.push(v);
         }
@@ -91,7 +91,10 @@ impl Parser {
         let allowed = [Section::Policy, Section::Behaviour, Section::Population];
         match registry::find(MODEL_PARAMS, name) {
             Some(def) if allowed.contains(&def.section) => {
-                if let Some(v) = self.value(def, value) {
+                if let Some(v) = self
+                    .value(def, value)
+                    .filter(|v| self.consistent(def, v, params, value))
+                {
                     (def.set)(params, &v);
                 }
             }
