@@ -123,25 +123,61 @@ mod tests {
         }
     }
 
+    /// Binomial(n, q) probability mass at k.
+    fn binomial_pmf(n: usize, q: f64, k: usize) -> f64 {
+        let choose = (0..k).fold(1.0, |c, i| c * (n - i) as f64 / (i + 1) as f64);
+        choose * q.powi(k as i32) * (1.0 - q).powi((n - k) as i32)
+    }
+
+    /// Every value's frequency in `draws` draws against the probability
+    /// mass function: within 5 standard errors of a frequency,
+    /// sqrt(p (1 - p) / draws), so a wrong table or a shifted inversion
+    /// fails while sampling noise passes.
+    fn assert_matches_pmf(n: usize, q: f64, draws: usize, draw: &mut dyn FnMut() -> f64) {
+        let mut counts = vec![0usize; n + 1];
+        for _ in 0..draws {
+            let e = draw();
+            assert!(
+                e.fract() == 0.0 && (0.0..=n as f64).contains(&e),
+                "n {n} q {q}: drew {e}"
+            );
+            counts[e as usize] += 1;
+        }
+        for (k, &c) in counts.iter().enumerate() {
+            let p = binomial_pmf(n, q, k);
+            let f = c as f64 / draws as f64;
+            let se = (p * (1.0 - p) / draws as f64).sqrt();
+            assert!(
+                (f - p).abs() <= 5.0 * se,
+                "n {n} q {q}: P(E = {k}) = {p}, frequency {f}"
+            );
+        }
+    }
+
     #[test]
     fn binomial_table_inversion_matches_the_distribution() {
         let mut r = Pcg64Mcg::seed_from_u64(5);
-        for (n, q) in [(3, 0.4), (3, 0.0), (3, 1.0), (10, 0.73)] {
+        for (n, q) in [
+            (3, 0.4),
+            (3, 0.0),
+            (3, 1.0),
+            (10, 0.73),
+            (16, 0.05),
+            (1, 0.5),
+            (0, 0.3),
+        ] {
             let cdf = binomial_cdf(n, q);
-            let draws = 100_000;
-            let mean = (0..draws)
-                .map(|_| evidence(r.random(), &mut r, n, q, &cdf))
-                .sum::<f64>()
-                / draws as f64;
-            // Standard error of the mean: sqrt(n q (1 - q) / draws).
-            let se = (n as f64 * q * (1.0 - q) / draws as f64).sqrt();
-            assert!(
-                (mean - n as f64 * q).abs() <= 5.0 * se + 1e-12,
-                "n {n} q {q}: mean {mean}"
-            );
+            let mut u = Pcg64Mcg::seed_from_u64(n as u64);
+            assert_matches_pmf(n, q, 100_000, &mut || {
+                evidence(u.random(), &mut r, n, q, &cdf)
+            });
         }
-        // Large n falls back to Bernoulli draws.
-        let big = evidence(0.5, &mut r, 40, 0.5, &binomial_cdf(16, 0.5));
-        assert!((0.0..=40.0).contains(&big));
+        // More observations than the table holds fall back to Bernoulli
+        // draws from the stream, with the same distribution.
+        let mut u = Pcg64Mcg::seed_from_u64(9);
+        let table = binomial_cdf(MAX_TABULATED_OBSERVATIONS, 0.3);
+        assert_matches_pmf(40, 0.3, 50_000, &mut || {
+            evidence(u.random(), &mut r, 40, 0.3, &table)
+        });
     }
 }
