@@ -32,9 +32,10 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(ldd_unavailable)");
 
     let required = std::env::var("GOODHART_REQUIRE_SLURM").is_ok_and(|v| v == "1");
-    let slurm = ["sbatch", "slurmctld", "slurmd", "munged"].iter().all(|b| {
-        any_exists(&[&format!("/usr/bin/{b}"), &format!("/usr/sbin/{b}")])
-    }) && is_root();
+    let slurm = ["sbatch", "slurmctld", "slurmd", "munged"]
+        .iter()
+        .all(|b| any_exists(&[&format!("/usr/bin/{b}"), &format!("/usr/sbin/{b}")]))
+        && is_root();
     if !required && !slurm {
         println!("cargo::rustc-cfg=slurm_unavailable");
     }

@@ -40,6 +40,7 @@ pub mod model;
 pub mod output;
 pub mod params;
 pub mod report;
+pub mod resources;
 pub mod scenario;
 pub mod sensitivity;
 pub mod stats;

@@ -325,7 +325,11 @@ fn the_binary_links_no_font_library() {
         .arg(env!("CARGO_BIN_EXE_goodhart"))
         .output()
         .expect("ldd runs (build.rs found it)");
-    assert!(o.status.success(), "ldd failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "ldd failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let libs = String::from_utf8_lossy(&o.stdout).to_lowercase();
     for lib in ["fontconfig", "freetype", "expat", "png"] {
         assert!(!libs.contains(lib), "the binary links {lib}:\n{libs}");

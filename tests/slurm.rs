@@ -239,20 +239,21 @@ fn slurm_array_matches_local_sweep() {
     assert!(
         merged.join("runs.csv").exists(),
         "merge job wrote nothing; logs in {}",
-        merged.join("slurm").display()
+        d.join("cluster-out.slurm").display()
     );
     same_results(&d.join("local"), &merged);
 
     // A failed task, resubmitted alone, resumes; the merge is unchanged.
-    fs::remove_dir_all(merged.join("shards/002")).unwrap();
-    let script = merged.join("slurm/sweep.sbatch");
+    let work = d.join("cluster-out.slurm");
+    fs::remove_dir_all(work.join("shards/002")).unwrap();
+    let script = work.join("sweep.sbatch");
     let id = run(Command::new("sbatch")
         .args(["--parsable", "--array=2"])
         .arg(&script)
         .env("SLURM_CONF", &conf));
     wait_for_job(&conf, id.trim().split(';').next().unwrap());
     let shards: Vec<String> = (0..4)
-        .map(|i| format!("cluster-out/shards/{i:03}"))
+        .map(|i| format!("cluster-out.slurm/shards/{i:03}"))
         .collect();
     let mut args = vec!["merge".to_string()];
     args.extend(shards);

@@ -213,7 +213,7 @@ fn an_interrupted_sweep_resumes_to_identical_files() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let partial = d.join("killed/runs.csv.partial");
+    let partial = d.join(".killed.in-progress/runs.csv.partial");
     let start = Instant::now();
     while fs::read(&partial).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) < 20 {
         assert!(
@@ -229,24 +229,23 @@ fn an_interrupted_sweep_resumes_to_identical_files() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(
-        !d.join("killed/runs.csv").exists(),
-        "no final file may exist before the sweep finished"
+        !d.join("killed").exists(),
+        "the result directory may only appear, complete, when the sweep finishes"
     );
-    assert!(!d.join("killed/manifest.json").exists());
 
-    // Tear the last line as a crash in mid-write would.
-    let mut bytes = fs::read(&partial).unwrap();
-    bytes.extend_from_slice(b"59,1,123,fin");
-    fs::write(&partial, bytes).unwrap();
-
-    ok(d, &["sweep", &f, "--out", "killed", "--resume", "--quiet"]);
-    assert!(!partial.exists());
-    assert_same_results(&d.join("clean"), &d.join("killed"));
-
-    // Resuming a finished sweep changes nothing.
-    ok(d, &["sweep", &f, "--out", "killed", "--resume", "--quiet"]);
-    assert_same_results(&d.join("clean"), &d.join("killed"));
-    // Resuming into a directory of another sweep is refused.
+    // Without --resume, the interrupted sweep is neither lost nor mixed.
+    let o = goodhart(d, &["sweep", &f, "--out", "killed"]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(
+        t.contains("holds an interrupted sweep (")
+            && t.contains("runs done")
+            && t.contains("--resume")
+            && t.contains("--force"),
+        "{t}"
+    );
+    assert!(partial.exists());
+    // Resuming it with other settings is refused too.
     let o = goodhart(
         d,
         &[
@@ -260,7 +259,32 @@ fn an_interrupted_sweep_resumes_to_identical_files() {
         ],
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("different sweep"), "{}", text(&o));
+    assert!(text(&o).contains("other settings"), "{}", text(&o));
+
+    // Tear the last line as a crash in mid-write would.
+    let mut bytes = fs::read(&partial).unwrap();
+    bytes.extend_from_slice(b"59,1,123,fin");
+    fs::write(&partial, bytes).unwrap();
+
+    ok(d, &["sweep", &f, "--out", "killed", "--resume", "--quiet"]);
+    assert!(!partial.exists());
+    assert_same_results(&d.join("clean"), &d.join("killed"));
+    // Nothing but the two result directories and the scenario is left.
+    let mut names: Vec<String> = fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["clean", "killed", "s.toml"]);
+
+    // Resuming a finished sweep changes nothing.
+    let o = ok(d, &["sweep", &f, "--out", "killed", "--resume"]);
+    assert!(
+        text(&o).contains("already holds this complete sweep"),
+        "{}",
+        text(&o)
+    );
+    assert_same_results(&d.join("clean"), &d.join("killed"));
 }
 
 #[test]
@@ -334,9 +358,21 @@ fn shipped_sweep_scenarios_run() {
         if !fs::read_to_string(&p).unwrap().contains("\n[sweep]") {
             continue;
         }
+        // Small (--employees, --weeks): this checks that they run, not
+        // their figures.
         ok(
             tmp.path(),
-            &["sweep", p.to_str().unwrap(), "--replicates", "1", "--quiet"],
+            &[
+                "sweep",
+                p.to_str().unwrap(),
+                "--replicates",
+                "1",
+                "--employees",
+                "120",
+                "--weeks",
+                "6",
+                "--quiet",
+            ],
         );
         swept += 1;
     }

@@ -22,7 +22,7 @@ mod sweep;
 pub mod usage;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// goodhart: simulate how AI-usage metrics change people's behaviour.
@@ -52,6 +52,10 @@ pub enum Command {
         /// Directory for the merged result.
         #[arg(long)]
         out: PathBuf,
+        /// Replace a directory that holds another scenario's or another
+        /// kind of results.
+        #[arg(long)]
+        force: bool,
         /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
@@ -173,7 +177,12 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Slurm(args) => sweep::slurm(&args),
-        Command::Merge { dirs, out, quiet } => sweep::merge_dirs(&dirs, &out, quiet),
+        Command::Merge {
+            dirs,
+            out,
+            force,
+            quiet,
+        } => sweep::merge_dirs(&dirs, &out, force, quiet),
         Command::Sensitivity { dir } => sweep::sensitivity(&dir),
         Command::Plot {
             dir,
@@ -232,6 +241,7 @@ fn plot(
             "--metric {m:?} is not a metric; {suggestion}"
         );
     }
+    let _lock = crate::output::resultdir::lock_existing(dir)?;
     let files = crate::charts::defaults::plot(dir, metrics, format)?;
     say!(
         "wrote {} chart files to {}",
@@ -290,6 +300,12 @@ fn report(dirs: &[PathBuf], out: Option<PathBuf>) -> anyhow::Result<()> {
         [one] => one.join("report.html"),
         _ => PathBuf::from("output").join("report.html"),
     });
+    // The result directories stay as they are while the report reads them
+    // (and writes into one of them, by default).
+    let _locks = dirs
+        .iter()
+        .map(|d| crate::output::resultdir::lock_existing(d))
+        .collect::<Result<Vec<_>, _>>()?;
     let (html, md) = crate::report::write_report(dirs, &out)?;
     say!(
         "wrote {} (self-contained) and {}",
@@ -299,31 +315,24 @@ fn report(dirs: &[PathBuf], out: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Draws the default charts of a result directory, reporting where.
-pub(crate) fn default_charts(dir: &std::path::Path, quiet: bool) -> anyhow::Result<()> {
+/// Draws the default charts of the result set in `dir`, which will be
+/// shown to the user as `shown` (a staging directory's target).
+pub(crate) fn default_charts(dir: &Path, shown: &Path, quiet: bool) -> anyhow::Result<()> {
     let files = crate::charts::defaults::plot(dir, &[], crate::charts::Format::Both)?;
     if !quiet {
         say!(
             "charts: {} files in {}",
             files.len(),
-            dir.join("charts").display()
+            shown.join("charts").display()
         );
     }
     Ok(())
 }
 
-/// The results directory: `--out`, or `output/<scenario-name>`; never an
-/// existing file.
-pub(crate) fn output_dir(out: &Option<PathBuf>, scenario: &str) -> anyhow::Result<PathBuf> {
-    let dir = out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(scenario));
-    anyhow::ensure!(
-        !dir.is_file(),
-        "--out {} is a file; give a directory for the results",
-        dir.display()
-    );
-    Ok(dir)
+/// The results directory: `--out`, or `output/<scenario-name>`.
+pub(crate) fn output_dir(out: &Option<PathBuf>, scenario: &str) -> PathBuf {
+    out.clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(scenario))
 }
 
 /// Sets the size of rayon's global pool (the flag's range is checked by

@@ -3,8 +3,10 @@
 
 use super::RunArgs;
 use crate::experiment::run_replicates_with;
+use crate::output::resultdir::{Identity, Staging};
 use crate::output::{SummaryRow, write_run_outputs};
 use crate::params::registry::Value;
+use crate::resources::{Estimate, available_memory};
 use crate::scenario::Scenario;
 use anyhow::Context;
 use std::io::IsTerminal;
@@ -59,9 +61,35 @@ pub(crate) fn load_with_overrides(
 pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     let sc = load_with_overrides(&args.scenario, &args.common)?;
     super::set_threads(args.common.threads)?;
-    let dir = super::output_dir(&args.common.out, &sc.name)?;
+    let target = super::output_dir(&args.common.out, &sc.name);
+    let arms = sc.arms();
+    let runs = arms.len() * sc.run.replicates;
+    let largest = arms
+        .iter()
+        .map(|a| &a.params)
+        .max_by_key(|p| p.employees as u128 * p.weeks as u128)
+        .unwrap_or(&sc.params);
+    let estimate = Estimate::new(
+        largest,
+        runs,
+        (runs * sc.params.weeks) as u64,
+        rayon::current_num_threads(),
+    );
+    estimate.check(available_memory())?;
+    // Locked, checked and writable before anything is simulated.
+    let identity = Identity {
+        kind: "run".into(),
+        scenario: sc.name.clone(),
+        input_sha256: sc.input_sha256.clone(),
+    };
+    let staging = Staging::begin(&target, &identity, args.common.force)?;
     let weeks = sc.params.weeks;
     if !args.common.quiet {
+        if let Some(stale) = staging.stale_lock() {
+            eprintln!(
+                "note: took over the lock of a goodhart process that is no longer running ({stale})"
+            );
+        }
         for w in sc
             .timeline
             .change_weeks()
@@ -74,19 +102,24 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
             );
         }
         eprintln!(
-            "running `{}`: {} arms x {} replicates x {} employees x {} weeks on {} threads",
+            "running `{}`: {} arms x {} replicates x {} employees x {} weeks on {} threads{}",
             sc.name,
-            sc.arms().len(),
+            arms.len(),
             sc.run.replicates,
             sc.params.employees,
             weeks,
-            rayon::current_num_threads()
+            rayon::current_num_threads(),
+            if estimate.is_large() {
+                format!(" ({estimate})")
+            } else {
+                String::new()
+            }
         );
     }
     let start = Instant::now();
     // A progress bar for runs long enough to wonder about, on a terminal.
     let bar = (!args.common.quiet && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new((sc.arms().len() * sc.run.replicates) as u64);
+        let b = indicatif::ProgressBar::new(runs as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template(
                 "{bar:40.cyan/blue} {pos}/{len} runs  ETA {eta}",
@@ -95,7 +128,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         );
         b
     });
-    let runs = run_replicates_with(&sc, &|| {
+    let results = run_replicates_with(&sc, &|| {
         if let Some(b) = &bar {
             b.inc(1);
         }
@@ -104,13 +137,14 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         b.finish_and_clear();
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let rows = write_run_outputs(&dir, &sc, &args.scenario, &runs)
-        .with_context(|| format!("writing results to {}", dir.display()))?;
-    if !args.common.quiet {
-        print_headline(&sc, &rows, &dir, elapsed);
-    }
+    let rows = write_run_outputs(staging.path(), &sc, &args.scenario, &results)
+        .with_context(|| format!("writing results for {}", target.display()))?;
     if !args.common.no_charts {
-        super::default_charts(&dir, args.common.quiet)?;
+        super::default_charts(staging.path(), &target, args.common.quiet)?;
+    }
+    staging.commit()?;
+    if !args.common.quiet {
+        print_headline(&sc, &rows, &target, elapsed);
     }
     Ok(())
 }

@@ -1,9 +1,12 @@
 //! `goodhart sweep`, `goodhart merge` and `goodhart sensitivity`.
 
+use crate::output::resultdir::{Identity, Staging, in_progress_dir, lock_existing};
+use crate::resources::{Estimate, available_memory};
 use crate::scenario::Scenario;
 use crate::scenario::sweep_spec::Record;
-use crate::sweep::runner::{Outcome, execute};
+use crate::sweep::runner::{self, Outcome, execute};
 use crate::sweep::{Plan, Shard, analysis, files, merge};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -114,11 +117,51 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     super::set_threads(args.common.threads)?;
     let plan = Plan::new(&sc)?;
-    let dir = super::output_dir(&args.common.out, &sc.name)?;
+    let target = super::output_dir(&args.common.out, &sc.name);
     let points = shard.points(plan.points.len());
+    let threads = rayon::current_num_threads();
+    let largest = plan.largest_params(points.clone());
+    // Rows held in memory: one batch of runs (see sweep::runner).
+    let batch = (threads * 4).max(8);
+    let runs = points.len() * plan.replicates();
+    let estimate = Estimate::new(
+        &largest,
+        runs,
+        (batch.min(runs) * plan.spec.rows_per_run(largest.weeks)) as u64,
+        threads,
+    );
+    estimate.check(available_memory())?;
+    let manifest = files::manifest_json(&plan, shard);
+    if args.resume
+        && !in_progress_dir(&target).exists()
+        && std::fs::read(target.join(files::MANIFEST)).is_ok_and(|m| m == manifest)
+    {
+        if !args.common.quiet {
+            say!("{} already holds this complete sweep", target.display());
+        }
+        return Ok(());
+    }
+    let identity = Identity {
+        kind: if shard == Shard::WHOLE {
+            "sweep".into()
+        } else {
+            format!("sweep shard {}/{}", shard.index, shard.count)
+        },
+        scenario: sc.name.clone(),
+        input_sha256: sc.input_sha256.clone(),
+    };
+    let staging =
+        Staging::begin_resumable(&target, &identity, args.resume, args.common.force, |dir| {
+            runner::progress_text(&plan, dir, shard)
+        })?;
     if !args.common.quiet {
+        if let Some(stale) = staging.stale_lock() {
+            eprintln!(
+                "note: took over the lock of a goodhart process that is no longer running ({stale})"
+            );
+        }
         eprintln!(
-            "sweeping `{}`: {} design, {} points{} x {} replicates = {} runs of {} employees x {} weeks on {} threads",
+            "sweeping `{}`: {} design, {} points{} x {} replicates = {} runs of {} employees x {} weeks on {} threads{}",
             sc.name,
             plan.spec.design.word(),
             points.len(),
@@ -133,30 +176,34 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
                 )
             },
             plan.replicates(),
-            points.len() * plan.replicates(),
+            runs,
             sc.params.employees,
             sc.params.weeks,
-            rayon::current_num_threads()
+            threads,
+            if estimate.is_large() {
+                format!(" ({estimate})")
+            } else {
+                String::new()
+            }
         );
     }
     let mut reporter = Reporter::new(args.common.quiet);
     let start = Instant::now();
-    let outcome = execute(&plan, &dir, shard, args.resume, &mut |d, t| {
+    let outcome = execute(&plan, staging.path(), shard, args.resume, &mut |d, t| {
         reporter.update(d, t)
-    })?;
+    })
+    .with_context(|| format!("sweeping into {}", target.display()))?;
     reporter.finish();
     if !args.common.no_charts && shard == Shard::WHOLE {
-        super::default_charts(&dir, args.common.quiet)?;
+        super::default_charts(staging.path(), &target, args.common.quiet)?;
     }
+    staging.commit()?;
     if args.common.quiet {
         return Ok(());
     }
     let secs = start.elapsed().as_secs_f64();
     match outcome {
-        Outcome::AlreadyComplete => say!(
-            "{} already holds this complete sweep; derived files refreshed",
-            dir.display()
-        ),
+        Outcome::AlreadyComplete => say!("the interrupted sweep was complete; put it in place"),
         Outcome::Completed { ran, resumed } => {
             if resumed > 0 {
                 say!("resumed after {resumed} complete runs");
@@ -167,7 +214,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
             );
         }
     }
-    report_files(&plan, &dir, shard);
+    report_files(&plan, &target, shard);
     Ok(())
 }
 
@@ -249,9 +296,26 @@ fn print_sensitivity(path: &Path) {
     }
 }
 
-pub(crate) fn merge_dirs(dirs: &[PathBuf], out: &Path, quiet: bool) -> anyhow::Result<()> {
-    let plan = merge::merge(dirs, out)?;
-    super::default_charts(out, quiet)?;
+pub(crate) fn merge_dirs(
+    dirs: &[PathBuf],
+    out: &Path,
+    force: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let staging_for = |plan: &Plan| {
+        Staging::begin(
+            out,
+            &Identity {
+                kind: "sweep".into(),
+                scenario: plan.scenario.name.clone(),
+                input_sha256: plan.scenario.input_sha256.clone(),
+            },
+            force,
+        )
+    };
+    let (plan, staging) = merge::merge(dirs, staging_for)?;
+    super::default_charts(staging.path(), out, quiet)?;
+    staging.commit()?;
     if !quiet {
         say!(
             "merged {} shards: {} points x {} replicates",
@@ -265,6 +329,7 @@ pub(crate) fn merge_dirs(dirs: &[PathBuf], out: &Path, quiet: bool) -> anyhow::R
 }
 
 pub(crate) fn sensitivity(dir: &Path) -> anyhow::Result<()> {
+    let _lock = lock_existing(dir)?;
     let path = analysis::sensitivity_for_dir(dir)?;
     say!("wrote {}", path.display());
     print_sensitivity(&path);
@@ -278,8 +343,8 @@ pub struct SlurmArgs {
     /// Number of shards (array tasks).
     #[arg(long, value_parser = super::usage::positive)]
     pub shards: usize,
-    /// Output directory for shards, scripts and the merged result
-    /// [default: output/<scenario-name>].
+    /// Directory of the merged result [default: output/<scenario-name>];
+    /// scripts, logs and shards go to OUT.slurm/ beside it.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Slurm partition.
@@ -300,7 +365,7 @@ pub struct SlurmArgs {
 }
 
 pub(crate) fn slurm(args: &SlurmArgs) -> anyhow::Result<()> {
-    use crate::sweep::slurm::{SlurmPlan, array_script, merge_script, submit_script};
+    use crate::sweep::slurm::{SlurmPlan, array_script, merge_script, submit_script, work_dir};
     let sc = Scenario::load(&args.scenario)?;
     let plan = Plan::new(&sc)?;
     super::usage::ensure_usage!(
@@ -323,10 +388,12 @@ pub(crate) fn slurm(args: &SlurmArgs) -> anyhow::Result<()> {
         .replicates
         .map(|r| vec!["--replicates".into(), r.to_string()])
         .unwrap_or_default();
+    let work = work_dir(&out);
     let sp = SlurmPlan {
         binary: &binary,
         scenario: &scenario,
         out: &out,
+        work: &work,
         shards: args.shards,
         partition: args.partition.as_deref(),
         time: &args.time,
@@ -334,9 +401,8 @@ pub(crate) fn slurm(args: &SlurmArgs) -> anyhow::Result<()> {
         job_name: &sc.name,
         sweep_flags: &flags,
     };
-    let dir = out.join("slurm");
     let write = |name: &str, text: String| -> anyhow::Result<PathBuf> {
-        let path = dir.join(name);
+        let path = work.join(name);
         crate::output::write_atomic(&path, text.as_bytes())?;
         #[cfg(unix)]
         {

@@ -23,6 +23,19 @@ use rand_pcg::Pcg64Mcg;
 /// Storage type of the constant agent attributes (see [`Agents`]).
 pub(crate) type Attr = f32;
 
+/// Bytes of state per agent: six attributes and eight state variables.
+pub(crate) const AGENT_BYTES: usize =
+    6 * std::mem::size_of::<Attr>() + 8 * std::mem::size_of::<f64>();
+
+/// Bytes of a thread's [`Scratch`] per agent of the block it steps:
+/// fifteen f64 arrays and up to four random words.
+pub(crate) const SCRATCH_BYTES_PER_AGENT: usize =
+    15 * std::mem::size_of::<f64>() + 4 * std::mem::size_of::<u64>();
+
+/// Bytes of a thread's [`Scratch`] per team of the block.
+pub(crate) const SCRATCH_BYTES_PER_TEAM: usize =
+    std::mem::size_of::<TeamWeek>() + std::mem::size_of::<GroupView>();
+
 /// An attribute draw as stored (rounded to the nearest f32).
 fn attr(x: f64) -> Attr {
     x as Attr

@@ -25,6 +25,10 @@ const BINS: usize = ((MAX_EXP - MIN_EXP) as usize) << MANTISSA_BITS;
 /// Bits of the IEEE-754 fraction field.
 const FRACTION_BITS: u32 = 52;
 
+/// Bytes of one histogram's bins.
+pub const HISTOGRAM_BYTES: usize =
+    BINS * (std::mem::size_of::<u64>() + std::mem::size_of::<u128>());
+
 /// A histogram of non-negative values, reused week after week.
 pub struct GiniHistogram {
     zeros: u64,

@@ -333,6 +333,28 @@ pub struct AgentSnapshot {
     pub stress: f64,
 }
 
+/// Bytes one run of `p` holds at its peak with `threads` worker threads:
+/// the agent arrays and team records, each thread's scratch buffers for
+/// one block and its Gini histogram, and the week's histogram. Computed
+/// from the engine's own types, so it follows them (a test compares it
+/// with a real run's [`Simulation::state_bytes`]); it lets a caller refuse
+/// a run that cannot fit in memory before allocating anything.
+pub fn estimated_run_bytes(p: &ModelParams, threads: usize) -> u64 {
+    let teams = p.employees.div_ceil(p.team_size.max(1)) as u64;
+    let per_block_teams = (BLOCK_AGENTS / p.team_size.max(1)).max(1);
+    let block_agents = (per_block_teams * p.team_size).min(p.employees) as u64;
+    let state = p.employees as u64 * block::AGENT_BYTES as u64
+        + teams * std::mem::size_of::<block::Team>() as u64;
+    let blocks = teams.div_ceil(per_block_teams as u64);
+    let block_records = blocks * (std::mem::size_of::<Block>() + 64) as u64;
+    let workers = threads.max(1) as u64;
+    let scratch = workers
+        * (block_agents * block::SCRATCH_BYTES_PER_AGENT as u64
+            + per_block_teams as u64 * block::SCRATCH_BYTES_PER_TEAM as u64);
+    let histograms = (workers + 1) * gini::HISTOGRAM_BYTES as u64;
+    state + block_records + scratch + histograms
+}
+
 /// Runs a whole simulation and returns one [`WeekMetrics`] per week.
 pub fn simulate(params: &ModelParams, timeline: &Timeline, run_seed: u64) -> Vec<WeekMetrics> {
     Simulation::new(params, timeline, run_seed).run()

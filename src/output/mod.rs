@@ -6,6 +6,8 @@
 //! crash never leaves a partial file under a final name and an existing
 //! result is only replaced by a complete new one.
 
+pub mod resultdir;
+
 use crate::experiment::RunResult;
 use crate::model::metrics::WeekMetrics;
 use crate::model::timeline::EventRecord;
@@ -279,6 +281,8 @@ pub fn resolved_params(p: &ModelParams) -> serde_json::Map<String, serde_json::V
 #[derive(Serialize)]
 pub struct Manifest<'a> {
     pub goodhart_version: &'static str,
+    /// `run` (sweeps write `sweep`): what the result directory holds.
+    pub kind: &'static str,
     pub scenario: &'a str,
     pub description: &'a str,
     pub input_file: String,
@@ -307,6 +311,7 @@ impl<'a> Manifest<'a> {
     pub fn new(sc: &'a Scenario, input_file: &Path) -> Self {
         Manifest {
             goodhart_version: env!("CARGO_PKG_VERSION"),
+            kind: "run",
             scenario: &sc.name,
             description: &sc.description,
             input_file: input_file.display().to_string(),

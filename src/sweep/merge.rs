@@ -7,12 +7,18 @@
 
 use super::files::{self, MANIFEST, PROGRESS, RUNS};
 use super::{Plan, Shard, SweepError, runner};
+use crate::output::resultdir::{DirError, Staging};
 use crate::output::{AtomicFile, io_error};
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// Merges shard directories `dirs` into `out`.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Plan, SweepError> {
+/// Merges shard directories `dirs` into a new result set: once the shards
+/// are found to make one whole sweep, `staging` (given its plan) prepares
+/// the directory the set is written to; the caller commits it.
+pub fn merge(
+    dirs: &[PathBuf],
+    staging: impl FnOnce(&Plan) -> Result<Staging, DirError>,
+) -> Result<(Plan, Staging), SweepError> {
     if dirs.is_empty() {
         return Err(SweepError::Invalid(
             "give the shard directories to merge".into(),
@@ -71,6 +77,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Plan, SweepError> {
     }
     let ordered: Vec<PathBuf> = shards.iter().map(|(_, d, _)| (*d).clone()).collect();
     let plan = shards.swap_remove(0).2;
+    let staging = staging(&plan)?;
+    let out = staging.path();
     let runs = out.join(RUNS);
     let mut w = AtomicFile::create(&runs)?;
     let werr = |e| SweepError::Output(io_error(&runs, e));
@@ -94,7 +102,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Plan, SweepError> {
     }
     w.commit()?;
     runner::finalize(&plan, out, Shard::WHOLE, &whole)?;
-    Ok(plan)
+    Ok((plan, staging))
 }
 
 /// What differs between two sweeps, for error messages.

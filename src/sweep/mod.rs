@@ -36,6 +36,8 @@ pub enum SweepError {
     },
     #[error(transparent)]
     Output(#[from] crate::output::OutputError),
+    #[error(transparent)]
+    Dir(#[from] crate::output::resultdir::DirError),
     #[error("{path}: {message}")]
     Corrupt { path: String, message: String },
 }
@@ -122,6 +124,15 @@ impl Plan {
             (sp.def.set)(&mut params, v);
         }
         params
+    }
+
+    /// The parameters of the point in `points` with the most agent-weeks
+    /// (for memory and time estimates).
+    pub fn largest_params(&self, points: Range<usize>) -> ModelParams {
+        points
+            .map(|p| self.params(p))
+            .max_by_key(|p| p.employees as u128 * p.weeks as u128)
+            .unwrap_or_else(|| self.scenario.params.clone())
     }
 
     /// Seed of replicate `r` (the same at every point).

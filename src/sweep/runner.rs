@@ -1,20 +1,23 @@
-//! Streaming, resumable execution of a sweep (or of one shard of it).
+//! Streaming, resumable execution of a sweep (or of one shard of it) in
+//! its work directory (the result directory's staging directory, which
+//! survives an interruption: see [`crate::output::resultdir`]).
 //!
 //! Runs go in batches through rayon; each finished batch is appended, in
 //! canonical (point, replicate) order, to `runs.csv.partial` and synced,
 //! so memory does not grow with the number of runs. The partial file and
-//! `sweep-in-progress.json` (the sweep's manifest, to recognise it) are
-//! the only files under non-final names. At the end the partial file is
-//! renamed to `runs.csv` and the derived files are written atomically.
-//! After a crash, `--resume` keeps the complete runs of the partial file,
-//! cuts off a torn tail and continues: the final bytes are the same as
-//! those of an uninterrupted sweep.
+//! `sweep-in-progress.json` (the sweep's manifest, to recognise it) mark
+//! an unfinished sweep. At the end the partial file is renamed to
+//! `runs.csv` and the derived files are written. After a crash,
+//! `--resume` keeps the complete runs of the partial file, cuts off a torn
+//! tail and continues: the final bytes are the same as those of an
+//! uninterrupted sweep.
 
 use super::files::{self, MANIFEST, PROGRESS, RUNS, RUNS_PARTIAL};
 use super::{Plan, Shard, SweepError, analysis};
+use crate::experiment::map_in_order;
 use crate::model::simulate;
 use crate::output::{io_error, write_atomic};
-use rayon::prelude::*;
+use crate::resources::LARGE_RUN;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -48,8 +51,8 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> SweepError + '_ {
     }
 }
 
-/// Runs (or resumes) `shard` of `plan` into `dir`; `progress(done, total)`
-/// is called after each batch.
+/// Runs (or resumes) `shard` of `plan` in the work directory `dir`;
+/// `progress(done, total)` is called after each batch.
 pub fn execute(
     plan: &Plan,
     dir: &Path,
@@ -76,10 +79,9 @@ pub fn execute(
     if resume {
         match std::fs::read(&progress_path) {
             Ok(bytes) if bytes != manifest => {
-                return Err(SweepError::Invalid(format!(
-                    "{} holds an unfinished sweep with other settings; use another --out, or run without --resume to start over",
-                    dir.display()
-                )));
+                return Err(SweepError::Invalid(
+                    "the interrupted sweep was started with other settings (scenario file, design, replicates, record or seed); pass --force instead of --resume to discard it and start over".into(),
+                ));
             }
             Ok(_) if !partial.exists() && dir.join(RUNS).exists() => {
                 // Interrupted after runs.csv was complete: only finish.
@@ -101,10 +103,9 @@ pub fn execute(
                     return Ok(Outcome::AlreadyComplete);
                 }
                 Ok(_) if dir.join(RUNS).exists() => {
-                    return Err(SweepError::Invalid(format!(
-                        "{} holds the results of a different sweep; use another --out (nothing was changed)",
-                        dir.display()
-                    )));
+                    return Err(SweepError::Invalid(
+                        "the interrupted sweep was started with other settings; pass --force instead of --resume to discard it and start over".into(),
+                    ));
                 }
                 _ => {}
             },
@@ -126,21 +127,18 @@ pub fn execute(
     let total = jobs.len;
     progress(done, total);
     let batch = (rayon::current_num_threads() * 4).max(8);
+    let large = plan.largest_params(points.clone()).employees >= LARGE_RUN;
     let mut ran = 0;
     let mut next = done;
     while next < total {
         let chunk = next..(next + batch).min(total);
         next = chunk.end;
-        let texts: Vec<String> = chunk
-            .clone()
-            .into_par_iter()
-            .map(|i| {
-                let (p, r) = jobs.get(i);
-                let seed = plan.seed(r);
-                let weeks = simulate(&plan.params(p), &plan.scenario.timeline, seed);
-                files::run_rows(plan.record(), p, r, seed, &weeks)
-            })
-            .collect();
+        let texts: Vec<String> = map_in_order(chunk.len(), large, |k| {
+            let (p, r) = jobs.get(chunk.start + k);
+            let seed = plan.seed(r);
+            let weeks = simulate(&plan.params(p), &plan.scenario.timeline, seed);
+            files::run_rows(plan.record(), p, r, seed, &weeks)
+        });
         out.write_all(texts.concat().as_bytes())
             .map_err(io(&partial))?;
         out.sync_data().map_err(io(&partial))?;
@@ -169,9 +167,29 @@ pub fn finalize(plan: &Plan, dir: &Path, shard: Shard, manifest: &[u8]) -> Resul
     Ok(())
 }
 
-/// Counts the complete runs at the start of a partial `runs.csv`, in the
-/// expected order, and truncates anything after them (a torn last write).
-fn complete_runs(plan: &Plan, partial: &Path, jobs: &Jobs) -> Result<usize, SweepError> {
+/// How far the unfinished sweep in work directory `dir` got, for
+/// messages: "412 of 1000 runs done".
+pub fn progress_text(plan: &Plan, dir: &Path, shard: Shard) -> String {
+    let points = shard.points(plan.points.len());
+    let jobs = Jobs {
+        first_point: points.start,
+        replicates: plan.replicates(),
+        len: points.len() * plan.replicates(),
+    };
+    match count_complete_runs(plan, &dir.join(RUNS_PARTIAL), &jobs) {
+        Ok((done, _)) => format!("{done} of {} runs done", jobs.len),
+        Err(_) if dir.join(RUNS).exists() => "all runs done, not yet put in place".into(),
+        Err(_) => "no runs done yet".into(),
+    }
+}
+
+/// The complete runs at the start of a partial `runs.csv`, in the
+/// expected order, and the length of the file they fill.
+fn count_complete_runs(
+    plan: &Plan,
+    partial: &Path,
+    jobs: &Jobs,
+) -> Result<(usize, u64), SweepError> {
     let file = File::open(partial).map_err(io(partial))?;
     let mut reader = BufReader::new(file);
     let mut line = String::new();
@@ -201,6 +219,13 @@ fn complete_runs(plan: &Plan, partial: &Path, jobs: &Jobs) -> Result<usize, Swee
             keep = pos;
         }
     }
+    Ok((complete, keep))
+}
+
+/// Counts the complete runs at the start of a partial `runs.csv` and
+/// truncates anything after them (a torn last write).
+fn complete_runs(plan: &Plan, partial: &Path, jobs: &Jobs) -> Result<usize, SweepError> {
+    let (complete, keep) = count_complete_runs(plan, partial, jobs)?;
     let f = OpenOptions::new()
         .write(true)
         .open(partial)

@@ -6,9 +6,21 @@
 //! can be resubmitted alone (`sbatch --array=3 sweep.sbatch`) and continues
 //! where it stopped; sweeps are deterministic, so the merge gives the same
 //! bytes however often tasks were retried.
+//!
+//! The scripts, logs and shard directories live in `OUT.slurm/` beside the
+//! merged result `OUT/`, which the merge replaces as a whole result set.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// `OUT.slurm`: where the scripts, logs and shards of a sweep into `out`
+/// go.
+pub fn work_dir(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map_or_else(|| "results".into(), |n| n.to_string_lossy().into_owned());
+    out.with_file_name(format!("{name}.slurm"))
+}
 
 /// What the scripts run and where.
 pub struct SlurmPlan<'a> {
@@ -16,9 +28,11 @@ pub struct SlurmPlan<'a> {
     pub binary: &'a Path,
     /// Absolute path of the scenario file.
     pub scenario: &'a Path,
-    /// Absolute output directory: shards go to `shards/NNN`, the merged
-    /// result to the directory itself.
+    /// Absolute directory of the merged result.
     pub out: &'a Path,
+    /// Absolute directory of scripts, logs and shards (`shards/NNN`):
+    /// [`work_dir`] of `out`.
+    pub work: &'a Path,
     pub shards: usize,
     pub partition: Option<&'a str>,
     pub time: &'a str,
@@ -49,11 +63,7 @@ fn header(p: &SlurmPlan, name: &str, log: &str) -> String {
     if let Some(part) = p.partition {
         let _ = writeln!(s, "#SBATCH --partition={part}");
     }
-    let _ = writeln!(
-        s,
-        "#SBATCH --output={}",
-        p.out.join("slurm").join(log).display()
-    );
+    let _ = writeln!(s, "#SBATCH --output={}", p.work.join(log).display());
     s
 }
 
@@ -74,18 +84,12 @@ pub fn array_script(p: &SlurmPlan) -> String {
          set -euo pipefail\n\
          shard=$(printf '%03d' \"$SLURM_ARRAY_TASK_ID\")\n\
          exec {bin} sweep {scenario} --shard \"$SLURM_ARRAY_TASK_ID/{n}\" --resume \\\n    \
-         --out {out}/shards/\"$shard\" --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" --quiet{flags}\n",
+         --out {work}/shards/\"$shard\" --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" --quiet{flags}\n",
         n = p.shards,
         scenario = sh_quote(&p.scenario.display().to_string()),
-        me = sh_quote(
-            &p.out
-                .join("slurm")
-                .join("sweep.sbatch")
-                .display()
-                .to_string()
-        ),
+        me = sh_quote(&p.work.join("sweep.sbatch").display().to_string()),
         bin = sh_quote(&p.binary.display().to_string()),
-        out = sh_quote(&p.out.display().to_string()),
+        work = sh_quote(&p.work.display().to_string()),
     );
     s
 }
@@ -94,7 +98,7 @@ pub fn array_script(p: &SlurmPlan) -> String {
 pub fn merge_script(p: &SlurmPlan) -> String {
     let mut s = header(p, &format!("{}-merge", p.job_name), "merge-%j.log");
     let dirs: Vec<String> = (0..p.shards)
-        .map(|i| format!("{}/shards/{i:03}", sh_quote(&p.out.display().to_string())))
+        .map(|i| format!("{}/shards/{i:03}", sh_quote(&p.work.display().to_string())))
         .collect();
     let _ = write!(
         s,
@@ -112,7 +116,7 @@ pub fn merge_script(p: &SlurmPlan) -> String {
 
 /// A script that submits both jobs and prints their ids.
 pub fn submit_script(p: &SlurmPlan) -> String {
-    let dir = sh_quote(&p.out.join("slurm").display().to_string());
+    let dir = sh_quote(&p.work.display().to_string());
     format!(
         "#!/bin/bash\n\
          # Submits the sweep array, then the merge to run after it succeeded.\n\
@@ -134,6 +138,7 @@ mod tests {
             binary: Path::new("/opt/goodhart"),
             scenario: Path::new("/data/my sweep.toml"),
             out: Path::new("/scratch/out"),
+            work: Path::new("/scratch/out.slurm"),
             shards: 4,
             partition: Some("short"),
             time: "01:00:00",
@@ -153,7 +158,12 @@ mod tests {
         assert!(
             s.contains("sweep '/data/my sweep.toml' --shard \"$SLURM_ARRAY_TASK_ID/4\" --resume")
         );
-        assert!(s.contains("--out /scratch/out/shards/\"$shard\""));
+        assert!(s.contains("--out /scratch/out.slurm/shards/\"$shard\""));
+        assert!(s.contains("#SBATCH --output=/scratch/out.slurm/sweep-%A_%a.log"));
+        assert_eq!(
+            work_dir(Path::new("/scratch/out")),
+            Path::new("/scratch/out.slurm")
+        );
         assert!(s.ends_with(" --quiet --replicates 3\n"));
     }
 
@@ -161,7 +171,7 @@ mod tests {
     fn merge_script_lists_every_shard() {
         let s = merge_script(&plan(&[]));
         for i in 0..4 {
-            assert!(s.contains(&format!("/scratch/out/shards/{i:03}")));
+            assert!(s.contains(&format!("/scratch/out.slurm/shards/{i:03}")));
         }
         assert!(s.contains("--out /scratch/out --quiet"));
         assert!(submit_script(&plan(&[])).contains("--dependency=afterok:\"$array\""));
