@@ -1,10 +1,11 @@
 //! Result files: `weekly.csv`, `summary.csv` and `manifest.json`.
 //!
 //! Files are tidy (one row per observation, self-describing columns) so
-//! pandas and R read them without cleaning. Every file is written to a
-//! temporary file in the target directory and renamed into place, so a
-//! crash never leaves a partial file under a final name and an existing
-//! result is only replaced by a complete new one.
+//! pandas and R read them without cleaning. A command writes its files
+//! into a staging directory that replaces the result directory as a whole
+//! ([`resultdir`]); files added to an existing set (charts, reports) are
+//! written to a temporary file and renamed into place, so no file is ever
+//! seen half-written under its final name.
 
 pub mod resultdir;
 
