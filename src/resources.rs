@@ -7,16 +7,18 @@
 //! ([`crate::model::estimated_run_bytes`]) plus the results held until
 //! they are written. Batches of large runs (from [`LARGE_RUN`] employees)
 //! run one simulation at a time, each using every thread, so their peak
-//! is one simulation, not one per thread.
+//! is one simulation, not several per thread.
 
 use crate::model::estimated_run_bytes;
 use crate::model::metrics::WeekMetrics;
 use crate::params::ModelParams;
 use std::fmt;
 
-/// Employees from which a run is large enough to keep every thread busy
-/// on its own (about 200 blocks), so batches run such runs one at a time.
-pub const LARGE_RUN: usize = 100_000;
+/// Employees from which a run holds enough memory (about 100 MB) that
+/// batches run such runs one at a time; each then keeps every thread busy
+/// on its own (about 2,000 blocks), and the peak is one simulation.
+/// Smaller runs go in parallel, which overlaps their weekly merges.
+pub const LARGE_RUN: usize = 1_000_000;
 
 /// Agent-weeks per second per thread assumed for time estimates: the
 /// single-thread figure of `goodhart bench` at N = 100,000 on the slower

@@ -79,3 +79,24 @@ fn agent_state_fits_in_120_bytes_per_employee() {
     assert!(agent <= 120.0, "{agent} bytes of agent state per employee");
     assert!(all <= 120.0, "{all} bytes of state per employee");
 }
+
+/// The memory estimate that lets goodhart refuse a run too large for the
+/// machine covers the state a real run holds, without inflating it: at
+/// least the agent and team state plus the histograms in use, at most a
+/// third more (the estimate adds each thread's scratch buffers, which a
+/// run's own accounting does not see).
+#[test]
+fn the_memory_estimate_covers_a_real_run() {
+    for (n, team_size) in [(200_000, 8), (50_000, 700), (999, 1)] {
+        let (mut p, t) = goodhart::bench::bench_params(n, 2);
+        p.team_size = team_size;
+        let mut sim = Simulation::new(&p, &t, 1);
+        sim.step();
+        let real = sim.state_bytes() as f64;
+        let estimate = goodhart::model::estimated_run_bytes(&p, 2) as f64;
+        assert!(
+            estimate >= real && estimate <= 1.34 * real + 2e6,
+            "N = {n}, teams of {team_size}: estimate {estimate} vs {real} bytes"
+        );
+    }
+}

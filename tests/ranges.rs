@@ -325,3 +325,24 @@ fn the_reported_cases_stay_in_range() {
         }
     }
 }
+
+/// With no observations, no memory (belief_discount = 0) and no
+/// assurance, every week wipes the belief counts: the belief is then the
+/// prior mean alpha0 / (alpha0 + beta0) (docs/MODEL.md, ambiguities), not
+/// 0/0 turned into some number by the bounds downstream.
+#[test]
+fn beliefs_without_counts_fall_back_on_the_prior() {
+    let text = "[organisation]\nemployees = 40\nweeks = 6\n\
+                [behaviour]\nobservations_per_week = 0\nbelief_discount = 0\nprior_alpha = 1\nprior_beta = 4\n";
+    let sc = Scenario::parse(text, "b.toml", "b").unwrap();
+    for (week, m) in goodhart::model::simulate(&sc.params, &sc.timeline, 5)
+        .iter()
+        .enumerate()
+    {
+        assert!(
+            (m.mean_perceived_surveillance - 0.2).abs() < 1e-12,
+            "week {week}: {}",
+            m.mean_perceived_surveillance
+        );
+    }
+}

@@ -13,7 +13,7 @@
 use super::WeekContext;
 use super::block::{Agents, Attr, Scratch};
 use super::fastmath as fm;
-use super::values::{AgentView, GroupView, RankGroup, belief, option_values, softmax3};
+use super::values::{AgentView, GroupView, RankGroup, option_values, softmax3};
 
 /// The pass over all `a`'s agents. Inlined into the block's step, which is
 /// compiled per instruction set (see [`super::block::Block::step`]).
@@ -139,7 +139,8 @@ fn choose_kernel(
     for i in 0..n {
         // Step 4: perceived surveillance times stake; peers' mean gaming
         // (gbar_i, itself excluded; 0 without neighbours).
-        let pi = belief(alpha[i], beta[i], ctx.prior_mean);
+        // alpha + beta > 0: the settle pass keeps it so.
+        let pi = alpha[i] / (alpha[i] + beta[i]);
         let pi_b = pi * stake[i];
         let gbar = (peer_sum[i] - performative[i]) * peer_weight[i];
         // Steps 5-6: option values, value shocks, logit choice, damping.

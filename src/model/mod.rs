@@ -64,8 +64,10 @@ pub(crate) struct WeekContext {
     /// q_mgr if the manager sees ranks (e_V = 1), else 0.
     pub evidence_from_manager: f64,
     pub ambient_evidence_rate: f64,
-    /// alpha0 / (alpha0 + beta0): the belief when no counts are left.
-    pub prior_mean: f64,
+    /// Belief counts that replace counts decayed to nothing: the prior
+    /// mean alpha0 / (alpha0 + beta0) at a weight of 1e-300.
+    pub empty_alpha: f64,
+    pub empty_beta: f64,
     pub observations: usize,
     pub belief_discount: f64,
     pub assurance: f64,
@@ -113,7 +115,8 @@ impl WeekContext {
                 0.0
             },
             ambient_evidence_rate: b.ambient_evidence_rate,
-            prior_mean: b.prior_alpha / (b.prior_alpha + b.prior_beta),
+            empty_alpha: 1e-300 * b.prior_alpha / (b.prior_alpha + b.prior_beta),
+            empty_beta: 1e-300 * b.prior_beta / (b.prior_alpha + b.prior_beta),
             observations: b.observations_per_week,
             belief_discount: b.belief_discount,
             assurance: l.assurance,

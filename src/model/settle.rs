@@ -16,7 +16,6 @@ use super::gini::GiniHistogram;
 use super::metrics::{CoMoments, Moments, Partial};
 use super::prepare::team_words;
 use super::rng;
-use super::values::belief;
 
 /// Last pass over team `k` (MODEL.md steps 7-10 after the choice):
 /// incidents, audits, belief evidence and updates, habit, stress, social
@@ -68,12 +67,7 @@ pub(crate) fn settle_team(
     let mut detections = 0.0;
     // Team sums, turned into moments once per team.
     let (mut sl, mut sll) = (0.0, 0.0);
-    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut sum_g = 0.0;
-    // Metric validity's sums are shifted by the first member's pair, so a
-    // team whose tokens (or output) are all equal contributes exactly zero
-    // spread (MODEL.md: no raw sums of squares).
-    let shift = (measured_tokens[0], output[0]);
     // Three uniforms per member: incidents, audit detection, evidence.
     let words = team_words(&mut s.words, &mut t.events_rng, 3 * len);
     for (i, w) in words.chunks_exact(3).enumerate() {
@@ -136,7 +130,15 @@ pub(crate) fn settle_team(
         part.output += y;
         part.ability += f64::from(ability[i]);
         part.incidents += incidents;
-        let (dx, dy) = (measured - shift.0, y - shift.1);
+    }
+    // Metric validity's sums, shifted by the first member's pair so that a
+    // team whose tokens (or output) are all equal contributes exactly zero
+    // spread (MODEL.md: no raw sums of squares). A loop of its own: in the
+    // loop above the two extra live values cost more than this pass.
+    let shift = (measured_tokens[0], output[0]);
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (&x, &y) in measured_tokens.iter().zip(output) {
+        let (dx, dy) = (x - shift.0, y - shift.1);
         sx += dx;
         sy += dy;
         sxx += dx * dx;
@@ -144,24 +146,35 @@ pub(crate) fn settle_team(
         sxy += dx * dy;
     }
 
+    // With observations, alpha + beta >= n_obs >= 1. Without, the counts
+    // decay and, after enough weeks, can underflow to zero together,
+    // leaving pi undefined: the belief then falls back on the prior mean,
+    // at a weight of 1e-300 pseudo-observations (docs/MODEL.md,
+    // ambiguities). A check per team, not per agent, keeps the weekly loop
+    // as it was.
+    if ctx.observations == 0 {
+        for i in 0..len {
+            if alpha[i] + beta[i] <= 0.0 {
+                alpha[i] = ctx.empty_alpha;
+                beta[i] = ctx.empty_beta;
+            }
+        }
+    }
+
     // Step 8 (team): a detected audit is evidence for the whole team; then
     // synchronous social averaging towards the team's mean belief.
     let mut sum_pi = 0.0;
     for i in 0..len {
         alpha[i] += detections;
-        sum_pi += belief(alpha[i], beta[i], ctx.prior_mean);
+        sum_pi += alpha[i] / (alpha[i] + beta[i]);
     }
     let mean_pi = sum_pi / n;
     for i in 0..len {
         let total = alpha[i] + beta[i];
         // A convex combination of two probabilities; the bound only undoes
         // rounding, so that beta = total - alpha stays >= 0.
-        let own = if total > 0.0 {
-            (1.0 - ctx.social_averaging) * alpha[i] / total
-        } else {
-            (1.0 - ctx.social_averaging) * ctx.prior_mean
-        };
-        let pi = (own + ctx.social_averaging * mean_pi).min(1.0);
+        let pi = ((1.0 - ctx.social_averaging) * alpha[i] / total + ctx.social_averaging * mean_pi)
+            .min(1.0);
         alpha[i] = pi * total;
         beta[i] = total - alpha[i];
         stress[i] += ctx.stress_rate * pi * stake;

@@ -167,17 +167,6 @@ impl ValueContext {
     }
 }
 
-/// pi = alpha / (alpha + beta), the perceived probability that token
-/// numbers are used. When both counts have decayed to zero (no
-/// observations and a discount below 1, after enough weeks for the counts
-/// to underflow) the ratio is undefined and the belief falls back to the
-/// prior mean `prior` (docs/MODEL.md, ambiguities).
-#[inline(always)]
-pub fn belief(alpha: f64, beta: f64, prior: f64) -> f64 {
-    let total = alpha + beta;
-    if total > 0.0 { alpha / total } else { prior }
-}
-
 /// The attributes and state of one agent that its option values read.
 #[derive(Clone, Copy, Debug)]
 pub struct AgentView {
