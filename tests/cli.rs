@@ -279,3 +279,82 @@ fn params_lists_every_parameter_with_range_and_meaning() {
     assert_eq!(&find("rationality")[2], "3.5");
     assert!(find("ability")[2].contains("lognormal"));
 }
+
+#[test]
+fn long_error_lists_are_capped_and_located() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut body = String::from("[policy]\n");
+    for i in 0..5000 {
+        body.push_str(&format!("lever_{i} = 1\n"));
+    }
+    body.push_str("[behaviour]\nstake = inf\nrationality = nan\n");
+    let f = write(tmp.path(), "many.toml", &body);
+    let o = goodhart(tmp.path(), &["validate", &f]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(
+        t.contains("many.toml:2:1: unknown key `lever_0` in [policy]"),
+        "{t}"
+    );
+    assert!(
+        t.contains("... and 4982 more (fix these and validate again)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("5002 problems in ") && t.contains("many.toml"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("lever_20 "),
+        "more than 20 problems shown in full"
+    );
+    // nan and inf are refused at their value with the range, when shown.
+    let f = write(
+        tmp.path(),
+        "one.toml",
+        "[behaviour]\nstake = inf\nrationality = nan\n",
+    );
+    let t = text(&goodhart(tmp.path(), &["validate", &f]));
+    assert!(
+        t.contains("one.toml:2:9: an infinite value is not allowed here"),
+        "{t}"
+    );
+    assert!(t.contains("one.toml:3:15: nan is not allowed here"), "{t}");
+    assert!(t.contains("use a finite value in [0, 1000000]"), "{t}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_input_errors_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        "[organisation]\nemployees = 20\nweeks = 2\n[policy]\ntop_k = 10\n",
+    );
+    for (args, code, says) in [
+        (vec!["run", &f, "--threads", "0"], 2, "--threads <THREADS>"),
+        (vec!["run", &f, "--threads", "5000"], 2, "[1, 1024]"),
+        (vec!["sweep", &f, "--shard", "3/2"], 2, "is not a shard"),
+        (
+            vec!["init", "no way"],
+            2,
+            "cannot be used as a directory name",
+        ),
+        (vec!["run", "missing.toml"], 1, "cannot read scenario file"),
+        // A flag that breaks a rule with the file's values is bad input.
+        (
+            vec!["run", &f, "--employees", "5"],
+            1,
+            "top_k = 10 exceeds employees = 5",
+        ),
+    ] {
+        let o = goodhart(tmp.path(), &args);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {}", text(&o));
+        let t = text(&o);
+        assert!(
+            t.starts_with("error: ") && t.contains(says),
+            "{args:?}: {t}"
+        );
+        assert!(!t.contains("panicked"), "{t}");
+    }
+}

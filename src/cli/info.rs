@@ -143,7 +143,7 @@ pub(crate) fn init(name: &str, force: bool) -> anyhow::Result<()> {
         .and_then(|s| s.to_str())
         .unwrap_or("scenario")
         .to_string();
-    anyhow::ensure!(
+    super::usage::ensure_usage!(
         !stem.is_empty()
             && stem
                 .chars()

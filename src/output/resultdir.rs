@@ -151,6 +151,10 @@ pub enum DirError {
     #[error("{target} is a file; --out must name a directory for the results")]
     NotADirectory { target: String },
     #[error(
+        "{target} is not a directory: give the result directory of a `goodhart run` or `goodhart sweep`"
+    )]
+    Missing { target: String },
+    #[error(
         "{target} holds an interrupted sweep ({progress}); add --resume to continue it, or --force to start over"
     )]
     Interrupted { target: String, progress: String },
@@ -532,6 +536,11 @@ pub fn in_progress_dir(target: &Path) -> PathBuf {
 /// (`plot`, `report`, `sensitivity`), after removing temporary files a
 /// killed writer left.
 pub fn lock_existing(dir: &Path) -> Result<DirLock, DirError> {
+    if !dir.is_dir() {
+        return Err(DirError::Missing {
+            target: dir.display().to_string(),
+        });
+    }
     let lock = DirLock::acquire(dir)?;
     for d in [dir.to_path_buf(), dir.join("charts")] {
         if let Ok(entries) = std::fs::read_dir(&d) {
