@@ -566,6 +566,15 @@ mod tests {
         }
     }
 
+    /// Nothing but the result directory `out` is left in `dir`.
+    fn assert_only_out(dir: &Path) {
+        let names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["out".to_string()]);
+    }
+
     fn manifest(dir: &Path, kind: &str, scenario: &str) {
         std::fs::write(
             dir.join("manifest.json"),
@@ -589,11 +598,7 @@ mod tests {
         s.commit().unwrap();
         assert_eq!(std::fs::read(target.join("weekly.csv")).unwrap(), b"new");
         assert!(!target.join("charts/old.png").exists(), "stale chart kept");
-        let names: Vec<String> = std::fs::read_dir(tmp.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, vec!["out".to_string()]);
+        assert_only_out(tmp.path());
     }
 
     #[test]
@@ -658,11 +663,7 @@ mod tests {
         );
         assert!(!sibling(&target, "staging-99999").exists());
         drop(s);
-        let names: Vec<String> = std::fs::read_dir(tmp.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, vec!["out".to_string()]);
+        assert_only_out(tmp.path());
     }
 
     #[test]
