@@ -279,7 +279,8 @@ proptest! {
                 let ok = a.productive >= 0.0
                     && a.performative >= 0.0
                     && (1.0 - a.productive) - a.performative >= 0.0
-                    && (a.alpha + a.beta == 0.0 || (0.0..=1.0).contains(&pi))
+                    && a.alpha + a.beta > 0.0
+                    && (0.0..=1.0).contains(&pi)
                     && (0.0..=1.0).contains(&a.credibility)
                     && (0.0..=1.0).contains(&a.habit)
                     && a.stress >= 0.0 && a.stress.is_finite();

@@ -27,6 +27,12 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let all = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // Every size must fit before any is measured.
+    for &n in &sizes {
+        let (p, _) = crate::bench::bench_params(n, args.weeks);
+        crate::resources::Estimate::new(&p, 1, args.weeks as u64, all)
+            .check(crate::resources::available_memory())?;
+    }
     say!(
         "goodhart bench: amazon-2026 with every mechanism on, {} weeks per run, weekly step compiled for {} (GOODHART_SIMD caps it), release build expected (cargo run --release)",
         args.weeks,
