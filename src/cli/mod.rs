@@ -315,18 +315,17 @@ fn report(dirs: &[PathBuf], out: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Draws the default charts of the result set in `dir`, which will be
-/// shown to the user as `shown` (a staging directory's target).
-pub(crate) fn default_charts(dir: &Path, shown: &Path, quiet: bool) -> anyhow::Result<()> {
-    let files = crate::charts::defaults::plot(dir, &[], crate::charts::Format::Both)?;
-    if !quiet {
-        say!(
-            "charts: {} files in {}",
-            files.len(),
-            shown.join("charts").display()
-        );
+/// Draws the default charts of the result set in `dir` (a staging
+/// directory); returns how many files, for [`charts_written`].
+pub(crate) fn default_charts(dir: &Path) -> anyhow::Result<usize> {
+    Ok(crate::charts::defaults::plot(dir, &[], crate::charts::Format::Both)?.len())
+}
+
+/// Says where the charts of a committed result set are.
+pub(crate) fn charts_written(files: Option<usize>, target: &Path, quiet: bool) {
+    if let (Some(n), false) = (files, quiet) {
+        say!("charts: {n} files in {}", target.join("charts").display());
     }
-    Ok(())
 }
 
 /// The results directory: `--out`, or `output/<scenario-name>`.

@@ -139,13 +139,14 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     let elapsed = start.elapsed().as_secs_f64();
     let rows = write_run_outputs(staging.path(), &sc, &args.scenario, &results)
         .with_context(|| format!("writing results for {}", target.display()))?;
-    if !args.common.no_charts {
-        super::default_charts(staging.path(), &target, args.common.quiet)?;
-    }
+    let charts = (!args.common.no_charts)
+        .then(|| super::default_charts(staging.path()))
+        .transpose()?;
     staging.commit()?;
     if !args.common.quiet {
         print_headline(&sc, &rows, &target, elapsed);
     }
+    super::charts_written(charts, &target, args.common.quiet);
     Ok(())
 }
 

@@ -194,10 +194,11 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     })
     .with_context(|| format!("sweeping into {}", target.display()))?;
     reporter.finish();
-    if !args.common.no_charts && shard == Shard::WHOLE {
-        super::default_charts(staging.path(), &target, args.common.quiet)?;
-    }
+    let charts = (!args.common.no_charts && shard == Shard::WHOLE)
+        .then(|| super::default_charts(staging.path()))
+        .transpose()?;
     staging.commit()?;
+    super::charts_written(charts, &target, args.common.quiet);
     if args.common.quiet {
         return Ok(());
     }
@@ -314,8 +315,9 @@ pub(crate) fn merge_dirs(
         )
     };
     let (plan, staging) = merge::merge(dirs, staging_for)?;
-    super::default_charts(staging.path(), out, quiet)?;
+    let charts = super::default_charts(staging.path())?;
     staging.commit()?;
+    super::charts_written(Some(charts), out, quiet);
     if !quiet {
         say!(
             "merged {} shards: {} points x {} replicates",
