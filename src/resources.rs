@@ -68,9 +68,12 @@ impl Estimate {
         self.simulation_bytes.saturating_add(self.result_bytes)
     }
 
-    /// Seconds the batch should take at [`AGENT_WEEKS_PER_THREAD_SECOND`].
+    /// Seconds the batch should take at [`AGENT_WEEKS_PER_THREAD_SECOND`]
+    /// on as many threads as there are cores for them.
     pub fn seconds(&self) -> f64 {
-        self.agent_weeks / (AGENT_WEEKS_PER_THREAD_SECOND * self.threads.max(1) as f64)
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let busy = self.threads.clamp(1, cores);
+        self.agent_weeks / (AGENT_WEEKS_PER_THREAD_SECOND * busy as f64)
     }
 
     /// Refuses the batch if it needs more than `available` bytes.

@@ -199,7 +199,18 @@ fn plot_redraws_from_csv_only_with_chosen_metrics_and_format() {
         names.contains(&"timeseries_token_gini.svg".to_string()),
         "{names:?}"
     );
-    assert!(names.iter().all(|n| n.ends_with(".svg")), "{names:?}");
+    // Only SVG files, and the list of charts goodhart wrote.
+    assert!(
+        names
+            .iter()
+            .all(|n| n.ends_with(".svg") || n == ".goodhart-charts"),
+        "{names:?}"
+    );
+    let index = fs::read_to_string(out.join("charts/.goodhart-charts")).unwrap();
+    assert!(
+        index.lines().any(|l| l == "timeseries_incidents.svg"),
+        "{index}"
+    );
     // Charts come from the CSV files alone: without weekly.csv there is
     // nothing to draw, and the error says so.
     fs::remove_file(out.join("weekly.csv")).unwrap();

@@ -180,7 +180,65 @@ fn merge_refuses_mismatched_missing_or_repeated_shards() {
     );
     let o = goodhart(d, &["merge", "a0", "c1", "--out", "m"]);
     assert!(text(&o).contains("different sweeps"), "{}", text(&o));
+    // Shards run with other command-line settings are other sweeps too.
+    for (flag, value, says) in [
+        ("--seed", "99", "seed"),
+        ("--employees", "50", "employees"),
+        ("--weeks", "3", "weeks"),
+    ] {
+        let out = format!("o{}", &flag[2..]);
+        ok(
+            d,
+            &[
+                "sweep", &f, "--shard", "1/2", "--out", &out, flag, value, "--quiet",
+            ],
+        );
+        let o = goodhart(d, &["merge", "a0", &out, "--out", "m"]);
+        assert_eq!(o.status.code(), Some(1), "{flag}: {}", text(&o));
+        assert!(
+            text(&o).contains("different sweeps") && text(&o).contains(says),
+            "{flag}: {}",
+            text(&o)
+        );
+    }
     ok(d, &["merge", "a0", "a1", "--out", "m", "--quiet"]);
+    // The same overrides on every shard merge into the bytes of the
+    // unsharded sweep with those overrides.
+    for (i, out) in ["e0", "e1"].iter().enumerate() {
+        let shard = format!("{i}/2");
+        ok(
+            d,
+            &[
+                "sweep",
+                &f,
+                "--shard",
+                &shard,
+                "--out",
+                out,
+                "--employees",
+                "50",
+                "--seed",
+                "5",
+                "--quiet",
+            ],
+        );
+    }
+    ok(d, &["merge", "e0", "e1", "--out", "em", "--quiet"]);
+    ok(
+        d,
+        &[
+            "sweep",
+            &f,
+            "--out",
+            "ew",
+            "--employees",
+            "50",
+            "--seed",
+            "5",
+            "--quiet",
+        ],
+    );
+    assert_same_results(&d.join("ew"), &d.join("em"));
 }
 
 const SLOW: &str = r#"

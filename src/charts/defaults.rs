@@ -299,7 +299,31 @@ pub fn plot(dir: &Path, metrics: &[String], format: Format) -> Result<Vec<PathBu
     for c in charts_for(dir, metrics)? {
         written.extend(render(&c, &out, format)?);
     }
+    record_charts(&out, &written)?;
     Ok(written)
+}
+
+/// Adds `written` to the charts directory's list of the files goodhart
+/// wrote there (`resultdir::CHART_INDEX`): a result directory is replaced
+/// only if everything in it is goodhart's.
+fn record_charts(charts: &Path, written: &[PathBuf]) -> Result<(), ChartError> {
+    let index = charts.join(crate::output::resultdir::CHART_INDEX);
+    let mut names: Vec<String> = std::fs::read_to_string(&index)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    for f in written {
+        if let Some(n) = f.file_name().map(|n| n.to_string_lossy().into_owned()) {
+            names.push(n);
+        }
+    }
+    names.sort();
+    names.dedup();
+    let mut text = names.join("\n");
+    text.push('\n');
+    crate::output::write_atomic(&index, text.as_bytes())?;
+    Ok(())
 }
 
 /// (title, stem, inline SVG) of the default charts, for reports.

@@ -144,11 +144,11 @@ pub(crate) fn init(name: &str, force: bool) -> anyhow::Result<()> {
         .unwrap_or("scenario")
         .to_string();
     super::usage::ensure_usage!(
-        !stem.is_empty()
+        stem.starts_with(|c: char| c.is_ascii_alphanumeric())
             && stem
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
-        "scenario name {stem:?} cannot be used as a directory name: use letters, digits, '-', '_' or '.'"
+        "scenario name {stem:?} cannot be used as a directory name: start with a letter or digit and use letters, digits, '-', '_' or '.'"
     );
     anyhow::ensure!(
         force || !path.exists(),

@@ -300,12 +300,20 @@ fn report(dirs: &[PathBuf], out: Option<PathBuf>) -> anyhow::Result<()> {
         [one] => one.join("report.html"),
         _ => PathBuf::from("output").join("report.html"),
     });
-    // The result directories stay as they are while the report reads them
-    // (and writes into one of them, by default).
-    let _locks = dirs
-        .iter()
+    // The report only reads the result directories; when it is written
+    // into one of them (the default for one directory), that one is
+    // locked like any other writer's.
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+    let target =
+        dirs.iter().find(
+            |d| match (std::fs::canonicalize(d), parent.map(std::fs::canonicalize)) {
+                (Ok(d), Some(Ok(p))) => d == p,
+                _ => false,
+            },
+        );
+    let _lock = target
         .map(|d| crate::output::resultdir::lock_existing(d))
-        .collect::<Result<Vec<_>, _>>()?;
+        .transpose()?;
     let (html, md) = crate::report::write_report(dirs, &out)?;
     say!(
         "wrote {} (self-contained) and {}",
@@ -319,6 +327,14 @@ fn report(dirs: &[PathBuf], out: Option<PathBuf>) -> anyhow::Result<()> {
 /// directory); returns how many files, for [`charts_written`].
 pub(crate) fn default_charts(dir: &Path) -> anyhow::Result<usize> {
     Ok(crate::charts::defaults::plot(dir, &[], crate::charts::Format::Both)?.len())
+}
+
+/// Prints warnings about a result directory (even when quiet: they say
+/// where files went).
+pub(crate) fn warn_all(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 /// Says where the charts of a committed result set are.

@@ -142,7 +142,8 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     let charts = (!args.common.no_charts)
         .then(|| super::default_charts(staging.path()))
         .transpose()?;
-    staging.commit()?;
+    super::warn_all(staging.warnings());
+    super::warn_all(&staging.commit()?);
     if !args.common.quiet {
         print_headline(&sc, &rows, &target, elapsed);
     }

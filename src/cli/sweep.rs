@@ -141,6 +141,12 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if args.resume && !in_progress_dir(&target).exists() && !args.common.quiet {
+        eprintln!(
+            "note: {} holds no interrupted sweep to resume; running the sweep from the start",
+            target.display()
+        );
+    }
     let identity = Identity {
         kind: if shard == Shard::WHOLE {
             "sweep".into()
@@ -197,7 +203,8 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     let charts = (!args.common.no_charts && shard == Shard::WHOLE)
         .then(|| super::default_charts(staging.path()))
         .transpose()?;
-    staging.commit()?;
+    super::warn_all(staging.warnings());
+    super::warn_all(&staging.commit()?);
     super::charts_written(charts, &target, args.common.quiet);
     if args.common.quiet {
         return Ok(());
@@ -316,7 +323,8 @@ pub(crate) fn merge_dirs(
     };
     let (plan, staging) = merge::merge(dirs, staging_for)?;
     let charts = super::default_charts(staging.path())?;
-    staging.commit()?;
+    super::warn_all(staging.warnings());
+    super::warn_all(&staging.commit()?);
     super::charts_written(Some(charts), out, quiet);
     if !quiet {
         say!(

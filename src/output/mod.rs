@@ -49,7 +49,9 @@ impl AtomicFile {
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| io_error(path, e))?;
         let mut builder = tempfile::Builder::new();
-        builder.prefix(".goodhart-");
+        // Recognised by resultdir::is_temporary, so that the next command
+        // removes one a killed process left.
+        builder.prefix(".goodhart-").suffix(".tmp");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

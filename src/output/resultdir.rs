@@ -23,6 +23,12 @@
 //! command on the directory, holding the lock, deletes whatever a killed
 //! one left behind (or puts the old set back if a fallback swap was cut in
 //! the middle).
+//!
+//! goodhart deletes only what it wrote: the files of [`OWN_ENTRIES`] and
+//! the charts listed in `charts/.goodhart-charts`. A directory with
+//! anything else is not replaced, and an old set in which files appeared
+//! while the new one was built is kept aside (`NAME.replaced-TIME`), not
+//! deleted.
 
 use super::{OutputError, io_error};
 use serde::Deserialize;
@@ -68,11 +74,59 @@ const OWN_ENTRIES: &[&str] = &[
     "aggregate.csv",
     "sensitivity.csv",
     // Written inside result directories by goodhart before this module.
+    // (Its `slurm/` and `shards/` held scripts and shard results: such a
+    // directory is not replaced; they now live in `NAME.slurm/`.)
     "runs.csv.partial",
     "sweep-in-progress.json",
-    "slurm",
-    "shards",
 ];
+
+/// The list of chart files goodhart wrote into `charts/`, one per line.
+pub const CHART_INDEX: &str = ".goodhart-charts";
+
+/// Written into an old set just before it is swapped out: a directory
+/// holding it is an old set waiting to be deleted, whatever its name.
+const REPLACED_MARKER: &str = ".goodhart-replaced";
+
+/// Whether `name` is a temporary file of [`super::AtomicFile`].
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with(".goodhart-") && name.ends_with(".tmp")
+}
+
+/// Entries of result directory `dir` that goodhart did not write (sorted;
+/// `charts/x` for one inside the charts directory).
+pub fn foreign_entries(dir: &Path) -> Result<Vec<String>, DirError> {
+    let mut foreign = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let name = entry
+            .map_err(io(dir))?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if !(OWN_ENTRIES.contains(&name.as_str()) || name == REPLACED_MARKER || is_temporary(&name))
+        {
+            foreign.push(name);
+        }
+    }
+    let charts = dir.join("charts");
+    if charts.is_dir() {
+        let index = std::fs::read_to_string(charts.join(CHART_INDEX)).ok();
+        for entry in std::fs::read_dir(&charts).map_err(io(&charts))? {
+            let entry = entry.map_err(io(&charts))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let listed = match &index {
+                Some(text) => text.lines().any(|l| l == name),
+                // Charts of a goodhart before the index: its PNG and SVG files.
+                None => name.ends_with(".png") || name.ends_with(".svg"),
+            };
+            let own = name == CHART_INDEX || is_temporary(&name) || listed;
+            if !own || entry.file_type().map_or(true, |t| t.is_dir()) {
+                foreign.push(format!("charts/{name}"));
+            }
+        }
+    }
+    foreign.sort();
+    Ok(foreign)
+}
 
 impl Identity {
     /// What the result directory `dir` holds, read from its manifest:
@@ -116,10 +170,7 @@ impl Identity {
 
 /// `parent/.NAME.suffix`: a hidden sibling of `target`.
 fn sibling(target: &Path, suffix: &str) -> PathBuf {
-    let name = target
-        .file_name()
-        .map_or_else(|| "results".into(), |n| n.to_string_lossy().into_owned());
-    parent_of(target).join(format!(".{name}.{suffix}"))
+    parent_of(target).join(format!(".{}.{suffix}", file_name(target)))
 }
 
 fn parent_of(target: &Path) -> &Path {
@@ -150,6 +201,10 @@ pub enum DirError {
     Foreign { target: String, entries: String },
     #[error("{target} is a file; --out must name a directory for the results")]
     NotADirectory { target: String },
+    #[error(
+        "{target} is the current directory or holds it; results replace their directory as a whole, so give --out a directory of their own"
+    )]
+    Enclosing { target: String },
     #[error(
         "{target} is not a directory: give the result directory of a `goodhart run` or `goodhart sweep`"
     )]
@@ -297,18 +352,12 @@ fn existing(target: &Path) -> Result<Existing, DirError> {
             target: target.display().to_string(),
         });
     }
-    let mut foreign = Vec::new();
-    let mut any = false;
-    for entry in std::fs::read_dir(target).map_err(io(target))? {
-        let name = entry.map_err(io(target))?.file_name();
-        let name = name.to_string_lossy();
-        any = true;
-        if !OWN_ENTRIES.contains(&name.as_ref()) && !name.starts_with(".goodhart-") {
-            foreign.push(name.into_owned());
-        }
-    }
+    let any = std::fs::read_dir(target)
+        .map_err(io(target))?
+        .next()
+        .is_some();
+    let foreign = foreign_entries(target)?;
     if !foreign.is_empty() {
-        foreign.sort();
         return Ok(Existing::Foreign(foreign));
     }
     match Identity::of_dir(target)? {
@@ -354,33 +403,100 @@ fn check_replaceable(target: &Path, new: &Identity, force: bool) -> Result<(), D
 }
 
 /// Removes what killed processes left beside `target` (the caller holds
-/// its lock, so no live process owns these): staging directories, and an
-/// old set moved aside by a fallback swap, which goes back into place if
-/// the swap was cut before the new set arrived.
-fn clean_leftovers(target: &Path) -> Result<(), DirError> {
-    let parent = parent_of(target);
-    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-        return Ok(());
-    };
+/// its lock, so no live process owns these): staging directories, an old
+/// set parked by a swap that was cut before it was deleted (under any
+/// name, the sweep's work directory included), and the marker of a swap
+/// cut before it began. An old set moved aside by a fallback swap goes
+/// back into place if the new set never arrived. Deletion failures are
+/// returned as warnings: they must not stop the work.
+fn clean_leftovers(target: &Path) -> Result<Vec<String>, DirError> {
+    let mut warnings = Vec::new();
     let old = sibling(target, "old");
     if old.exists() {
         if target.exists() {
-            std::fs::remove_dir_all(&old).map_err(io(&old))?;
+            dispose(target, &old, &mut warnings)?;
         } else {
             std::fs::rename(&old, target).map_err(io(target))?;
         }
     }
+    let marker = target.join(REPLACED_MARKER);
+    if marker.exists() {
+        std::fs::remove_file(&marker).map_err(io(&marker))?;
+    }
+    let work = in_progress_dir(target);
+    if work.join(REPLACED_MARKER).exists() {
+        dispose(target, &work, &mut warnings)?;
+    }
+    let name = file_name(target);
     let prefix = format!(".{name}.staging-");
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
-            let p = entry.path();
-            std::fs::remove_dir_all(&p).map_err(io(&p))?;
+    if let Ok(entries) = std::fs::read_dir(parent_of(target)) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                dispose(target, &entry.path(), &mut warnings)?;
+            }
         }
     }
+    Ok(warnings)
+}
+
+/// Deletes the old set or abandoned staging directory `old` of `target`;
+/// if it holds files goodhart did not write (added while the new set was
+/// being built), it is kept aside as `NAME.replaced-TIME` instead and a
+/// warning says where.
+fn dispose(target: &Path, old: &Path, warnings: &mut Vec<String>) -> Result<(), DirError> {
+    if !foreign_entries(old).unwrap_or_default().is_empty() {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let aside = parent_of(target).join(format!("{}.replaced-{secs}", file_name(target)));
+        std::fs::rename(old, &aside).map_err(io(&aside))?;
+        warnings.push(format!(
+            "files goodhart did not write appeared in {} while it was being replaced; the previous results and those files are kept in {}",
+            target.display(),
+            aside.display()
+        ));
+        return Ok(());
+    }
+    if let Err(e) = std::fs::remove_dir_all(old) {
+        warnings.push(format!(
+            "could not delete {} ({e}); the new results are in place, delete it by hand",
+            old.display()
+        ));
+    }
     Ok(())
+}
+
+fn file_name(target: &Path) -> String {
+    target
+        .file_name()
+        .map_or_else(|| "results".into(), |n| n.to_string_lossy().into_owned())
+}
+
+/// `target` made absolute with symlinks and `.` resolved (its parent is
+/// created if need be), so that its lock and staging directory are its
+/// real siblings; refused if it is the current directory or holds it.
+fn resolve(target: &Path) -> Result<PathBuf, DirError> {
+    let parent = parent_of(target);
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let resolved = match std::fs::canonicalize(target) {
+        Ok(p) => p,
+        Err(_) => {
+            let parent = std::fs::canonicalize(parent).map_err(io(parent))?;
+            match target.file_name() {
+                Some(name) => parent.join(name),
+                None => parent,
+            }
+        }
+    };
+    let here = std::env::current_dir()
+        .ok()
+        .and_then(|d| std::fs::canonicalize(d).ok());
+    if here.is_some_and(|h| h.starts_with(&resolved)) || resolved.parent().is_none() {
+        return Err(DirError::Enclosing {
+            target: target.display().to_string(),
+        });
+    }
+    Ok(resolved)
 }
 
 /// A new result set being built beside `target`, which replaces it as a
@@ -392,6 +508,7 @@ pub struct Staging {
     keep_on_drop: bool,
     committed: bool,
     lock: DirLock,
+    warnings: Vec<String>,
 }
 
 impl Staging {
@@ -399,18 +516,30 @@ impl Staging {
     /// holds (`force` replaces another scenario's or kind's results), and
     /// creates an empty staging directory beside it.
     pub fn begin(target: &Path, identity: &Identity, force: bool) -> Result<Staging, DirError> {
-        let lock = DirLock::acquire(target)?;
-        clean_leftovers(target)?;
-        check_replaceable(target, identity, force)?;
-        let dir = sibling(target, &format!("staging-{}", std::process::id()));
+        let (resolved, lock, warnings) = Self::prepare(target, identity, force)?;
+        let dir = sibling(&resolved, &format!("staging-{}", std::process::id()));
         std::fs::create_dir(&dir).map_err(io(&dir))?;
         Ok(Staging {
-            target: target.to_path_buf(),
+            target: resolved,
             dir,
             keep_on_drop: false,
             committed: false,
             lock,
+            warnings,
         })
+    }
+
+    /// Resolves, locks, cleans and checks `target`.
+    fn prepare(
+        target: &Path,
+        identity: &Identity,
+        force: bool,
+    ) -> Result<(PathBuf, DirLock, Vec<String>), DirError> {
+        let resolved = resolve(target)?;
+        let lock = DirLock::acquire(&resolved).map_err(|e| shown_as(e, target))?;
+        let warnings = clean_leftovers(&resolved)?;
+        check_replaceable(&resolved, identity, force).map_err(|e| shown_as(e, target))?;
+        Ok((resolved, lock, warnings))
     }
 
     /// As [`Staging::begin`] for a sweep, whose work directory
@@ -425,10 +554,8 @@ impl Staging {
         force: bool,
         progress: impl Fn(&Path) -> String,
     ) -> Result<Staging, DirError> {
-        let lock = DirLock::acquire(target)?;
-        clean_leftovers(target)?;
-        check_replaceable(target, identity, force)?;
-        let dir = in_progress_dir(target);
+        let (resolved, lock, warnings) = Self::prepare(target, identity, force)?;
+        let dir = in_progress_dir(&resolved);
         // Killed before its first file: nothing to resume.
         if std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_none()) {
             std::fs::remove_dir(&dir).map_err(io(&dir))?;
@@ -444,11 +571,12 @@ impl Staging {
         }
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         Ok(Staging {
-            target: target.to_path_buf(),
+            target: resolved,
             dir,
             keep_on_drop: true,
             committed: false,
             lock,
+            warnings,
         })
     }
 
@@ -457,36 +585,64 @@ impl Staging {
         &self.dir
     }
 
-    /// The directory the set will replace.
-    pub fn target(&self) -> &Path {
-        &self.target
-    }
-
     /// The stale lock of a dead process this replaced, if any.
     pub fn stale_lock(&self) -> Option<&str> {
         self.lock.stale.as_deref()
     }
 
+    /// Things the caller should tell the user (leftovers that could not be
+    /// deleted, an old set kept aside).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     /// Puts the new set in place of the old one, atomically, and deletes
-    /// the old set.
-    pub fn commit(mut self) -> Result<(), DirError> {
+    /// the old set; returns warnings for the user (an old set kept aside
+    /// because files goodhart did not write appeared in it, or one that
+    /// could not be deleted: the new set is in place either way).
+    pub fn commit(mut self) -> Result<Vec<String>, DirError> {
         sync_dir(&self.dir)?;
-        if !self.target.exists() {
-            std::fs::rename(&self.dir, &self.target).map_err(io(&self.target))?;
-        } else if exchange(&self.dir, &self.target)? {
-            // The staging path now holds the old set.
-            std::fs::remove_dir_all(&self.dir).map_err(io(&self.dir))?;
+        let target = self.target.clone();
+        if !target.exists() {
+            std::fs::rename(&self.dir, &target).map_err(io(&target))?;
         } else {
-            // Two renames; clean_leftovers restores the old set if a kill
-            // falls between them.
-            let old = sibling(&self.target, "old");
-            std::fs::rename(&self.target, &old).map_err(io(&old))?;
-            std::fs::rename(&self.dir, &self.target).map_err(io(&self.target))?;
-            std::fs::remove_dir_all(&old).map_err(io(&old))?;
+            // Marks the old set, so that wherever a kill leaves it (even
+            // under the sweep's work-directory name) it is known for what
+            // it is.
+            let marker = target.join(REPLACED_MARKER);
+            std::fs::write(&marker, b"").map_err(io(&marker))?;
+            if exchange(&self.dir, &target)? {
+                let old = self.dir.clone();
+                dispose(&target, &old, &mut self.warnings)?;
+            } else {
+                // Two renames; clean_leftovers restores the old set if a
+                // kill falls between them.
+                let old = sibling(&target, "old");
+                std::fs::rename(&target, &old).map_err(io(&old))?;
+                std::fs::rename(&self.dir, &target).map_err(io(&target))?;
+                dispose(&target, &old, &mut self.warnings)?;
+            }
         }
-        sync_dir(parent_of(&self.target))?;
+        sync_dir(parent_of(&target))?;
         self.committed = true;
-        Ok(())
+        Ok(std::mem::take(&mut self.warnings))
+    }
+}
+
+/// The error `e` with the resolved path in it replaced by the one the user
+/// gave.
+fn shown_as(e: DirError, shown: &Path) -> DirError {
+    let s = shown.display().to_string();
+    match e {
+        DirError::Locked { holder, .. } => DirError::Locked { target: s, holder },
+        DirError::Other { existing, new, .. } => DirError::Other {
+            target: s,
+            existing,
+            new,
+        },
+        DirError::Foreign { entries, .. } => DirError::Foreign { target: s, entries },
+        DirError::NotADirectory { .. } => DirError::NotADirectory { target: s },
+        other => other,
     }
 }
 
@@ -536,16 +692,17 @@ pub fn in_progress_dir(target: &Path) -> PathBuf {
 /// (`plot`, `report`, `sensitivity`), after removing temporary files a
 /// killed writer left.
 pub fn lock_existing(dir: &Path) -> Result<DirLock, DirError> {
-    if !dir.is_dir() {
+    if !dir.join("manifest.json").is_file() {
         return Err(DirError::Missing {
             target: dir.display().to_string(),
         });
     }
-    let lock = DirLock::acquire(dir)?;
-    for d in [dir.to_path_buf(), dir.join("charts")] {
+    let resolved = std::fs::canonicalize(dir).map_err(io(dir))?;
+    let lock = DirLock::acquire(&resolved).map_err(|e| shown_as(e, dir))?;
+    for d in [resolved.clone(), resolved.join("charts")] {
         if let Ok(entries) = std::fs::read_dir(&d) {
             for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(".goodhart-") {
+                if is_temporary(&e.file_name().to_string_lossy()) {
                     let _ = std::fs::remove_file(e.path());
                 }
             }
@@ -664,6 +821,107 @@ mod tests {
         assert!(!sibling(&target, "staging-99999").exists());
         drop(s);
         assert_only_out(tmp.path());
+    }
+
+    #[test]
+    fn user_files_in_charts_block_a_replacement_and_late_ones_are_kept_aside() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("out");
+        std::fs::create_dir_all(target.join("charts")).unwrap();
+        manifest(&target, "run", "a");
+        std::fs::write(target.join("charts/dashboard.png"), b"chart").unwrap();
+        std::fs::write(target.join("charts").join(CHART_INDEX), "dashboard.png\n").unwrap();
+        std::fs::write(target.join("charts/mine.png"), b"mine").unwrap();
+        let e = Staging::begin(&target, &id("run", "a"), true)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("charts/mine.png"), "{e}");
+        std::fs::remove_file(target.join("charts/mine.png")).unwrap();
+
+        // A file that appears while the new set is built is not deleted
+        // with the old set: both are kept aside, and the caller is told.
+        let s = Staging::begin(&target, &id("run", "a"), false).unwrap();
+        manifest(s.path(), "run", "a");
+        std::fs::write(target.join("notes.txt"), b"important").unwrap();
+        let warnings = s.commit().unwrap();
+        assert!(
+            warnings.len() == 1 && warnings[0].contains("kept in"),
+            "{warnings:?}"
+        );
+        let aside = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains("out.replaced-"))
+            .expect("the old set is kept aside");
+        assert_eq!(
+            std::fs::read(aside.join("notes.txt")).unwrap(),
+            b"important"
+        );
+        assert!(!target.join("notes.txt").exists() && target.join("manifest.json").exists());
+    }
+
+    #[test]
+    fn an_old_set_parked_under_the_work_directory_name_is_not_an_interrupted_sweep() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("out");
+        std::fs::create_dir_all(&target).unwrap();
+        manifest(&target, "sweep", "a");
+        // Killed after the swap, while deleting the old set it parked in
+        // the work directory's place.
+        let work = in_progress_dir(&target);
+        std::fs::create_dir_all(&work).unwrap();
+        manifest(&work, "sweep", "a");
+        std::fs::write(work.join(REPLACED_MARKER), b"").unwrap();
+        let s = Staging::begin_resumable(&target, &id("sweep", "a"), false, false, |_| {
+            "should not be asked".into()
+        })
+        .unwrap();
+        assert!(
+            !s.path().join("manifest.json").exists(),
+            "old set reused as work"
+        );
+        drop(s);
+        // Killed between marking the old set and the swap: the marker goes.
+        std::fs::write(target.join(REPLACED_MARKER), b"").unwrap();
+        drop(Staging::begin(&target, &id("sweep", "a"), false).unwrap());
+        assert!(!target.join(REPLACED_MARKER).exists());
+    }
+
+    #[test]
+    fn the_current_directory_is_never_a_target_and_symlinks_are_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let here = std::env::current_dir().unwrap();
+        let e = Staging::begin(Path::new("."), &id("run", "a"), true)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("current directory"), "{e}");
+        let e = Staging::begin(&here, &id("run", "a"), true).err().unwrap();
+        assert!(e.to_string().contains("current directory"), "{e}");
+        #[cfg(unix)]
+        {
+            let real = tmp.path().join("real");
+            std::fs::create_dir(&real).unwrap();
+            std::os::unix::fs::symlink(&real, tmp.path().join("alias")).unwrap();
+            let s = Staging::begin(&tmp.path().join("alias"), &id("run", "a"), false).unwrap();
+            manifest(s.path(), "run", "a");
+            s.commit().unwrap();
+            assert!(real.join("manifest.json").exists());
+        }
+    }
+
+    #[test]
+    fn plot_locks_only_result_directories_and_removes_only_its_temporaries() {
+        let tmp = tempfile::tempdir().unwrap();
+        let junk = tmp.path().join("junk");
+        std::fs::create_dir(&junk).unwrap();
+        std::fs::write(junk.join(".goodhart-mydata"), b"mine").unwrap();
+        assert!(lock_existing(&junk).is_err());
+        manifest(&junk, "run", "a");
+        std::fs::write(junk.join(".goodhart-abc123.tmp"), b"torn").unwrap();
+        drop(lock_existing(&junk).unwrap());
+        assert!(junk.join(".goodhart-mydata").exists());
+        assert!(!junk.join(".goodhart-abc123.tmp").exists());
     }
 
     #[test]

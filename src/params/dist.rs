@@ -170,6 +170,16 @@ impl Dist {
         {
             return Err(format!("clip `min` ({lo}) must not exceed `max` ({hi})"));
         }
+        // Every number of the table within the ceiling, so that no
+        // difference of them (high - low) overflows in the checks below.
+        for (key, v) in self.numbers() {
+            if v.abs() > CEILING {
+                return Err(format!(
+                    "`{key}` = {} is beyond {CEILING}, the largest magnitude goodhart accepts",
+                    super::registry::show_real(v)
+                ));
+            }
+        }
         let beyond = self.mass_beyond(CEILING);
         if beyond > TAIL_LIMIT {
             let side = if self.mass_below(-CEILING) > TAIL_LIMIT {
@@ -182,7 +192,54 @@ impl Dist {
                 share_text(beyond)
             ));
         }
+        // A heavy tail can carry the mean beyond the ceiling with almost no
+        // draws there (a log-normal given by its mean with a large sigma):
+        // the clamp would then change the distribution's mean.
+        let carried = self.mean_share_above(CEILING);
+        if carried > 1e-6 {
+            return Err(format!(
+                "draws above {CEILING}, the largest magnitude goodhart accepts, would carry {} of its mean, so the draws could not have the mean it was given; narrow it (a smaller sigma or scale) or clip it with `max`",
+                share_text(carried)
+            ));
+        }
         Ok(())
+    }
+
+    /// The numbers written in the table, by key.
+    fn numbers(&self) -> Vec<(&'static str, f64)> {
+        let mut v = match self.shape {
+            Shape::Const { value } => vec![("value", value)],
+            Shape::Uniform { low, high } => vec![("low", low), ("high", high)],
+            Shape::Normal { mean, sd } => vec![("mean", mean), ("sd", sd)],
+            Shape::LogNormal { location, sigma } => match location {
+                LogLocation::Median(m) => vec![("median", m), ("sigma", sigma)],
+                LogLocation::Mean(m) => vec![("mean", m), ("sigma", sigma)],
+            },
+            Shape::Beta { a, b } => vec![("a", a), ("b", b)],
+            Shape::Gamma { shape, scale } => vec![("shape", shape), ("scale", scale)],
+        };
+        v.extend(self.min.map(|m| ("min", m)));
+        v.extend(self.max.map(|m| ("max", m)));
+        v
+    }
+
+    /// E[X; X > b] / E[X] of the unclipped log-normal or gamma shape when
+    /// the clip lets draws above `b`; 0 for the other shapes.
+    fn mean_share_above(&self, b: f64) -> f64 {
+        if self.max.is_some_and(|hi| hi <= b) {
+            return 0.0;
+        }
+        match self.shape {
+            Shape::LogNormal { sigma, .. } if sigma > 0.0 => {
+                let mu = self.log_location();
+                0.5 * erfc((b.ln() - mu - sigma * sigma) / (sigma * std::f64::consts::SQRT_2))
+            }
+            Shape::Gamma { shape, scale } if shape * scale > b => 1.0,
+            Shape::Gamma { shape, scale } => {
+                checked_gamma_ur(shape + 1.0, b / scale).unwrap_or(1.0)
+            }
+            _ => 0.0,
+        }
     }
 
     /// Whether the draws stay in `[min, max]`: the clipped support must,
@@ -402,6 +459,44 @@ mod tests {
             .is_err()
         );
         assert!(Dist::constant(1.0).check().is_ok());
+    }
+
+    #[test]
+    fn the_ceiling_refuses_heavy_or_huge_distributions_and_keeps_the_defaults() {
+        let u = |low, high| Dist::new(Shape::Uniform { low, high });
+        // high - low would overflow: every number is bounded first.
+        assert!(u(-1e308, 1e308).check().unwrap_err().contains("beyond"));
+        assert!(u(0.0, 2e6).check().unwrap_err().contains("beyond"));
+        let wide = Dist::clipped(Shape::Normal { mean: 0.0, sd: 1e6 }, 0.0, 1e6 + 1.0);
+        let e = Dist {
+            max: None,
+            ..wide.clone()
+        }
+        .check()
+        .unwrap_err();
+        assert!(e.contains("15.866% of its draws would lie above"), "{e}");
+        // Rare draws beyond the ceiling that carry the mean.
+        let heavy = Dist::new(Shape::LogNormal {
+            location: LogLocation::Mean(20.0),
+            sigma: 10.0,
+        });
+        assert!(heavy.mass_beyond(CEILING) < TAIL_LIMIT);
+        assert!(heavy.check().unwrap_err().contains("of its mean"));
+        let mut clipped = heavy.clone();
+        clipped.max = Some(100.0);
+        assert!(clipped.check().is_ok());
+        let gamma = Dist::new(Shape::Gamma {
+            shape: 0.01,
+            scale: 1e6,
+        });
+        assert!(gamma.check().is_err());
+        for def in crate::params::MODEL_PARAMS {
+            if let crate::params::registry::Value::Dist(d) =
+                (def.get)(&crate::params::ModelParams::default())
+            {
+                assert_eq!(d.check(), Ok(()), "{}", def.name);
+            }
+        }
     }
 
     #[test]

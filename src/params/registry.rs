@@ -138,6 +138,9 @@ fn range_text(min: f64, max: f64) -> String {
 pub fn show_real(v: f64) -> String {
     if v == f64::INFINITY {
         "inf".into()
+    } else if v != 0.0 && !(1e-12..1e16).contains(&v.abs()) {
+        // Not 300 digits for 1e308.
+        format!("{v:e}")
     } else {
         format!("{v}")
     }

@@ -224,6 +224,18 @@ pub fn plan_from_manifest(path: &std::path::Path) -> Result<(Plan, Shard), Sweep
     let name = field("scenario")?;
     let mut sc = Scenario::parse(&toml, &format!("{shown} (scenario_toml)"), &name)
         .map_err(|e| corrupt(e.to_string()))?;
+    // The settings command-line flags may have changed from the file's
+    // (`--seed`, `--employees`, `--weeks`), as the sweep ran them.
+    let seed = json["master_seed"]
+        .as_u64()
+        .ok_or_else(|| corrupt("missing `master_seed`".into()))?;
+    sc.set("seed", Value::Int(seed as i64)).map_err(&corrupt)?;
+    for name in ["employees", "weeks"] {
+        let v = json["base_parameters"][name]
+            .as_u64()
+            .ok_or_else(|| corrupt(format!("missing `base_parameters.{name}`")))?;
+        sc.set(name, Value::Int(v as i64)).map_err(&corrupt)?;
+    }
     let spec = sc
         .sweep
         .as_mut()

@@ -26,6 +26,16 @@ pub fn merge(
     }
     let mut shards: Vec<(Shard, &PathBuf, Plan)> = Vec::new();
     for d in dirs {
+        if crate::output::resultdir::Identity::of_dir(d)
+            .ok()
+            .flatten()
+            .is_some_and(|id| id.kind == "run")
+        {
+            return Err(SweepError::Invalid(format!(
+                "{} holds the results of a `goodhart run`, not a sweep shard",
+                d.display()
+            )));
+        }
         if d.join(PROGRESS).exists() || !d.join(RUNS).exists() {
             return Err(SweepError::Invalid(format!(
                 "{} is not a finished sweep shard (finish it with `goodhart sweep ... --resume`)",
@@ -119,6 +129,15 @@ fn difference(a: &Plan, b: &Plan) -> String {
             "design {} vs {}",
             a.spec.design.word(),
             b.spec.design.word()
+        );
+    }
+    if sa.run.seed != sb.run.seed {
+        return format!("seed {} vs {}", sa.run.seed, sb.run.seed);
+    }
+    if sa.params.employees != sb.params.employees || sa.params.weeks != sb.params.weeks {
+        return format!(
+            "{} employees x {} weeks vs {} x {}",
+            sa.params.employees, sa.params.weeks, sb.params.employees, sb.params.weeks
         );
     }
     if a.spec.replicates != b.spec.replicates {

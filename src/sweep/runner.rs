@@ -80,7 +80,7 @@ pub fn execute(
         match std::fs::read(&progress_path) {
             Ok(bytes) if bytes != manifest => {
                 return Err(SweepError::Invalid(
-                    "the interrupted sweep was started with other settings (scenario file, design, replicates, record or seed); pass --force instead of --resume to discard it and start over".into(),
+                    "the interrupted sweep was started with other settings (scenario file, design, replicates, record, seed, employees or weeks); resume it with the same file and flags, or pass --force instead of --resume to discard it and start over".into(),
                 ));
             }
             Ok(_) if !partial.exists() && dir.join(RUNS).exists() => {

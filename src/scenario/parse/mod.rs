@@ -142,7 +142,8 @@ impl Parser {
 
     fn check_name(&mut self, doc: &Spanned<DeTable<'_>>) {
         let name = &self.out.name;
-        let ok = !name.is_empty()
+        // A directory name of its own: not "." or "..", not hidden.
+        let ok = name.starts_with(|c: char| c.is_ascii_alphanumeric())
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
@@ -151,7 +152,7 @@ impl Parser {
             self.error(
                 span,
                 format!("scenario name {name:?} cannot be used as a directory name"),
-                "use letters, digits, '-', '_' or '.' only, e.g. name = \"amazon-2026\"",
+                "start with a letter or digit and use letters, digits, '-', '_' or '.' only, e.g. name = \"amazon-2026\"",
             );
         }
     }

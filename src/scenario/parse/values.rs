@@ -5,7 +5,7 @@
 use super::Item;
 use crate::params::CEILING;
 use crate::params::dist::{Dist, LogLocation, SHAPES, Shape};
-use crate::params::registry::{Kind, Value, closest};
+use crate::params::registry::{Kind, Value, closest, show_real};
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
@@ -94,7 +94,7 @@ pub(super) fn real(
                 x / 100.0
             ));
         }
-        return Err((format!("{x} is out of range"), help));
+        return Err((format!("{} is out of range", show_real(x)), help));
     }
     Ok(Value::Real(x))
 }
