@@ -175,8 +175,7 @@ impl Dist {
         for (key, v) in self.numbers() {
             if v.abs() > CEILING {
                 return Err(format!(
-                    "`{key}` = {} is beyond {CEILING}, the largest magnitude goodhart accepts",
-                    super::registry::show_real(v)
+                    "`{key}` = {v:e} is beyond {CEILING}, the largest magnitude goodhart accepts"
                 ));
             }
         }
