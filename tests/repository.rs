@@ -19,7 +19,11 @@ fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
         }
         if p.is_dir() {
             text_files(&p, out);
-        } else if ["rs", "md", "toml", "sh", "txt"].iter().any(|x| name.ends_with(x)) || name == "run" {
+        } else if ["rs", "md", "toml", "sh", "txt"]
+            .iter()
+            .any(|x| name.ends_with(x))
+            || name == "run"
+        {
             out.push(p);
         }
     }
@@ -32,7 +36,9 @@ fn nothing_points_outside_the_repository() {
     assert!(files.len() > 50, "only {} files found", files.len());
     let mut outside = Vec::new();
     for f in files {
-        let Ok(text) = fs::read_to_string(&f) else { continue };
+        let Ok(text) = fs::read_to_string(&f) else {
+            continue;
+        };
         for (n, line) in text.lines().enumerate() {
             // This test names what it looks for; nothing else may.
             if f.ends_with("tests/repository.rs") {
@@ -43,12 +49,20 @@ fn nothing_points_outside_the_repository() {
             }
         }
     }
-    assert!(outside.is_empty(), "links outside the repository:\n{}", outside.join("\n"));
+    assert!(
+        outside.is_empty(),
+        "links outside the repository:\n{}",
+        outside.join("\n")
+    );
 }
 
 #[test]
 fn licences_metadata_and_the_model_contract_are_here() {
-    for f in ["LICENSE-MIT", "LICENSE-APACHE", "assets/fonts/LICENSE-DejaVu.txt"] {
+    for f in [
+        "LICENSE-MIT",
+        "LICENSE-APACHE",
+        "assets/fonts/LICENSE-DejaVu.txt",
+    ] {
         assert!(root().join(f).is_file(), "{f} is missing");
     }
     let cargo = fs::read_to_string(root().join("Cargo.toml")).unwrap();
