@@ -4,8 +4,8 @@
 //! memory. Benchmarks report figures; nothing here fails on a timing.
 
 use crate::model::Simulation;
-use crate::model::timeline::{Change, Event, Timeline};
 use crate::params::registry::{Value, find};
+use crate::params::timeline::{Change, Event, Timeline};
 use crate::params::{Leaderboard, MODEL_PARAMS, ModelParams};
 use std::time::Instant;
 

@@ -4,7 +4,7 @@
 //! Goodhart gap non-negative.
 
 use goodhart::model::Simulation;
-use goodhart::model::timeline::Timeline;
+use goodhart::params::timeline::Timeline;
 use goodhart::params::{Leaderboard, ModelParams, Neighbourhood};
 use proptest::prelude::*;
 

@@ -4,9 +4,9 @@
 //! replicate variance (t intervals), never from guessed constants.
 
 use goodhart::model::metrics::WeekMetrics;
-use goodhart::model::timeline::Timeline;
 use goodhart::model::{rng, simulate};
 use goodhart::params::ModelParams;
+use goodhart::params::timeline::Timeline;
 use goodhart::scenario::Scenario;
 use goodhart::stats::{summarise, t_quantile};
 use std::path::Path;

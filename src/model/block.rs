@@ -1,13 +1,14 @@
-//! Agent state and the weekly step of one block of consecutive teams.
+//! The weekly step of one block of consecutive teams.
 //!
-//! A block owns structure-of-arrays agent state for a fixed run of teams
+//! A block owns structure-of-arrays agent state ([`super::state`]) for a
+//! fixed run of teams
 //! (the unit of parallel work) and each team's own random streams, so the
 //! week's result does not depend on which thread runs a block. The week is
 //! three passes: per team, the context, team values and the choice
 //! stream's words ([`super::prepare`]); over the whole block, values, choice
 //! and realisation in one vectorised loop ([`super::choice`]); per team,
 //! events, belief, habit and stress updates, sums and social averaging
-//! ([`super::settle`]). Per-thread [`Scratch`] buffers carry values between
+//! ([`super::settle`]). Per-thread `Scratch` buffers carry values between
 //! the passes, so nothing here allocates per agent or per week.
 
 use super::WeekContext;
@@ -16,188 +17,8 @@ use super::metrics::{Moments, Partial};
 use super::rng::{self, names};
 #[cfg(target_arch = "x86_64")]
 use super::simd::Level;
-use super::values::GroupView;
+use super::state::{Agents, ArrayAddresses, Scratch, Team, attr};
 use crate::params::ModelParams;
-use rand_pcg::Pcg64Mcg;
-
-/// Storage type of the constant agent attributes (see [`Agents`]).
-pub(crate) type Attr = f32;
-
-/// Bytes of state per agent: six attributes and eight state variables.
-pub(crate) const AGENT_BYTES: usize =
-    6 * std::mem::size_of::<Attr>() + 8 * std::mem::size_of::<f64>();
-
-/// Bytes of a thread's [`Scratch`] per agent of the block it steps:
-/// fifteen f64 arrays and up to four random words.
-pub(crate) const SCRATCH_BYTES_PER_AGENT: usize =
-    15 * std::mem::size_of::<f64>() + 4 * std::mem::size_of::<u64>();
-
-/// Bytes of a thread's [`Scratch`] per team of the block.
-pub(crate) const SCRATCH_BYTES_PER_TEAM: usize =
-    std::mem::size_of::<TeamWeek>() + std::mem::size_of::<GroupView>();
-
-/// An attribute draw as stored (rounded to the nearest f32).
-fn attr(x: f64) -> Attr {
-    x as Attr
-}
-
-/// (address, bytes) of each agent array of a block.
-#[derive(Clone, Copy)]
-pub(crate) struct ArrayAddresses([(usize, usize); 14]);
-
-impl ArrayAddresses {
-    /// Prefetches the arrays into L2 (x86-64; elsewhere a no-op).
-    #[inline(always)]
-    pub fn prefetch(&self) {
-        #[cfg(target_arch = "x86_64")]
-        for &(base, bytes) in &self.0 {
-            for offset in (0..bytes).step_by(64) {
-                // SAFETY: a prefetch is only a hint and never faults,
-                // whatever the address.
-                unsafe {
-                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
-                        (base + offset) as *const i8,
-                    );
-                }
-            }
-        }
-    }
-}
-
-/// Team-level state: one manager per team.
-pub(crate) struct Team {
-    /// Index of the first member within the block.
-    pub start: usize,
-    pub len: usize,
-    /// w_j: manager watchfulness.
-    pub watchfulness: f64,
-    pub choice_rng: Pcg64Mcg,
-    pub events_rng: Pcg64Mcg,
-    /// Moments of ln(Tm + eps_T) over the team, from last week.
-    pub log_tokens: Moments,
-    /// Sum of members' performative share g, from last week.
-    pub sum_g: f64,
-}
-
-/// Structure-of-arrays agent state: attributes drawn once, then state.
-///
-/// The six constant attributes are stored in single precision (`Attr`):
-/// they are random draws, for which 7 significant digits are ample, and
-/// storing them as f32 cuts the bytes each week streams through memory (and
-/// the state per employee) by a fifth. They are widened to f64 where used,
-/// so every computation is in double precision.
-pub(crate) struct Agents {
-    pub ability: Vec<Attr>,
-    pub ai_speedup: Vec<Attr>,
-    pub productive_intensity: Vec<Attr>,
-    pub gaming_aversion: Vec<Attr>,
-    pub status_drive: Vec<Attr>,
-    pub conformity: Vec<Attr>,
-    pub credibility: Vec<f64>,
-    pub alpha: Vec<f64>,
-    pub beta: Vec<f64>,
-    /// p: productive AI share of the week.
-    pub productive: Vec<f64>,
-    /// g: performative AI share of the week (manual m = 1 - p - g).
-    pub performative: Vec<f64>,
-    /// Tm: tokens as the metric counts them, last week.
-    pub measured_tokens: Vec<f64>,
-    pub habit: Vec<f64>,
-    pub stress: Vec<f64>,
-}
-
-impl Agents {
-    /// Empty arrays with room for `n` agents (no over-allocation).
-    fn with_capacity(n: usize) -> Agents {
-        let v = || Vec::with_capacity(n);
-        let w = || Vec::with_capacity(n);
-        Agents {
-            ability: w(),
-            ai_speedup: w(),
-            productive_intensity: w(),
-            gaming_aversion: w(),
-            status_drive: w(),
-            conformity: w(),
-            credibility: v(),
-            alpha: v(),
-            beta: v(),
-            productive: v(),
-            performative: v(),
-            measured_tokens: v(),
-            habit: v(),
-            stress: v(),
-        }
-    }
-
-    /// The attribute arrays, as slices.
-    fn attributes(&self) -> [&[Attr]; 6] {
-        [
-            &self.ability,
-            &self.ai_speedup,
-            &self.productive_intensity,
-            &self.gaming_aversion,
-            &self.status_drive,
-            &self.conformity,
-        ]
-    }
-
-    /// The state arrays, as slices.
-    fn states(&self) -> [&[f64]; 8] {
-        [
-            &self.credibility,
-            &self.alpha,
-            &self.beta,
-            &self.productive,
-            &self.performative,
-            &self.measured_tokens,
-            &self.habit,
-            &self.stress,
-        ]
-    }
-
-    /// Asks the CPU to bring every array of the block towards the core
-    /// (L2) before the passes read them. Each array of a block is a page
-    /// or two of its own, and hardware prefetchers stop at page
-    /// boundaries, so without this each of the 14 streams starts with
-    /// misses; issued up front, the loads overlap the first pass's work.
-    #[inline(always)]
-    fn prefetch(&self) {
-        self.addresses().prefetch();
-    }
-
-    /// Where the arrays are and how long (also for prefetching a block
-    /// from elsewhere).
-    pub fn addresses(&self) -> ArrayAddresses {
-        let mut out = [(0, 0); 14];
-        let spans = self
-            .attributes()
-            .map(|a| (a.as_ptr() as usize, std::mem::size_of_val(a)))
-            .into_iter()
-            .chain(
-                self.states()
-                    .map(|a| (a.as_ptr() as usize, std::mem::size_of_val(a))),
-            );
-        for (o, span) in out.iter_mut().zip(spans) {
-            *o = span;
-        }
-        ArrayAddresses(out)
-    }
-
-    /// Bytes of the arrays.
-    fn bytes(&self) -> usize {
-        self.addresses().0.iter().map(|&(_, bytes)| bytes).sum()
-    }
-
-    /// T_i = min(cap, kp p + r_g kp g): tokens used this week, recomputed
-    /// from the allocation with the same operations as the weekly step
-    /// (so it need not be stored).
-    #[inline]
-    pub fn used_tokens(&self, i: usize, performative_multiplier: f64, cap: f64) -> f64 {
-        let kp = f64::from(self.productive_intensity[i]);
-        let raw = kp * self.productive[i] + performative_multiplier * kp * self.performative[i];
-        raw.min(cap)
-    }
-}
 
 /// Teams `first_team..first_team + teams.len()` and their members.
 pub(crate) struct Block {
@@ -362,77 +183,6 @@ impl Block {
             super::settle::settle_team(ctx, t, &mut self.agents, s, k, &mut part, h);
         }
         part
-    }
-}
-
-/// What one team's week passes on from the first pass to the last.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct TeamWeek {
-    /// P_j * B: the manager's pressure times the stake.
-    pub stake: f64,
-    /// q_j: evidence rate of the team's observations.
-    pub evidence_rate: f64,
-}
-
-/// Per-agent values passed between the passes of a block's week. Reused
-/// from week to week (one per thread), so nothing is allocated per week.
-#[derive(Default)]
-pub(crate) struct Scratch {
-    /// Team values repeated for each member, so the choice pass reads
-    /// them like agent attributes: P_j B (pressure times stake), the rank
-    /// reference group's moments and Phi(0) parts, and the neighbourhood's
-    /// sum of g and 1 / (size - 1) (0 for a lone agent), for gbar_i.
-    pub stake: Vec<f64>,
-    pub group_mean: Vec<f64>,
-    pub group_inv_sd: Vec<f64>,
-    pub group_stake_part: Vec<f64>,
-    pub group_rank0: Vec<f64>,
-    pub group_top0: Vec<f64>,
-    pub peer_sum: Vec<f64>,
-    pub peer_weight: Vec<f64>,
-    /// Uniforms for the value shocks: (radius, angle) pairs of two
-    /// Box-Muller transforms, the first giving the shocks of v_m and v_p,
-    /// the second that of v_g. Radius uniforms are in (0, 1], angle
-    /// uniforms in [0, 1).
-    pub shock_radius: [Vec<f64>; 2],
-    pub shock_angle: [Vec<f64>; 2],
-    /// Realised output, expected incidents and ln(Tm + eps_T).
-    pub output: Vec<f64>,
-    pub incident_rate: Vec<f64>,
-    pub log_measured: Vec<f64>,
-    pub teams: Vec<TeamWeek>,
-    /// Each team's rank reference group when ranks are read against the
-    /// team (computed for all teams in one vectorised loop).
-    pub team_views: Vec<GroupView>,
-    /// One team's random words for one pass (see [`rng::fill_u64`]).
-    pub words: Vec<u64>,
-}
-
-impl Scratch {
-    fn resize(&mut self, agents: usize, teams: usize) {
-        let [radius_0, radius_1] = &mut self.shock_radius;
-        let [angle_0, angle_1] = &mut self.shock_angle;
-        for v in [
-            &mut self.stake,
-            &mut self.group_mean,
-            &mut self.group_inv_sd,
-            &mut self.group_stake_part,
-            &mut self.group_rank0,
-            &mut self.group_top0,
-            &mut self.peer_sum,
-            &mut self.peer_weight,
-            radius_0,
-            radius_1,
-            angle_0,
-            angle_1,
-            &mut self.output,
-            &mut self.incident_rate,
-            &mut self.log_measured,
-        ] {
-            v.resize(agents, 0.0);
-        }
-        self.teams.resize(teams, TeamWeek::default());
-        self.team_views.resize(teams, GroupView::default());
     }
 }
 

@@ -11,8 +11,8 @@
 //! (AVX2) or eight (AVX-512) agents per instruction ([`super::simd`]).
 
 use super::WeekContext;
-use super::block::{Agents, Attr, Scratch};
 use super::fastmath as fm;
+use super::state::{Agents, Attr, Scratch};
 use super::values::{AgentView, GroupView, RankGroup, option_values, softmax3};
 
 /// The pass over all `a`'s agents. Inlined into the block's step, which is

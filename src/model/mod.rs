@@ -20,16 +20,16 @@ mod prepare;
 pub mod rng;
 mod settle;
 pub mod simd;
-pub mod timeline;
+mod state;
 pub mod values;
 
+use crate::params::timeline::Timeline;
 use crate::params::{Leaderboard, ModelParams, Neighbourhood};
 use block::Block;
 use gini::GiniHistogram;
 use metrics::{Partial, WeekMetrics};
 use rayon::prelude::*;
 use std::sync::Mutex;
-use timeline::Timeline;
 use values::{GroupView, RankGroup, ValueContext};
 
 /// Agents per block (rounded to whole teams): the unit of parallel work.
@@ -158,7 +158,7 @@ fn lock(pool: &Mutex<Vec<GiniHistogram>>) -> std::sync::MutexGuard<'_, Vec<GiniH
 
 thread_local! {
     /// Each worker thread's buffers for the passes of a block's week.
-    static SCRATCH: std::cell::RefCell<block::Scratch> = std::cell::RefCell::default();
+    static SCRATCH: std::cell::RefCell<state::Scratch> = std::cell::RefCell::default();
 }
 
 /// One run of the model.
@@ -346,14 +346,14 @@ pub fn estimated_run_bytes(p: &ModelParams, threads: usize) -> u64 {
     let teams = p.employees.div_ceil(p.team_size.max(1)) as u64;
     let per_block_teams = (BLOCK_AGENTS / p.team_size.max(1)).max(1);
     let block_agents = (per_block_teams * p.team_size).min(p.employees) as u64;
-    let state = p.employees as u64 * block::AGENT_BYTES as u64
-        + teams * std::mem::size_of::<block::Team>() as u64;
+    let state = p.employees as u64 * state::AGENT_BYTES as u64
+        + teams * std::mem::size_of::<state::Team>() as u64;
     let blocks = teams.div_ceil(per_block_teams as u64);
     let block_records = blocks * (std::mem::size_of::<Block>() + 64) as u64;
     let workers = threads.max(1) as u64;
     let scratch = workers
-        * (block_agents * block::SCRATCH_BYTES_PER_AGENT as u64
-            + per_block_teams as u64 * block::SCRATCH_BYTES_PER_TEAM as u64);
+        * (block_agents * state::SCRATCH_BYTES_PER_AGENT as u64
+            + per_block_teams as u64 * state::SCRATCH_BYTES_PER_TEAM as u64);
     let histograms = (workers + 1) * gini::HISTOGRAM_BYTES as u64;
     state + block_records + scratch + histograms
 }

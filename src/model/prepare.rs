@@ -4,10 +4,9 @@
 //! (broadcast to each member), and the choice stream's random words.
 
 use super::WeekContext;
-use super::block::{Agents, Scratch, Team, TeamWeek};
 use super::rng;
+use super::state::{Agents, Scratch, Team, TeamWeek};
 use super::values::{GroupView, RankGroup};
-use rand_pcg::Pcg64Mcg;
 
 /// The rank reference group of each team, from last week's log-token
 /// moments: independent per team, so the loop vectorises across teams.
@@ -62,25 +61,11 @@ pub(crate) fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut 
         0.0
     };
     s.peer_weight[range.clone()].fill(peer_weight);
-    let words = team_words(&mut s.words, &mut t.choice_rng, 4 * t.len);
+    let words = rng::team_words(&mut s.words, &mut t.choice_rng, 4 * t.len);
     for (i, w) in range.zip(words.chunks_exact(4)) {
         for pair in 0..2 {
             s.shock_radius[pair][i] = rng::open_closed_uniform(w[2 * pair]);
             s.shock_angle[pair][i] = rng::unit_uniform(w[2 * pair + 1]);
         }
     }
-}
-
-/// The next `count` words of a team's stream `rng`, in `buffer`.
-#[inline(always)]
-pub(crate) fn team_words<'a>(
-    buffer: &'a mut Vec<u64>,
-    rng: &mut Pcg64Mcg,
-    count: usize,
-) -> &'a [u64] {
-    if buffer.len() < count {
-        buffer.resize(count, 0);
-    }
-    rng::fill_u64(rng, &mut buffer[..count]);
-    &buffer[..count]
 }

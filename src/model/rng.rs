@@ -114,6 +114,20 @@ pub mod names {
     pub const EVENTS: &str = "events";
 }
 
+/// The next `count` words of a team's stream `rng`, in `buffer`.
+#[inline(always)]
+pub(crate) fn team_words<'a>(
+    buffer: &'a mut Vec<u64>,
+    rng: &mut Pcg64Mcg,
+    count: usize,
+) -> &'a [u64] {
+    if buffer.len() < count {
+        buffer.resize(count, 0);
+    }
+    fill_u64(rng, &mut buffer[..count]);
+    &buffer[..count]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,12 +10,11 @@
 //! (docs/PERFORMANCE.md).
 
 use super::WeekContext;
-use super::block::{Agents, Scratch, Team, TeamWeek};
 use super::events::{MAX_TABULATED_OBSERVATIONS, binomial_cdf, evidence, poisson};
 use super::gini::GiniHistogram;
 use super::metrics::{CoMoments, Moments, Partial};
-use super::prepare::team_words;
 use super::rng;
+use super::state::{Agents, Scratch, Team, TeamWeek};
 
 /// Last pass over team `k` (MODEL.md steps 7-10 after the choice):
 /// incidents, audits, belief evidence and updates, habit, stress, social
@@ -69,7 +68,7 @@ pub(crate) fn settle_team(
     let (mut sl, mut sll) = (0.0, 0.0);
     let mut sum_g = 0.0;
     // Three uniforms per member: incidents, audit detection, evidence.
-    let words = team_words(&mut s.words, &mut t.events_rng, 3 * len);
+    let words = rng::team_words(&mut s.words, &mut t.events_rng, 3 * len);
     for (i, w) in words.chunks_exact(3).enumerate() {
         let (p, g) = (productive[i], performative[i]);
         // Step 7: realisation (the choice pass stored output and the

@@ -11,8 +11,8 @@ pub mod resultdir;
 
 use crate::experiment::RunResult;
 use crate::model::metrics::WeekMetrics;
-use crate::model::timeline::EventRecord;
 use crate::params::registry::{Kind, Value};
+use crate::params::timeline::EventRecord;
 use crate::params::{MODEL_PARAMS, ModelParams};
 use crate::scenario::Scenario;
 use crate::stats::{Summary, summarise};

@@ -9,6 +9,7 @@
 
 pub mod dist;
 pub mod registry;
+pub mod timeline;
 
 use dist::{Dist, LogLocation, Shape};
 use registry::{Kind, ParamDef, word_enum};

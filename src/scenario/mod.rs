@@ -13,8 +13,8 @@ pub mod template;
 
 pub use error::{Diagnostic, ScenarioError};
 
-use crate::model::timeline::{Change, Timeline};
 use crate::params::registry::{self, Value};
+use crate::params::timeline::{Change, Timeline};
 use crate::params::{MODEL_PARAMS, ModelParams, RUN_SETTINGS, RunSettings};
 use sha2::{Digest, Sha256};
 use std::path::Path;

@@ -25,9 +25,9 @@
 
 use super::{PropertyResult, Size};
 use crate::model::Simulation;
-use crate::model::timeline::{Change, Event, Timeline};
 use crate::params::dist::Dist;
 use crate::params::registry::find;
+use crate::params::timeline::{Change, Event, Timeline};
 use crate::params::{MODEL_PARAMS, ModelParams, Neighbourhood};
 
 const LAMBDA: f64 = 3.5;

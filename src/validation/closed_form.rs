@@ -4,8 +4,8 @@
 //! independently of the engine's code path, from a snapshot of the agents.
 
 use super::PropertyResult;
-use crate::model::timeline::Timeline;
 use crate::model::{AgentSnapshot, Simulation};
+use crate::params::timeline::Timeline;
 use crate::params::{Leaderboard, ModelParams, Neighbourhood};
 
 fn logistic(x: f64) -> f64 {

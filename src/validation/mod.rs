@@ -19,9 +19,9 @@ pub use closed_form::{
 };
 
 use crate::model::metrics::WeekMetrics;
-use crate::model::timeline::Timeline;
 use crate::model::{rng, simulate};
 use crate::params::ModelParams;
+use crate::params::timeline::Timeline;
 use crate::stats::{Summary, summarise};
 use rayon::prelude::*;
 

@@ -4,9 +4,9 @@
 
 use super::closed_form::decompose;
 use super::{PropertyResult, Size, diff_ci, sample, show, show_diff};
-use crate::model::timeline::{Change, Event, Timeline};
 use crate::model::{Simulation, rng};
 use crate::params::registry::{Value, find};
+use crate::params::timeline::{Change, Event, Timeline};
 use crate::params::{Leaderboard, MODEL_PARAMS, ModelParams};
 use crate::stats::summarise;
 use rayon::prelude::*;

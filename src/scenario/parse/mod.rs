@@ -11,8 +11,8 @@ mod timeline;
 mod values;
 pub mod variants;
 
-use crate::model::timeline::Timeline;
 use crate::params::registry::{self, Kind, ParamDef, Section, Value, closest};
+use crate::params::timeline::Timeline;
 use crate::params::{MODEL_PARAMS, ModelParams, RUN_SETTINGS, RunSettings};
 use crate::scenario::Scenario;
 use std::ops::Range;

@@ -3,8 +3,8 @@
 
 use super::values::integer;
 use super::{Item, Parser};
-use crate::model::timeline::{Change, Event, Timeline};
 use crate::params::registry::{self, ParamDef, Value, closest};
+use crate::params::timeline::{Change, Event, Timeline};
 use crate::params::{MODEL_PARAMS, ModelParams};
 
 impl Parser {

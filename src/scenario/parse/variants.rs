@@ -19,7 +19,7 @@ impl Parser {
         &mut self,
         item: &Item<'_>,
         base: &ModelParams,
-        base_timeline: &crate::model::timeline::Timeline,
+        base_timeline: &crate::params::timeline::Timeline,
     ) -> Vec<Variant> {
         let Some(table) = item.get_ref().as_table() else {
             self.error(
