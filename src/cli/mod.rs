@@ -69,8 +69,8 @@ pub enum Command {
         #[arg(long = "metric")]
         metrics: Vec<String>,
         /// Which files to write.
-        #[arg(long, value_enum, default_value_t = crate::charts::Format::Both)]
-        format: crate::charts::Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Both)]
+        format: FormatArg,
     },
     /// Write a self-contained HTML report (charts inlined as SVG) and a
     /// Markdown twin from one or more result directories.
@@ -129,6 +129,24 @@ pub enum Command {
     },
 }
 
+/// `--format` of `plot`: which chart files to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Png,
+    Svg,
+    Both,
+}
+
+impl From<FormatArg> for crate::charts::Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Png => crate::charts::Format::Png,
+            FormatArg::Svg => crate::charts::Format::Svg,
+            FormatArg::Both => crate::charts::Format::Both,
+        }
+    }
+}
+
 /// Flags shared by `run` and `sweep`.
 #[derive(clap::Args, Debug)]
 pub struct CommonArgs {
@@ -173,6 +191,16 @@ pub struct RunArgs {
 /// Parses the command line, runs the command and maps errors to exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // GOODHART_SIMD=baseline|avx2|avx512 caps the weekly step's
+    // instruction set (same results, other speed).
+    if let Ok(name) = std::env::var("GOODHART_SIMD") {
+        match crate::model::simd::Level::from_name(&name) {
+            Some(level) => crate::model::simd::set_cap(level),
+            None => eprintln!(
+                "warning: GOODHART_SIMD={name:?} is not a level (baseline, avx2, avx512); ignored"
+            ),
+        }
+    }
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
@@ -188,7 +216,7 @@ pub fn main() -> ExitCode {
             dir,
             metrics,
             format,
-        } => plot(&dir, &metrics, format),
+        } => plot(&dir, &metrics, format.into()),
         Command::Report { dirs, out } => report(&dirs, out),
         Command::Check { quick } => check(quick),
         Command::Bench(args) => bench::bench(&args),

@@ -5,12 +5,14 @@
 //! AVX-512), and the widest one the CPU supports runs. All three give the
 //! same bits: lanes compute exactly the scalar IEEE operations and
 //! `mul_add` is a fused multiply-add everywhere (in hardware, or in
-//! software where the CPU has no FMA, which is correct but slow). The
-//! environment variable `GOODHART_SIMD` (`baseline`, `avx2` or `avx512`)
-//! caps the choice, so the tests can check that claim and benchmarks can
-//! show what each level gains.
+//! software where the CPU has no FMA, which is correct but slow). A caller
+//! may cap the choice with [`set_cap`] (the command line does, from the
+//! environment variable `GOODHART_SIMD`), so the tests can check that claim
+//! and benchmarks can show what each level gains; the engine itself reads
+//! no environment.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// An instruction-set level of the weekly step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,6 +23,13 @@ pub enum Level {
 }
 
 impl Level {
+    pub const ALL: [Level; 3] = [Level::Baseline, Level::Avx2, Level::Avx512];
+
+    /// The level named `baseline`, `avx2` or `avx512`.
+    pub fn from_name(name: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Level::Baseline => "baseline",
@@ -50,16 +59,19 @@ fn detected() -> Level {
     Level::Baseline
 }
 
-/// The level the step runs at: the detected one, capped by
-/// `GOODHART_SIMD` (an unknown value is ignored).
+/// The cap set by [`set_cap`] (as a `Level` discriminant).
+static CAP: AtomicU8 = AtomicU8::new(Level::Avx512 as u8);
+
+/// Caps the level the step runs at (for the whole process, from the next
+/// week on). Results are the same at every level; only speed changes.
+pub fn set_cap(cap: Level) {
+    CAP.store(cap as u8, Ordering::Relaxed);
+}
+
+/// The level the step runs at: the widest this CPU supports, capped by
+/// [`set_cap`].
 pub fn level() -> Level {
-    static LEVEL: OnceLock<Level> = OnceLock::new();
-    *LEVEL.get_or_init(|| {
-        let cap = match std::env::var("GOODHART_SIMD").as_deref() {
-            Ok("baseline") => Level::Baseline,
-            Ok("avx2") => Level::Avx2,
-            _ => Level::Avx512,
-        };
-        detected().min(cap)
-    })
+    static DETECTED: OnceLock<Level> = OnceLock::new();
+    let cap = Level::ALL[usize::from(CAP.load(Ordering::Relaxed)).min(2)];
+    (*DETECTED.get_or_init(detected)).min(cap)
 }
