@@ -14,7 +14,7 @@ fn weekly_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("weekly_step");
     for n in [1_000, 10_000, 100_000] {
         let (p, t) = bench_params(n, 52);
-        let mut sim = Simulation::new(&p, &t, 1);
+        let mut sim = Simulation::new(&p, &t, 1).unwrap();
         for _ in 0..10 {
             sim.step();
         }
@@ -22,7 +22,7 @@ fn weekly_step(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
                 if sim.week() >= p.weeks {
-                    sim = Simulation::new(&p, &t, 1);
+                    sim = Simulation::new(&p, &t, 1).unwrap();
                 }
                 black_box(sim.step())
             })

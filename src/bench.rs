@@ -4,9 +4,10 @@
 //! memory. Benchmarks report figures; nothing here fails on a timing.
 
 use crate::model::Simulation;
+use crate::model::metrics::WeekMetrics;
 use crate::params::registry::{Value, find};
 use crate::params::timeline::{Change, Event, Timeline};
-use crate::params::{Leaderboard, MODEL_PARAMS, ModelParams};
+use crate::params::{InvalidParams, Leaderboard, MODEL_PARAMS, ModelParams};
 use std::time::Instant;
 
 /// The benchmark setting: amazon-2026 (80% target, org board, assurance,
@@ -57,7 +58,12 @@ pub struct Measurement {
 /// threads until at least `min_secs` have passed (at least once), and
 /// reports the median throughput of the stepping over those runs
 /// (population set-up excluded).
-pub fn measure(employees: usize, weeks: usize, threads: usize, min_secs: f64) -> Measurement {
+pub fn measure(
+    employees: usize,
+    weeks: usize,
+    threads: usize,
+    min_secs: f64,
+) -> Result<Measurement, InvalidParams> {
     let (p, t) = bench_params(employees, weeks);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -71,11 +77,11 @@ pub fn measure(employees: usize, weeks: usize, threads: usize, min_secs: f64) ->
         let (mut agent_bytes, mut bytes) = (0.0, 0.0);
         let mut seed = 1;
         while secs < min_secs || rates.is_empty() {
-            let mut sim = Simulation::new(&p, &t, seed);
+            let mut sim = Simulation::new(&p, &t, seed)?;
             let start = Instant::now();
-            for _ in 0..weeks {
-                std::hint::black_box(sim.step());
-            }
+            sim.advance(weeks, &mut |_: &Simulation, _: usize, m: &WeekMetrics| {
+                std::hint::black_box(m);
+            });
             let elapsed = start.elapsed().as_secs_f64();
             secs += elapsed;
             rates.push((employees * weeks) as f64 / elapsed);
@@ -86,14 +92,14 @@ pub fn measure(employees: usize, weeks: usize, threads: usize, min_secs: f64) ->
         }
         rates.sort_by(f64::total_cmp);
         let rate = rates[rates.len() / 2];
-        Measurement {
+        Ok(Measurement {
             employees,
             threads,
             agent_weeks_per_sec: rate,
             ns_per_agent_week: 1e9 / rate,
             agent_bytes_per_agent: agent_bytes,
             state_bytes_per_agent: bytes,
-        }
+        })
     })
 }
 

@@ -31,7 +31,17 @@ fn headline(text: &str) -> String {
 }
 
 /// Builds the Markdown index of the scenarios in `dir`.
-pub fn catalogue(dir: &Path) -> Result<String, ScenarioError> {
+/// Problems building the catalogue: a scenario that cannot be read or
+/// run.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Params(#[from] crate::params::InvalidParams),
+}
+
+pub fn catalogue(dir: &Path) -> Result<String, CatalogueError> {
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
         .map_err(|source| ScenarioError::Io {
             path: dir.display().to_string(),
@@ -62,7 +72,7 @@ pub fn catalogue(dir: &Path) -> Result<String, ScenarioError> {
             );
             continue;
         }
-        let results = run_replicates(&sc);
+        let results = run_replicates(&sc)?;
         let rows = summary_rows(&results);
         for arm in sc.arms() {
             let label = if arm.name == "base" {

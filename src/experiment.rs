@@ -2,15 +2,15 @@
 //!
 //! Replicate r of every arm (the base and each variant) runs with seed
 //! `rng::run_seed(master, r)`: arms share their random numbers, so their
-//! differences are the policy, not sampling noise. All runs go through
-//! rayon in parallel and come back in (arm, replicate) order, so the
-//! results are the same for any thread count.
+//! differences are the policy, not sampling noise. The runs go through the
+//! batch runner ([`crate::batch`]) and come back in (arm, replicate) order,
+//! so the results are the same for any thread count.
 
+use crate::batch::{self, Job, Sink};
 use crate::model::metrics::WeekMetrics;
-use crate::model::{rng, simulate};
-use crate::resources::LARGE_RUN;
-use crate::scenario::Scenario;
-use rayon::prelude::*;
+use crate::model::rng;
+use crate::params::InvalidParams;
+use crate::scenario::{Scenario, Variant};
 
 /// The weekly metrics of one replicate of one arm.
 #[derive(Clone, Debug)]
@@ -22,45 +22,64 @@ pub struct RunResult {
 }
 
 /// Runs every replicate of the base scenario and of each variant.
-pub fn run_replicates(sc: &Scenario) -> Vec<RunResult> {
-    run_replicates_with(sc, &|| {})
+pub fn run_replicates(sc: &Scenario) -> Result<Vec<RunResult>, InvalidParams> {
+    run_replicates_with(sc, &mut |_, _| {})
 }
 
-/// As [`run_replicates`], calling `done` after each run (from any thread;
-/// for progress displays).
-pub fn run_replicates_with(sc: &Scenario, done: &(dyn Fn() + Sync)) -> Vec<RunResult> {
+/// As [`run_replicates`], calling `progress(done, total)` as runs finish
+/// (for progress displays).
+pub fn run_replicates_with(
+    sc: &Scenario,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<RunResult>, InvalidParams> {
     let arms = sc.arms();
-    let jobs: Vec<(usize, usize)> = (0..arms.len())
-        .flat_map(|a| (0..sc.run.replicates).map(move |r| (a, r)))
-        .collect();
-    let large = arms.iter().any(|a| a.params.employees >= LARGE_RUN);
-    map_in_order(jobs.len(), large, |i| {
-        let (a, r) = jobs[i];
-        let arm = &arms[a];
-        let seed = rng::run_seed(sc.run.seed, r as u64);
-        let weeks = simulate(&arm.params, &arm.timeline, seed);
-        done();
-        RunResult {
-            variant: arm.name.clone(),
-            replicate: r,
-            seed,
-            weeks,
-        }
-    })
+    let reps = sc.run.replicates;
+    let total = arms.len() * reps;
+    // Job i is (arm i / reps, replicate i % reps): arm-major.
+    let seed = |r: usize| rng::run_seed(sc.run.seed, r as u64);
+    let job = |i: usize| Job {
+        params: arms[i / reps].params.clone(),
+        timeline: &arms[i / reps].timeline,
+        seed: seed(i % reps),
+    };
+    let mut sink = Collect {
+        runs: Vec::with_capacity(total),
+        arms: &arms,
+        reps,
+        seed: &seed,
+        total,
+        progress,
+    };
+    batch::run(0..total, job, &mut sink)?;
+    Ok(sink.runs)
 }
 
-/// `f(0..n)` in order: in parallel, or one at a time when each run is
-/// `large` enough to use every thread itself (so only one simulation's
-/// state is in memory; see [`crate::resources`]). The results are the
-/// same either way.
-pub fn map_in_order<T: Send>(
-    n: usize,
-    large: bool,
-    f: impl Fn(usize) -> T + Sync + Send,
-) -> Vec<T> {
-    if large {
-        (0..n).map(f).collect()
-    } else {
-        (0..n).into_par_iter().map(f).collect()
+/// Keeps every run, labelled with its arm and replicate.
+struct Collect<'a, F: Fn(usize) -> u64> {
+    runs: Vec<RunResult>,
+    arms: &'a [Variant],
+    reps: usize,
+    seed: &'a F,
+    total: usize,
+    progress: &'a mut dyn FnMut(usize, usize),
+}
+
+impl<F: Fn(usize) -> u64> Sink for Collect<'_, F> {
+    type Error = InvalidParams;
+
+    fn take(&mut self, job: usize, weeks: Vec<WeekMetrics>) -> Result<(), InvalidParams> {
+        let r = job % self.reps;
+        self.runs.push(RunResult {
+            variant: self.arms[job / self.reps].name.clone(),
+            replicate: r,
+            seed: (self.seed)(r),
+            weeks,
+        });
+        Ok(())
+    }
+
+    fn chunk_done(&mut self, done: usize) -> Result<(), InvalidParams> {
+        (self.progress)(done, self.total);
+        Ok(())
     }
 }

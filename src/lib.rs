@@ -1,26 +1,57 @@
 //! goodhart: an agent-based simulator of incentive dynamics around AI
 //! adoption at work (reference model TM-1).
 //!
-//! Layers, each depending only on the ones before it:
-//! `params` (typed, validated parameters and their registry) ->
-//! `scenario` (TOML files -> parameters, with located errors) ->
-//! `model` (the pure engine: no files, no printing, no global RNG) ->
-//! `stats` (replicate summaries) -> `output` (CSV, manifest, atomic files)
-//! -> `cli` (commands; the only layer that prints).
+//! Layers, each depending only on those below it:
+//!
+//! - `params`: typed, validated parameters, their registry and the policy
+//!   timeline (the model's whole input);
+//! - `scenario` (TOML files -> parameters, with located errors) and
+//!   `model` (the pure engine: no files, no printing, no environment, no
+//!   global random state; it refuses invalid parameters) side by side;
+//! - `batch` (the one runner of many runs), `experiment` (a scenario's
+//!   replicates and variants), `sweep` (designs, streaming, shards), `stats`,
+//!   `sensitivity`, `resources`, `validation`, `bench`;
+//! - `output` (result files, result directories), then `charts`, `report`
+//!   and `catalogue`;
+//! - `cli`, the only layer that prints, reads the environment or knows clap.
 //!
 //! Running the model from Rust:
 //!
 //! ```
-//! use goodhart::model::{rng, simulate, timeline::Timeline};
+//! use goodhart::model::{rng, simulate};
+//! use goodhart::params::timeline::Timeline;
 //! use goodhart::params::{Leaderboard, ModelParams};
 //!
 //! let mut p = ModelParams { employees: 200, weeks: 20, ..ModelParams::default() };
 //! p.levers.adoption_target = 0.8;
 //! p.levers.leaderboard = Leaderboard::Org;
-//! let weeks = simulate(&p, &Timeline::default(), rng::run_seed(1, 0));
+//! let weeks = simulate(&p, &Timeline::default(), rng::run_seed(1, 0))?;
 //! assert_eq!(weeks.len(), 20);
 //! let last = weeks.last().unwrap();
 //! assert!(last.measured_adoption >= last.productive_adoption);
+//!
+//! // Invalid parameters are refused with the scenario layer's words.
+//! p.behaviour.stake = -1.0;
+//! let e = simulate(&p, &Timeline::default(), 1).unwrap_err();
+//! assert!(e.to_string().contains("`stake`: -1 is out of range"));
+//! # Ok::<(), goodhart::params::InvalidParams>(())
+//! ```
+//!
+//! Watching a run week by week (agent snapshots, custom recorders) goes
+//! through one loop, [`model::Simulation::advance`], and an
+//! [`model::Observer`]:
+//!
+//! ```
+//! use goodhart::model::{AgentRecorder, Simulation};
+//! use goodhart::params::{ModelParams, timeline::Timeline};
+//!
+//! let p = ModelParams { employees: 50, weeks: 10, ..ModelParams::default() };
+//! let mut sim = Simulation::new(&p, &Timeline::default(), 7)?;
+//! let mut agents = AgentRecorder { at: vec![4, 9], ..AgentRecorder::default() };
+//! sim.run_observed(&mut agents);
+//! assert_eq!(agents.snapshots.len(), 2);
+//! assert_eq!(agents.snapshots[1].1.len(), 50);
+//! # Ok::<(), goodhart::params::InvalidParams>(())
 //! ```
 //!
 //! Loading a scenario file gives the same parameters the CLI uses:
@@ -31,6 +62,7 @@
 //! assert_eq!(sc.params.levers.adoption_target, 0.8);
 //! ```
 
+pub mod batch;
 pub mod bench;
 pub mod catalogue;
 pub mod charts;

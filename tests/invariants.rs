@@ -44,7 +44,7 @@ proptest! {
         p.behaviour.rationality = lambda;
         p.behaviour.adjustment_rate = eta;
         if org { p.neighbourhood = Neighbourhood::Org; }
-        let mut sim = Simulation::new(&p, &Timeline::default(), seed);
+        let mut sim = Simulation::new(&p, &Timeline::default(), seed).unwrap();
         for _ in 0..p.weeks {
             let m = sim.step();
             prop_assert_eq!(m.out_of_range(), None);
@@ -72,7 +72,7 @@ proptest! {
 fn agent_state_fits_in_120_bytes_per_employee() {
     let n = 200_000;
     let (p, t) = goodhart::bench::bench_params(n, 2);
-    let mut sim = Simulation::new(&p, &t, 1);
+    let mut sim = Simulation::new(&p, &t, 1).unwrap();
     sim.step();
     let agent = sim.agent_bytes() as f64 / n as f64;
     let all = sim.state_bytes() as f64 / n as f64;
@@ -90,7 +90,7 @@ fn the_memory_estimate_covers_a_real_run() {
     for (n, team_size) in [(200_000, 8), (50_000, 700), (999, 1)] {
         let (mut p, t) = goodhart::bench::bench_params(n, 2);
         p.team_size = team_size;
-        let mut sim = Simulation::new(&p, &t, 1);
+        let mut sim = Simulation::new(&p, &t, 1).unwrap();
         sim.step();
         let real = sim.state_bytes() as f64;
         let estimate = goodhart::model::estimated_run_bytes(&p, 2) as f64;

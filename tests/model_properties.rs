@@ -29,7 +29,7 @@ fn metric_at(
 ) -> Vec<f64> {
     let k = WeekMetrics::NAMES.iter().position(|n| *n == name).unwrap();
     (0..reps)
-        .map(|r| simulate(p, t, rng::run_seed(seed, r))[week].values()[k])
+        .map(|r| simulate(p, t, rng::run_seed(seed, r)).unwrap()[week].values()[k])
         .collect()
 }
 
@@ -109,7 +109,7 @@ fn check_reference(sc: &Scenario, reference: &[(&str, f64)]) {
     let mut p = sc.params.clone();
     p.employees = 10_000;
     let runs: Vec<Vec<WeekMetrics>> = (0..5)
-        .map(|r| simulate(&p, &sc.timeline, rng::run_seed(99, r)))
+        .map(|r| simulate(&p, &sc.timeline, rng::run_seed(99, r)).unwrap())
         .collect();
     for &(name, want) in reference {
         let k = WeekMetrics::NAMES.iter().position(|n| *n == name).unwrap();

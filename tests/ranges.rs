@@ -263,7 +263,7 @@ proptest! {
             Err(e) => return Err(TestCaseError::fail(format!("the validator refused:\n{e}\n--- file ---\n{text}"))),
         };
         for arm in sc.arms() {
-            let mut sim = Simulation::new(&arm.params, &arm.timeline, seed);
+            let mut sim = Simulation::new(&arm.params, &arm.timeline, seed).unwrap();
             for week in 0..arm.params.weeks {
                 let m = sim.step();
                 if let Some((name, v)) = m.out_of_range() {
@@ -304,7 +304,7 @@ fn the_reported_cases_stay_in_range() {
             &format!("[behaviour]\ncredibility_erosion = {erosion}\n[policy]"),
         );
         let sc = Scenario::parse(&text, "a.toml", "a").unwrap();
-        for m in goodhart::model::simulate(&sc.params, &sc.timeline, 7) {
+        for m in goodhart::model::simulate(&sc.params, &sc.timeline, 7).unwrap() {
             assert_eq!(m.out_of_range(), None, "credibility_erosion = {erosion}");
         }
     }
@@ -314,7 +314,7 @@ fn the_reported_cases_stay_in_range() {
              [population]\nproductive_intensity = 100\nability = 1\nai_speedup = 0.2\n"
         );
         let sc = Scenario::parse(&text, "c.toml", "c").unwrap();
-        let weeks = goodhart::model::simulate(&sc.params, &sc.timeline, 3);
+        let weeks = goodhart::model::simulate(&sc.params, &sc.timeline, 3).unwrap();
         // Everyone uses at least 100 x 0.5 MTok, far above the cap, so
         // measured tokens are the cap for all: no correlation exists.
         for m in &weeks {
@@ -337,6 +337,7 @@ fn beliefs_without_counts_fall_back_on_the_prior() {
                 [behaviour]\nobservations_per_week = 0\nbelief_discount = 0\nprior_alpha = 1\nprior_beta = 4\n";
     let sc = Scenario::parse(text, "b.toml", "b").unwrap();
     for (week, m) in goodhart::model::simulate(&sc.params, &sc.timeline, 5)
+        .unwrap()
         .iter()
         .enumerate()
     {

@@ -51,8 +51,8 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         "peak RSS MB"
     );
     for &n in &sizes {
-        let one = measure(n, args.weeks, 1, args.min_secs);
-        let many = measure(n, args.weeks, all, args.min_secs);
+        let one = measure(n, args.weeks, 1, args.min_secs)?;
+        let many = measure(n, args.weeks, all, args.min_secs)?;
         let rss = peak_rss_bytes().map_or("n/a".to_string(), |b| format!("{:.0}", b as f64 / 1e6));
         say!(
             "{:>10}  {:>16.2}  {:>12.1}  {:>16.2}  {:>12.1}  {:>8.2}  {:>14.1}  {:>14.1}  {:>12}",

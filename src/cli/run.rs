@@ -128,11 +128,11 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         );
         b
     });
-    let results = run_replicates_with(&sc, &|| {
+    let results = run_replicates_with(&sc, &mut |done, _| {
         if let Some(b) = &bar {
-            b.inc(1);
+            b.set_position(done as u64);
         }
-    });
+    })?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

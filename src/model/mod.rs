@@ -24,7 +24,7 @@ mod state;
 pub mod values;
 
 use crate::params::timeline::Timeline;
-use crate::params::{Leaderboard, ModelParams, Neighbourhood};
+use crate::params::{InvalidParams, Leaderboard, ModelParams, Neighbourhood};
 use block::Block;
 use gini::GiniHistogram;
 use metrics::{Partial, WeekMetrics};
@@ -177,9 +177,22 @@ pub struct Simulation {
 }
 
 impl Simulation {
-    /// Draws the population and sets the week-0 state. `params` must have
-    /// been validated (the scenario layer does this).
-    pub fn new(params: &ModelParams, timeline: &Timeline, run_seed: u64) -> Simulation {
+    /// Draws the population and sets the week-0 state, after checking the
+    /// parameters and the timeline as the scenario layer does
+    /// ([`ModelParams::validate`], [`Timeline::validate`]): the engine runs
+    /// only on parameters for which its metrics stay in their declared
+    /// ranges.
+    pub fn new(
+        params: &ModelParams,
+        timeline: &Timeline,
+        run_seed: u64,
+    ) -> Result<Simulation, InvalidParams> {
+        params.validate()?;
+        timeline.validate(params)?;
+        Ok(Simulation::new_checked(params, timeline, run_seed))
+    }
+
+    fn new_checked(params: &ModelParams, timeline: &Timeline, run_seed: u64) -> Simulation {
         let teams = params.employees.div_ceil(params.team_size);
         let per_block = (BLOCK_AGENTS / params.team_size).max(1);
         let starts: Vec<usize> = (0..teams).step_by(per_block).collect();
@@ -269,11 +282,29 @@ impl Simulation {
         metrics
     }
 
+    /// Simulates up to `weeks` more weeks (never past the run's last),
+    /// telling `observer` about each: the one loop that steps a
+    /// simulation, which every recording (metrics, agent snapshots,
+    /// benchmarks, validation) plugs into.
+    pub fn advance(&mut self, weeks: usize, observer: &mut dyn Observer) {
+        let end = (self.week + weeks).min(self.params.weeks);
+        while self.week < end {
+            let week = self.week;
+            let metrics = self.step();
+            observer.observe(self, week, &metrics);
+        }
+    }
+
+    /// Simulates the remaining weeks, telling `observer` about each.
+    pub fn run_observed(&mut self, observer: &mut dyn Observer) {
+        self.advance(self.params.weeks - self.week, observer);
+    }
+
     /// Runs the remaining weeks and returns their metrics.
     pub fn run(mut self) -> Vec<WeekMetrics> {
-        (self.week..self.params.weeks)
-            .map(|_| self.step())
-            .collect()
+        let mut recorder = MetricsRecorder::default();
+        self.run_observed(&mut recorder);
+        recorder.weeks
     }
 
     /// A snapshot of every agent, in employee order (for tests and
@@ -311,6 +342,54 @@ impl Simulation {
             }
         }
         out
+    }
+}
+
+/// Watches a run week by week (argmin's observers, Mesa's DataCollector):
+/// called by [`Simulation::advance`] after each simulated week with the
+/// simulation (to read its agents or parameters) and the week's metrics.
+/// Any `FnMut(&Simulation, usize, &WeekMetrics)` is an observer; `()`
+/// observes nothing.
+pub trait Observer {
+    fn observe(&mut self, sim: &Simulation, week: usize, metrics: &WeekMetrics);
+}
+
+impl<F: FnMut(&Simulation, usize, &WeekMetrics)> Observer for F {
+    fn observe(&mut self, sim: &Simulation, week: usize, metrics: &WeekMetrics) {
+        self(sim, week, metrics)
+    }
+}
+
+impl Observer for () {
+    fn observe(&mut self, _: &Simulation, _: usize, _: &WeekMetrics) {}
+}
+
+/// Records every week's metrics.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsRecorder {
+    pub weeks: Vec<WeekMetrics>,
+}
+
+impl Observer for MetricsRecorder {
+    fn observe(&mut self, _: &Simulation, _: usize, metrics: &WeekMetrics) {
+        self.weeks.push(*metrics);
+    }
+}
+
+/// Snapshots of every agent after the chosen weeks.
+#[derive(Clone, Debug, Default)]
+pub struct AgentRecorder {
+    /// Weeks after which to take a snapshot.
+    pub at: Vec<usize>,
+    /// (week, agents) for each week of `at` simulated so far.
+    pub snapshots: Vec<(usize, Vec<AgentSnapshot>)>,
+}
+
+impl Observer for AgentRecorder {
+    fn observe(&mut self, sim: &Simulation, week: usize, _: &WeekMetrics) {
+        if self.at.contains(&week) {
+            self.snapshots.push((week, sim.agents()));
+        }
     }
 }
 
@@ -359,6 +438,10 @@ pub fn estimated_run_bytes(p: &ModelParams, threads: usize) -> u64 {
 }
 
 /// Runs a whole simulation and returns one [`WeekMetrics`] per week.
-pub fn simulate(params: &ModelParams, timeline: &Timeline, run_seed: u64) -> Vec<WeekMetrics> {
-    Simulation::new(params, timeline, run_seed).run()
+pub fn simulate(
+    params: &ModelParams,
+    timeline: &Timeline,
+    run_seed: u64,
+) -> Result<Vec<WeekMetrics>, InvalidParams> {
+    Ok(Simulation::new(params, timeline, run_seed)?.run())
 }

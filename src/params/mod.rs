@@ -222,6 +222,26 @@ impl Default for ModelParams {
     }
 }
 
+/// Everything wrong with a set of parameters, or with a timeline acting on
+/// them, one problem per line in the words of the scenario layer (which
+/// reports the same problems at a file's line and column).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("invalid parameters:\n  {}", .problems.join("\n  "))]
+pub struct InvalidParams {
+    pub problems: Vec<String>,
+}
+
+impl InvalidParams {
+    /// `Ok` if `problems` is empty.
+    pub fn check(problems: Vec<String>) -> Result<(), InvalidParams> {
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(InvalidParams { problems })
+        }
+    }
+}
+
 /// A rule between two parameters that a set of values breaks (each value
 /// being in its own range).
 #[derive(Clone, Debug, PartialEq)]
@@ -234,6 +254,27 @@ pub struct Conflict {
 }
 
 impl ModelParams {
+    /// Checks every parameter against its range in the registry and the
+    /// rules between parameters: the library's boundary
+    /// ([`crate::model::Simulation::new`] refuses what fails).
+    pub fn validate(&self) -> Result<(), InvalidParams> {
+        let mut problems: Vec<String> = MODEL_PARAMS
+            .iter()
+            .filter_map(|def| {
+                def.kind
+                    .check(&(def.get)(self))
+                    .err()
+                    .map(|p| format!("`{}`: {}; {}", def.name, p.message, p.help))
+            })
+            .collect();
+        problems.extend(
+            self.conflicts()
+                .into_iter()
+                .map(|c| format!("{}; {}", c.message, c.help)),
+        );
+        InvalidParams::check(problems)
+    }
+
     /// The rules between parameters that these values break. Each
     /// parameter's own range is checked where it is read; these need two.
     pub fn conflicts(&self) -> Vec<Conflict> {
@@ -462,7 +503,7 @@ mod tests {
         for def in MODEL_PARAMS {
             assert!(seen.insert(def.name), "duplicate {}", def.name);
             let mut p = ModelParams::default();
-            (def.set)(&mut p, &(def.get)(&defaults));
+            def.set(&mut p, &(def.get)(&defaults)).unwrap();
             assert_eq!(p, defaults, "{} does not round-trip", def.name);
         }
         for def in RUN_SETTINGS {
@@ -474,11 +515,51 @@ mod tests {
     fn setters_reach_their_field() {
         let mut p = ModelParams::default();
         let def = registry::find(MODEL_PARAMS, "leaderboard").unwrap();
-        (def.set)(&mut p, &registry::Value::Text("org".into()));
+        def.set(&mut p, &registry::Value::Text("org".into()))
+            .unwrap();
         assert_eq!(p.levers.leaderboard, Leaderboard::Org);
         let def = registry::find(MODEL_PARAMS, "rationality").unwrap();
-        (def.set)(&mut p, &registry::Value::Real(2.0));
+        def.set(&mut p, &registry::Value::Real(2.0)).unwrap();
         assert_eq!(p.behaviour.rationality, 2.0);
+        // Bad values are refused, with the range, and change nothing.
+        let e = def.set(&mut p, &registry::Value::Real(-1.0)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`rationality`: -1 is out of range; use a value in [0, 1000000]"
+        );
+        let e = def
+            .set(&mut p, &registry::Value::Real(f64::NAN))
+            .unwrap_err();
+        assert!(e.to_string().contains("nan is not allowed"), "{e}");
+        let def = registry::find(MODEL_PARAMS, "leaderboard").unwrap();
+        assert!(
+            def.set(&mut p, &registry::Value::Text("everyone".into()))
+                .is_err()
+        );
+        assert_eq!(p.behaviour.rationality, 2.0);
+        assert_eq!(p.levers.leaderboard, Leaderboard::Org);
+    }
+
+    #[test]
+    fn validate_lists_every_problem_in_the_scenario_layers_words() {
+        let mut p = ModelParams::default();
+        p.behaviour.stake = f64::NAN;
+        p.levers.adoption_target = 1.5;
+        p.levers.top_k = 5000;
+        let e = p.validate().unwrap_err();
+        assert_eq!(e.problems.len(), 3, "{e}");
+        assert_eq!(
+            e.problems[0],
+            "`adoption_target`: 1.5 is out of range; use a value in [0, 1]; it is a share, so 1.5% is written 0.015"
+        );
+        assert!(
+            e.problems[1].starts_with("`stake`: nan is not allowed here"),
+            "{e}"
+        );
+        assert!(
+            e.problems[2].starts_with("top_k = 5000 exceeds employees = 1000"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -487,6 +568,7 @@ mod tests {
         for def in MODEL_PARAMS {
             let v = (def.get)(&p);
             assert_eq!(def.kind.check(&v), Ok(()), "{}", def.name);
+            assert_eq!(ModelParams::default().validate(), Ok(()));
         }
         let run = RunSettings::default();
         for def in RUN_SETTINGS {

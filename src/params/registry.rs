@@ -96,27 +96,80 @@ impl Kind {
         }
     }
 
-    /// Checks a plain value against the kind (used for command-line
-    /// overrides and sweeps; scenario files get located messages instead).
-    pub fn check(&self, v: &Value) -> Result<(), String> {
+    /// Checks a value against the kind, in the words the scenario parser
+    /// uses at a file's line and column (command-line overrides, sweeps,
+    /// timelines and the library boundary use it too).
+    pub fn check(&self, v: &Value) -> Result<(), Problem> {
         match (*self, v) {
             (Kind::Real { min, max, words }, _) if v.as_f64().is_some() => {
-                let x = v.as_f64().unwrap_or(f64::NAN);
-                // Non-finite values only as a named word ("none" = inf).
-                if (x >= min && x <= max) || words.iter().any(|(_, w)| *w == x) {
-                    return Ok(());
+                Kind::check_real(v.as_f64().unwrap_or(f64::NAN), min, max, words)
+            }
+            (Kind::Integer { min, max }, Value::Int(i)) => Kind::check_integer(*i, min, max),
+            (Kind::Choice(words), Value::Text(t)) if words.contains(&t.as_str()) => Ok(()),
+            (Kind::Distribution { min, max }, Value::Dist(d)) => {
+                d.check()
+                    .map_err(|m| Problem::new(m, format!("use a {}", self.describe())))?;
+                if d.within(min, max) {
+                    Ok(())
+                } else {
+                    Err(Problem::new(
+                        format!("{d} can take values outside its range"),
+                        format!("use a {} (clip it with `min`/`max`)", self.describe()),
+                    ))
                 }
             }
-            (Kind::Integer { min, max }, Value::Int(i)) if (min..=max).contains(i) => return Ok(()),
-            (Kind::Choice(words), Value::Text(t)) if words.contains(&t.as_str()) => return Ok(()),
-            (Kind::Distribution { min, max }, Value::Dist(d))
-                if d.check().is_ok() && d.within(min, max) =>
-            {
-                return Ok(());
-            }
-            _ => {}
+            _ => Err(Problem::new(
+                format!("{v} is not allowed"),
+                format!("use {}", self.describe()),
+            )),
         }
-        Err(format!("{v} is not allowed: use {}", self.describe()))
+    }
+
+    /// A real `x` against `[min, max]` and the named values `words`
+    /// (non-finite values only as a word: "none" = no cap).
+    pub fn check_real(x: f64, min: f64, max: f64, words: &[(&str, f64)]) -> Result<(), Problem> {
+        if words.iter().any(|(_, w)| *w == x) {
+            return Ok(());
+        }
+        let range = range_text(min, max);
+        if !x.is_finite() {
+            let what = if x.is_nan() {
+                "nan"
+            } else {
+                "an infinite value"
+            };
+            let mut help = format!("use a finite value in {range}");
+            if let Some((w, _)) = words.iter().find(|(_, v)| v.is_infinite()) {
+                help.push_str(&format!(", or \"{w}\" for no limit"));
+            }
+            return Err(Problem::new(format!("{what} is not allowed here"), help));
+        }
+        if x < min || x > max {
+            let mut help = format!("use a value in {range}");
+            if min == 0.0 && max == 1.0 && x > 1.0 && x <= 100.0 {
+                help.push_str(&format!(
+                    "; it is a share, so {x}% is written {}",
+                    x / 100.0
+                ));
+            }
+            return Err(Problem::new(
+                format!("{} is out of range", show_real(x)),
+                help,
+            ));
+        }
+        Ok(())
+    }
+
+    /// A whole number `v` against `[min, max]`.
+    pub fn check_integer(v: i64, min: i64, max: i64) -> Result<(), Problem> {
+        if (min..=max).contains(&v) {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                format!("{v} is out of range"),
+                format!("use a {}", Kind::Integer { min, max }.describe()),
+            ))
+        }
     }
 
     /// Whether the parameter takes a plain number (sweepable and rampable).
@@ -143,6 +196,25 @@ pub fn show_real(v: f64) -> String {
         format!("{v:e}")
     } else {
         format!("{v}")
+    }
+}
+
+/// Why a value is not allowed: what is wrong, and how to fix it. The same
+/// words reach a user from a scenario file (at its line and column), a
+/// command-line flag and the library's own checks.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}; {help}")]
+pub struct Problem {
+    pub message: String,
+    pub help: String,
+}
+
+impl Problem {
+    pub fn new(message: impl Into<String>, help: impl Into<String>) -> Problem {
+        Problem {
+            message: message.into(),
+            help: help.into(),
+        }
     }
 }
 
@@ -268,7 +340,9 @@ pub struct ParamDef<T: 'static> {
     pub timeline: bool,
     pub meaning: &'static str,
     pub get: fn(&T) -> Value,
-    pub set: fn(&mut T, &Value),
+    /// Writes a value already checked against `kind` (see
+    /// [`ParamDef::set`], which checks first).
+    pub(super) assign: fn(&mut T, &Value),
 }
 
 impl<T> std::fmt::Debug for ParamDef<T> {
@@ -278,6 +352,34 @@ impl<T> std::fmt::Debug for ParamDef<T> {
 }
 
 impl<T> ParamDef<T> {
+    /// Sets the parameter in `target` to `v`, or says why `v` is not
+    /// allowed (nothing is changed then).
+    pub fn set(&self, target: &mut T, v: &Value) -> Result<(), Problem> {
+        self.kind.check(v).map_err(|p| Problem {
+            message: format!("`{}`: {}", self.name, p.message),
+            help: p.help,
+        })?;
+        (self.assign)(target, v);
+        Ok(())
+    }
+
+    /// Sets a value known to be allowed: checked against `kind` where it
+    /// was read (a scenario's values, a timeline's ramp between two
+    /// allowed values).
+    pub(crate) fn set_checked(&self, target: &mut T, v: &Value) {
+        debug_assert!(self.kind.check(v).is_ok(), "{}: {v}", self.name);
+        (self.assign)(target, v);
+    }
+
+    /// A number as the value this parameter takes: integers rounded (a
+    /// ramp's or a sampled point's value of a whole-number parameter).
+    pub fn number(&self, x: f64) -> Value {
+        match self.kind {
+            Kind::Integer { .. } => Value::Int(x.round() as i64),
+            _ => Value::Real(x),
+        }
+    }
+
     /// The value rendered for people: named words where one matches.
     pub fn show(&self, v: &Value) -> String {
         if let (Kind::Real { words, .. }, Some(x)) = (&self.kind, v.as_f64())
@@ -302,7 +404,7 @@ macro_rules! registry {
             timeline: $timeline,
             meaning: $meaning,
             get: |p: &$target| <$ty as $crate::params::registry::ParamType>::to_value(&p.$($field).+),
-            set: |p: &mut $target, v: &$crate::params::registry::Value| {
+            assign: |p: &mut $target, v: &$crate::params::registry::Value| {
                 p.$($field).+ = <$ty as $crate::params::registry::ParamType>::from_value(v)
             },
         }, )* ]

@@ -6,8 +6,8 @@
 //! its end value at t1. Events apply in the order the scenario lists them,
 //! so a later event on the same parameter in the same week wins.
 
-use crate::params::ModelParams;
 use crate::params::registry::{ParamDef, Value};
+use crate::params::{InvalidParams, ModelParams};
 use serde::Serialize;
 
 /// What an event does to its parameter.
@@ -55,7 +55,7 @@ impl Timeline {
     pub fn apply(&self, week: usize, params: &mut ModelParams) {
         for e in &self.events {
             match &e.change {
-                Change::Set { week: w, value } if *w == week => (e.param.set)(params, value),
+                Change::Set { week: w, value } if *w == week => e.param.set_checked(params, value),
                 Change::Ramp {
                     from_week,
                     to_week,
@@ -64,11 +64,50 @@ impl Timeline {
                 } if (*from_week..=*to_week).contains(&week) => {
                     let frac = (week - from_week) as f64 / (to_week - from_week) as f64;
                     let v = start + (end - start) * frac;
-                    (e.param.set)(params, &Value::Real(v));
+                    e.param.set_checked(params, &e.param.number(v));
                 }
                 _ => {}
             }
         }
+    }
+
+    /// Checks that every event may change its parameter during a run and
+    /// sets it to allowed values (a ramp's ends finite and in range), none
+    /// of which breaks a rule between parameters of `params`.
+    pub fn validate(&self, params: &ModelParams) -> Result<(), InvalidParams> {
+        let mut problems = Vec::new();
+        for e in &self.events {
+            let name = e.param.name;
+            if !e.param.timeline {
+                problems.push(format!("`{name}` cannot change during a run"));
+                continue;
+            }
+            let values = match &e.change {
+                Change::Set { value, .. } => vec![value.clone()],
+                Change::Ramp { start, end, .. } => {
+                    if !(start.is_finite() && end.is_finite()) {
+                        problems.push(format!(
+                            "`{name}` cannot ramp to or from an unlimited value"
+                        ));
+                        continue;
+                    }
+                    vec![e.param.number(*start), e.param.number(*end)]
+                }
+            };
+            for v in values {
+                let mut p = params.clone();
+                match e.param.set(&mut p, &v) {
+                    Err(problem) => problems.push(problem.to_string()),
+                    Ok(()) => problems.extend(
+                        p.conflicts()
+                            .into_iter()
+                            .filter(|c| c.param == name || c.other == name)
+                            .map(|c| format!("{}; {}", c.message, c.help)),
+                    ),
+                }
+            }
+        }
+        InvalidParams::check(problems)
     }
 
     /// The weeks at which something changes (for marking charts).

@@ -14,7 +14,7 @@ pub mod template;
 pub use error::{Diagnostic, ScenarioError};
 
 use crate::params::registry::{self, Value};
-use crate::params::timeline::{Change, Timeline};
+use crate::params::timeline::Timeline;
 use crate::params::{MODEL_PARAMS, ModelParams, RUN_SETTINGS, RunSettings};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -94,20 +94,15 @@ impl Scenario {
     /// Overrides one parameter or run setting by name (command-line flags),
     /// checking the value against the registry's allowed range.
     pub fn set(&mut self, name: &str, value: Value) -> Result<(), String> {
+        let flag = |p: registry::Problem| format!("--{name} {value}: {}; {}", p.message, p.help);
         if let Some(def) = registry::find(RUN_SETTINGS, name) {
-            def.kind
-                .check(&value)
-                .map_err(|e| format!("--{name}: {e}"))?;
-            (def.set)(&mut self.run, &value);
+            def.set(&mut self.run, &value).map_err(flag)?;
         } else if let Some(def) = registry::find(MODEL_PARAMS, name) {
-            def.kind
-                .check(&value)
-                .map_err(|e| format!("--{name}: {e}"))?;
-            (def.set)(&mut self.params, &value);
+            def.set(&mut self.params, &value).map_err(flag)?;
             // Variants share the organisation of the base.
             if def.section == registry::Section::Organisation {
                 for v in &mut self.variants {
-                    (def.set)(&mut v.params, &value);
+                    def.set_checked(&mut v.params, &value);
                 }
             }
         } else {
@@ -115,34 +110,24 @@ impl Scenario {
         }
         Ok(())
     }
-}
 
-impl Scenario {
-    /// Checks the rules between parameters (`ModelParams::conflicts`) for
-    /// the base, every variant and every value the timelines set; the
-    /// parser reports these at their keys, this is for values changed
+    /// Checks the base, every variant and their timelines as the engine
+    /// will (`ModelParams::validate`, `Timeline::validate`): the parser
+    /// reports these problems at their keys, this is for values changed
     /// after parsing (command-line flags).
     pub fn check_consistency(&self) -> Result<(), String> {
         for arm in self.arms() {
-            let mut states = vec![arm.params.clone()];
-            for e in &arm.timeline.events {
-                let values = match &e.change {
-                    Change::Set { value, .. } => vec![value.clone()],
-                    Change::Ramp { start, end, .. } => vec![Value::Real(*start), Value::Real(*end)],
-                };
-                for v in values {
-                    let mut p = arm.params.clone();
-                    (e.param.set)(&mut p, &v);
-                    states.push(p);
-                }
-            }
-            if let Some(c) = states.iter().flat_map(ModelParams::conflicts).next() {
+            let checked = arm
+                .params
+                .validate()
+                .and_then(|()| arm.timeline.validate(&arm.params));
+            if let Err(e) = checked {
                 let arm_name = if arm.name == parse::variants::BASE {
                     String::new()
                 } else {
                     format!(" (variant `{}`)", arm.name)
                 };
-                return Err(format!("{}{arm_name}; {}", c.message, c.help));
+                return Err(format!("{}{arm_name}", e.problems.join("; ")));
             }
         }
         Ok(())

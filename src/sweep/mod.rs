@@ -38,6 +38,8 @@ pub enum SweepError {
     Output(#[from] crate::output::OutputError),
     #[error(transparent)]
     Dir(#[from] crate::output::resultdir::DirError),
+    #[error(transparent)]
+    Params(#[from] crate::params::InvalidParams),
     #[error("{path}: {message}")]
     Corrupt { path: String, message: String },
 }
@@ -121,7 +123,7 @@ impl Plan {
     pub fn params(&self, p: usize) -> ModelParams {
         let mut params = self.scenario.params.clone();
         for (sp, v) in self.spec.params.iter().zip(&self.points[p].values) {
-            (sp.def.set)(&mut params, v);
+            sp.def.set_checked(&mut params, v);
         }
         params
     }

@@ -14,10 +14,9 @@
 
 use super::files::{self, MANIFEST, PROGRESS, RUNS, RUNS_PARTIAL};
 use super::{Plan, Shard, SweepError, analysis};
-use crate::experiment::map_in_order;
-use crate::model::simulate;
+use crate::batch::{self, Job, Sink};
+use crate::model::metrics::WeekMetrics;
 use crate::output::{io_error, write_atomic};
-use crate::resources::LARGE_RUN;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -126,25 +125,25 @@ pub fn execute(
 
     let total = jobs.len;
     progress(done, total);
-    let batch = (rayon::current_num_threads() * 4).max(8);
-    let large = plan.largest_params(points.clone()).employees >= LARGE_RUN;
-    let mut ran = 0;
-    let mut next = done;
-    while next < total {
-        let chunk = next..(next + batch).min(total);
-        next = chunk.end;
-        let texts: Vec<String> = map_in_order(chunk.len(), large, |k| {
-            let (p, r) = jobs.get(chunk.start + k);
-            let seed = plan.seed(r);
-            let weeks = simulate(&plan.params(p), &plan.scenario.timeline, seed);
-            files::run_rows(plan.record(), p, r, seed, &weeks)
-        });
-        out.write_all(texts.concat().as_bytes())
-            .map_err(io(&partial))?;
-        out.sync_data().map_err(io(&partial))?;
-        ran += chunk.len();
-        progress(done + ran, total);
-    }
+    let job = |i: usize| {
+        let (p, r) = jobs.get(i);
+        Job {
+            params: plan.params(p),
+            timeline: &plan.scenario.timeline,
+            seed: plan.seed(r),
+        }
+    };
+    let mut sink = Append {
+        plan,
+        jobs: &jobs,
+        out: &mut out,
+        path: &partial,
+        text: String::new(),
+        total,
+        progress,
+    };
+    batch::run(done..total, job, &mut sink)?;
+    let ran = total - done;
     out.sync_all().map_err(io(&partial))?;
     drop(out);
     let runs = dir.join(RUNS);
@@ -152,6 +151,44 @@ pub fn execute(
     finalize(plan, dir, shard, &manifest)?;
     std::fs::remove_file(&progress_path).map_err(io(&progress_path))?;
     Ok(Outcome::Completed { ran, resumed: done })
+}
+
+/// Appends each run's rows to the partial `runs.csv`, syncing after every
+/// chunk, so an interruption loses at most the chunk in flight.
+struct Append<'a> {
+    plan: &'a Plan,
+    jobs: &'a Jobs,
+    out: &'a mut File,
+    path: &'a Path,
+    text: String,
+    total: usize,
+    progress: &'a mut dyn FnMut(usize, usize),
+}
+
+impl Sink for Append<'_> {
+    type Error = SweepError;
+
+    fn take(&mut self, job: usize, weeks: Vec<WeekMetrics>) -> Result<(), SweepError> {
+        let (p, r) = self.jobs.get(job);
+        self.text.push_str(&files::run_rows(
+            self.plan.record(),
+            p,
+            r,
+            self.plan.seed(r),
+            &weeks,
+        ));
+        Ok(())
+    }
+
+    fn chunk_done(&mut self, done: usize) -> Result<(), SweepError> {
+        self.out
+            .write_all(self.text.as_bytes())
+            .map_err(io(self.path))?;
+        self.out.sync_data().map_err(io(self.path))?;
+        self.text.clear();
+        (self.progress)(done, self.total);
+        Ok(())
+    }
 }
 
 /// Writes the files derived from a complete `runs.csv`: points,

@@ -25,6 +25,7 @@
 
 use super::{PropertyResult, Size};
 use crate::model::Simulation;
+use crate::model::metrics::WeekMetrics;
 use crate::params::dist::Dist;
 use crate::params::registry::find;
 use crate::params::timeline::{Change, Event, Timeline};
@@ -133,14 +134,16 @@ fn params(half: usize) -> (ModelParams, Timeline) {
 /// for a ramp of `half` weeks each way.
 fn jumps_at(half: usize) -> ((f64, f64), (f64, f64)) {
     let (p, t) = params(half);
-    let mut sim = Simulation::new(&p, &t, 1);
+    let mut sim = super::simulation(&p, &t, 1);
     let mut abm = Vec::with_capacity(2 * half);
-    for w in 0..2 * half {
-        sim.step();
-        let agents = sim.agents();
-        let g = agents.iter().map(|a| a.performative).sum::<f64>() / agents.len() as f64;
-        abm.push((penalty(w, half), g));
-    }
+    sim.advance(
+        2 * half,
+        &mut |sim: &Simulation, w: usize, _: &WeekMetrics| {
+            let agents = sim.agents();
+            let g = agents.iter().map(|a| a.performative).sum::<f64>() / agents.len() as f64;
+            abm.push((penalty(w, half), g));
+        },
+    );
     let mut g = 0.0;
     let mut mf = Vec::with_capacity(2 * half);
     for w in 0..2 * half {

@@ -4,7 +4,7 @@
 //! independently of the engine's code path, from a snapshot of the agents.
 
 use super::PropertyResult;
-use crate::model::{AgentSnapshot, Simulation};
+use crate::model::AgentSnapshot;
 use crate::params::timeline::Timeline;
 use crate::params::{Leaderboard, ModelParams, Neighbourhood};
 
@@ -133,13 +133,11 @@ pub fn decompose(p: &ModelParams, agents: &[AgentSnapshot]) -> Vec<Decomposed> {
 /// Largest deviation of the engine's allocation from the closed form
 /// after three weeks, for one parameter set.
 fn deviation(p: &ModelParams) -> f64 {
-    let mut sim = Simulation::new(p, &Timeline::default(), 42);
-    for _ in 0..3 {
-        sim.step();
-    }
+    let mut sim = super::simulation(p, &Timeline::default(), 42);
+    sim.advance(3, &mut ());
     let before = sim.agents();
     let values = expected_values(p, &before);
-    sim.step();
+    sim.advance(1, &mut ());
     let after = sim.agents();
     let (lambda, eta) = (p.behaviour.rationality, p.behaviour.adjustment_rate);
     let mut worst: f64 = 0.0;

@@ -4,7 +4,7 @@
 
 use super::closed_form::decompose;
 use super::{PropertyResult, Size, diff_ci, sample, show, show_diff};
-use crate::model::{Simulation, rng};
+use crate::model::rng;
 use crate::params::registry::{Value, find};
 use crate::params::timeline::{Change, Event, Timeline};
 use crate::params::{Leaderboard, MODEL_PARAMS, ModelParams};
@@ -151,10 +151,8 @@ fn momentum(size: Size) -> PropertyResult {
 /// Perceived value of the tokens of a week of gaming over a week of
 /// productive use, for agents who game, in the no-audit state.
 fn marginal_token_values(p: &ModelParams) -> Vec<f64> {
-    let mut sim = Simulation::new(p, &Timeline::default(), rng::run_seed(7, 0));
-    for _ in 0..p.weeks {
-        sim.step();
-    }
+    let mut sim = super::simulation(p, &Timeline::default(), rng::run_seed(7, 0));
+    sim.run_observed(&mut ());
     let agents = sim.agents();
     let parts = decompose(sim.params(), &agents);
     let mut v: Vec<f64> = agents
@@ -210,7 +208,8 @@ fn scoped_permissions(size: Size) -> PropertyResult {
         (0..r)
             .into_par_iter()
             .map(|i| {
-                crate::model::simulate(p, &Timeline::default(), rng::run_seed(20_261_122, i))
+                super::simulation(p, &Timeline::default(), rng::run_seed(20_261_122, i))
+                    .run()
                     .iter()
                     .map(|w| w.incidents)
                     .sum()
@@ -257,10 +256,8 @@ fn outcome_metric(size: Size) -> PropertyResult {
 
 /// Mean final-week output of the agents whose AI speedup is negative.
 fn slowed_output(p: &ModelParams, seed: u64) -> f64 {
-    let mut sim = Simulation::new(p, &Timeline::default(), seed);
-    for _ in 0..p.weeks {
-        sim.step();
-    }
+    let mut sim = super::simulation(p, &Timeline::default(), seed);
+    sim.run_observed(&mut ());
     let ys: Vec<f64> = sim
         .agents()
         .iter()

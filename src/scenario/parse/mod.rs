@@ -217,7 +217,7 @@ impl Parser {
                 match registry::find(RUN_SETTINGS, k) {
                     Some(def) => {
                         if let Some(v) = self.value(def, value) {
-                            (def.set)(&mut self.out.run, &v);
+                            def.set_checked(&mut self.out.run, &v);
                         }
                     }
                     None => self.misplaced_or_unknown(key, Some(section)),
@@ -227,7 +227,7 @@ impl Parser {
             match registry::find(MODEL_PARAMS, k).filter(|d| d.section == section) {
                 Some(def) => {
                     if let Some(v) = self.value(def, value) {
-                        (def.set)(&mut self.out.params, &v);
+                        def.set_checked(&mut self.out.params, &v);
                     }
                 }
                 None => self.misplaced_or_unknown(key, Some(section)),

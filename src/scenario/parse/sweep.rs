@@ -183,9 +183,9 @@ impl Parser {
     /// parameters and is monotone in each, so the extremes of each pair of
     /// swept domains (and of each domain with the base values) find them.
     fn sweep_conflicts(&mut self, params: &[SweepParam], spans: &[Range<usize>]) {
-        let extremes = |d: &Domain| -> Vec<Value> {
+        let extremes = |def: &ParamDef<ModelParams>, d: &Domain| -> Vec<Value> {
             match d {
-                Domain::Range { low, high } => vec![Value::Real(*low), Value::Real(*high)],
+                Domain::Range { low, high } => vec![def.number(*low), def.number(*high)],
                 Domain::Values(v) if v.iter().all(|x| x.as_f64().is_some()) => {
                     let key = |x: &&Value| x.as_f64().unwrap_or(0.0);
                     let lo = v.iter().min_by(|a, b| key(a).total_cmp(&key(b)));
@@ -198,11 +198,11 @@ impl Parser {
         let mut reported = Vec::new();
         for i in 0..params.len() {
             for j in i..params.len() {
-                for a in extremes(&params[i].domain) {
-                    for b in extremes(&params[j].domain) {
+                for a in extremes(params[i].def, &params[i].domain) {
+                    for b in extremes(params[j].def, &params[j].domain) {
                         let mut p = self.out.params.clone();
-                        (params[i].def.set)(&mut p, &a);
-                        (params[j].def.set)(&mut p, &b);
+                        params[i].def.set_checked(&mut p, &a);
+                        params[j].def.set_checked(&mut p, &b);
                         for c in p.conflicts() {
                             let at = [i, j]
                                 .into_iter()

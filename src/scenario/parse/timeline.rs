@@ -39,7 +39,7 @@ impl Parser {
         item: &Item<'_>,
     ) -> bool {
         let mut p = params.clone();
-        (def.set)(&mut p, v);
+        def.set_checked(&mut p, v);
         let mut ok = true;
         for c in p.conflicts() {
             if c.param == def.name || c.other == def.name {

@@ -5,7 +5,7 @@
 use super::Item;
 use crate::params::CEILING;
 use crate::params::dist::{Dist, LogLocation, SHAPES, Shape};
-use crate::params::registry::{Kind, Value, closest, show_real};
+use crate::params::registry::{Kind, Value, closest};
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
@@ -74,28 +74,7 @@ pub(super) fn real(
             ));
         }
     };
-    if !x.is_finite() {
-        let what = if x.is_nan() {
-            "nan"
-        } else {
-            "an infinite value"
-        };
-        let mut help = format!("use a finite value in {range}");
-        if let Some((w, _)) = words.iter().find(|(_, v)| v.is_infinite()) {
-            help.push_str(&format!(", or \"{w}\" for no limit"));
-        }
-        return Err((format!("{what} is not allowed here"), help));
-    }
-    if x < min || x > max {
-        let mut help = format!("use a value in {range}");
-        if min == 0.0 && max == 1.0 && x > 1.0 && x <= 100.0 {
-            help.push_str(&format!(
-                "; it is a share, so {x}% is written {}",
-                x / 100.0
-            ));
-        }
-        return Err((format!("{} is out of range", show_real(x)), help));
-    }
+    Kind::check_real(x, min, max, words).map_err(|p| (p.message, p.help))?;
     Ok(Value::Real(x))
 }
 
@@ -109,8 +88,9 @@ pub(super) fn integer(item: &Item<'_>, min: i64, max: i64) -> Result<Value, Prob
         _ => None,
     };
     match v {
-        Some(v) if (min..=max).contains(&v) => Ok(Value::Int(v)),
-        Some(v) => Err((format!("{v} is out of range"), format!("use a {range}"))),
+        Some(v) => Kind::check_integer(v, min, max)
+            .map(|()| Value::Int(v))
+            .map_err(|p| (p.message, p.help)),
         None => Err((
             "expected a whole number".to_string(),
             format!("use a {range}"),

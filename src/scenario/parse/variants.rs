@@ -95,7 +95,7 @@ impl Parser {
                     .value(def, value)
                     .filter(|v| self.consistent(def, v, params, value))
                 {
-                    (def.set)(params, &v);
+                    def.set_checked(params, &v);
                 }
             }
             Some(def) => self.error(
