@@ -73,6 +73,7 @@ pub mod output;
 pub mod params;
 pub mod report;
 pub mod resources;
+pub mod results;
 pub mod scenario;
 pub mod sensitivity;
 pub mod stats;

@@ -1,5 +1,5 @@
 //! Every metric of every week lies in its declared range
-//! (`WeekMetrics::RANGES`) for every scenario the validator accepts.
+//! (`Metric::range`) for every scenario the validator accepts.
 //!
 //! The property test writes whole scenario files: every registry parameter
 //! over its full allowed range (edges, uniform and log-uniform draws, named
@@ -267,7 +267,7 @@ proptest! {
             for week in 0..arm.params.weeks {
                 let m = sim.step();
                 if let Some((name, v)) = m.out_of_range() {
-                    let range = WeekMetrics::range(name).map(|r| r.describe()).unwrap_or_default();
+                    let range = name.range().describe();
                     return Err(TestCaseError::fail(format!(
                         "arm {}, week {week}: {name} = {v} is outside {range}\n--- file ---\n{text}",
                         arm.name

@@ -13,11 +13,11 @@
 
 use super::WeekContext;
 use super::gini::GiniHistogram;
-use super::metrics::{Moments, Partial};
 use super::rng::{self, names};
 #[cfg(target_arch = "x86_64")]
 use super::simd::Level;
 use super::state::{Agents, ArrayAddresses, Scratch, Team, attr};
+use super::sums::{Moments, Partial};
 use crate::params::ModelParams;
 
 /// Teams `first_team..first_team + teams.len()` and their members.

@@ -1,13 +1,16 @@
 //! Organisation-level metrics recorded every week (MODEL.md "Metrics").
 //!
-//! [`WeekMetrics`] holds one week's values under their snake_case names,
-//! which are also the CSV column names. [`Partial`] is what one block of
-//! teams contributes; partials are merged in block order, so the sums do
-//! not depend on the thread count.
+//! One list declares them all: [`WeekMetrics`] holds one week's values
+//! under their snake_case names (also the CSV column names), and
+//! [`Metric`] names each one with its label, unit, declared range and
+//! direction, so charts, reports, tables and tests refer to metrics by a
+//! type (a typo does not compile) and read their metadata from here.
+
+use serde::{Deserialize, Serialize};
 
 /// The values a metric can take: every value lies in `[min, max]`, and
 /// NaN only where `undefined` says when (a correlation of a constant, an
-/// index without a baseline). Declared next to each metric below; the
+/// index without a baseline). Declared with each metric ([`Metric::range`]); the
 /// engine guarantees it for every parameter set the validator accepts
 /// (tests/ranges.rs draws whole scenarios to check).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -62,22 +65,82 @@ const FINITE: MetricRange = MetricRange {
     undefined: None,
 };
 
-/// Declares the metrics struct, its column names, ranges and an array view.
+/// Whether more of a metric is better, worse or neither for the
+/// organisation (for reports and for ranking policies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    HigherIsBetter,
+    HigherIsWorse,
+    /// Neither: a measurement (measured adoption is the gamed metric
+    /// itself), or a quantity whose value depends on the question.
+    Neutral,
+}
+
+/// Declares [`WeekMetrics`], [`Metric`] and their metadata from one list:
+/// `Variant name: range, "label", "short label", "unit", Direction;`.
 macro_rules! metrics {
-    ($( $(#[$doc:meta])* $name:ident: $range:expr ),+ $(,)?) => {
+    ($( $(#[$doc:meta])* $variant:ident $name:ident: $range:expr, $label:literal,
+        $short:literal, $unit:literal, $dir:ident; )+) => {
         /// One week's organisation-level metrics.
         #[derive(Clone, Copy, Debug, Default, PartialEq)]
         pub struct WeekMetrics { $( $(#[$doc])* pub $name: f64, )+ }
 
+        /// A metric of [`WeekMetrics`], by name (written as its snake_case
+        /// name in files).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Metric { $( $(#[$doc])* $variant, )+ }
+
+        impl Metric {
+            /// Every metric, in column order.
+            pub const ALL: &'static [Metric] = &[$(Metric::$variant),+];
+
+            /// The snake_case name: CSV column and file value.
+            pub fn name(self) -> &'static str {
+                match self { $(Metric::$variant => stringify!($name)),+ }
+            }
+
+            /// What it is, for chart titles and report tables.
+            pub fn label(self) -> &'static str {
+                match self { $(Metric::$variant => $label),+ }
+            }
+
+            /// A few words, for table headers.
+            pub fn short(self) -> &'static str {
+                match self { $(Metric::$variant => $short),+ }
+            }
+
+            /// Its unit, for axes.
+            pub fn unit(self) -> &'static str {
+                match self { $(Metric::$variant => $unit),+ }
+            }
+
+            /// The values it can take.
+            pub fn range(self) -> MetricRange {
+                match self { $(Metric::$variant => $range),+ }
+            }
+
+            pub fn direction(self) -> Direction {
+                match self { $(Metric::$variant => Direction::$dir),+ }
+            }
+        }
+
         impl WeekMetrics {
-            /// Column names, in the order of [`WeekMetrics::values`].
+            /// Column names, in the order of [`Metric::ALL`].
             pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),+];
 
-            /// Each metric's declared range, in the order of
-            /// [`WeekMetrics::NAMES`].
-            pub const RANGES: &'static [MetricRange] = &[$($range),+];
+            /// The value of metric `m`.
+            pub fn get(&self, m: Metric) -> f64 {
+                match m { $(Metric::$variant => self.$name),+ }
+            }
 
-            /// The values in the order of [`WeekMetrics::NAMES`].
+            /// Sets metric `m`.
+            pub fn set(&mut self, m: Metric, v: f64) {
+                match m { $(Metric::$variant => self.$name = v),+ }
+            }
+
+            /// The values in the order of [`Metric::ALL`].
             pub fn values(&self) -> Vec<f64> {
                 vec![$(self.$name),+]
             }
@@ -85,293 +148,136 @@ macro_rules! metrics {
     };
 }
 
+impl Metric {
+    /// The metric named `name` (its column name).
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL.iter().copied().find(|m| m.name() == name)
+    }
+
+    /// The headline metrics: the run's table on the terminal and in
+    /// reports.
+    pub const HEADLINE: [Metric; 10] = [
+        Metric::MeasuredAdoption,
+        Metric::ProductiveAdoption,
+        Metric::GoodhartGap,
+        Metric::PerformativeShare,
+        Metric::TokensPerEmployeeMtok,
+        Metric::OutputIndex,
+        Metric::NetValueUsd,
+        Metric::MetricValidity,
+        Metric::MeanPerceivedSurveillance,
+        Metric::Incidents,
+    ];
+
+    /// The dashboard's panels and the default charts of a sweep.
+    pub const DASHBOARD: [Metric; 6] = [
+        Metric::MeasuredAdoption,
+        Metric::GoodhartGap,
+        Metric::PerformativeShare,
+        Metric::OutputIndex,
+        Metric::MetricValidity,
+        Metric::MeanPerceivedSurveillance,
+    ];
+
+    /// The columns of the scenario library's index.
+    pub const CATALOGUE: [Metric; 6] = [
+        Metric::MeasuredAdoption,
+        Metric::ProductiveAdoption,
+        Metric::GoodhartGap,
+        Metric::PerformativeShare,
+        Metric::OutputIndex,
+        Metric::Incidents,
+    ];
+}
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl WeekMetrics {
     /// The declared range of metric `name`.
     pub fn range(name: &str) -> Option<MetricRange> {
-        Self::NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| Self::RANGES[i])
+        Metric::from_name(name).map(Metric::range)
     }
 
     /// The first metric outside its declared range, with its value.
-    pub fn out_of_range(&self) -> Option<(&'static str, f64)> {
-        Self::NAMES
+    pub fn out_of_range(&self) -> Option<(Metric, f64)> {
+        Metric::ALL
             .iter()
-            .zip(Self::RANGES)
-            .zip(self.values())
-            .find(|((_, r), v)| !r.contains(*v))
-            .map(|((n, _), v)| (*n, v))
+            .map(|&m| (m, self.get(m)))
+            .find(|(m, v)| !m.range().contains(*v))
     }
 }
 
 metrics! {
     /// Share with measured tokens Tm >= T_min (what the dashboard shows).
-    measured_adoption: SHARE,
+    MeasuredAdoption measured_adoption: SHARE,
+        "Measured adoption", "measured adoption", "share of staff", Neutral;
     /// Share whose productive tokens alone clear the bar.
-    productive_adoption: SHARE,
+    ProductiveAdoption productive_adoption: SHARE,
+        "Productive adoption", "productive adoption", "share of staff", HigherIsBetter;
     /// measured_adoption - productive_adoption; >= 0, since measured
     /// tokens are never below productive tokens.
-    goodhart_gap: SHARE,
+    GoodhartGap goodhart_gap: SHARE,
+        "Goodhart gap (measured - productive adoption)", "Goodhart gap", "share of staff", HigherIsWorse;
     /// sum g / sum (p + g); 0 when nobody uses AI.
-    performative_share: SHARE,
+    PerformativeShare performative_share: SHARE,
+        "Performative share of AI time", "performative share", "share", HigherIsWorse;
     /// Total tokens used this week, MTok.
-    tokens_mtok: NON_NEGATIVE,
+    TokensMtok tokens_mtok: NON_NEGATIVE,
+        "Tokens used", "tokens", "MTok/week", Neutral;
     /// Mean tokens per employee, MTok (MODEL.md's reference figures).
-    tokens_per_employee_mtok: NON_NEGATIVE,
+    TokensPerEmployeeMtok tokens_per_employee_mtok: NON_NEGATIVE,
+        "Tokens per employee", "tokens / employee", "MTok/week", Neutral;
     /// Performative tokens, MTok (pro rata under a binding cap).
-    performative_tokens_mtok: NON_NEGATIVE,
+    PerformativeTokensMtok performative_tokens_mtok: NON_NEGATIVE,
+        "Performative tokens", "performative tokens", "MTok/week", HigherIsWorse;
     /// tokens_mtok * price.
-    token_spend_usd: NON_NEGATIVE,
+    TokenSpendUsd token_spend_usd: NON_NEGATIVE,
+        "Token spend", "token spend", "USD/week", HigherIsWorse;
     /// Total output (sum of Y), output units.
-    output: NON_NEGATIVE,
+    Output output: NON_NEGATIVE,
+        "Output", "output", "output units/week", HigherIsBetter;
     /// sum Y / sum a (1.0 = everyone working manually).
-    output_index: MetricRange {
-        min: 0.0,
-        max: f64::MAX,
-        undefined: Some("when every employee's ability is 0 (no baseline)"),
-    },
+    OutputIndex output_index: MetricRange {
+            min: 0.0,
+            max: f64::MAX,
+            undefined: Some("when every employee's ability is 0 (no baseline)"),
+        },
+        "Output index (1 = all manual work)", "output index", "index", HigherIsBetter;
     /// (sum Y - sum a - incident losses) * USD per output - token spend.
-    net_value_usd: FINITE,
+    NetValueUsd net_value_usd: FINITE,
+        "Net value of AI use", "net value", "USD/week", HigherIsBetter;
     /// Security incidents this week.
-    incidents: NON_NEGATIVE,
+    Incidents incidents: NON_NEGATIVE,
+        "Security incidents", "incidents / week", "incidents/week", HigherIsWorse;
     /// Audits that detected pointless automation this week.
-    audits_detected: NON_NEGATIVE,
+    AuditsDetected audits_detected: NON_NEGATIVE,
+        "Audits detecting pointless automation", "audits detected", "per week", Neutral;
     /// Mean pi: perceived probability that token numbers are used.
-    mean_perceived_surveillance: SHARE,
+    MeanPerceivedSurveillance mean_perceived_surveillance: SHARE,
+        "Perceived surveillance", "perceived surveillance", "mean probability", HigherIsWorse;
     /// Mean credibility given to assurances.
-    mean_credibility: SHARE,
+    MeanCredibility mean_credibility: SHARE,
+        "Credibility of assurances", "credibility", "mean probability", HigherIsBetter;
     /// Mean stress.
-    mean_stress: NON_NEGATIVE,
+    MeanStress mean_stress: NON_NEGATIVE,
+        "Stress", "stress", "mean level", HigherIsWorse;
     /// Mean habit of performative use.
-    mean_habit: SHARE,
+    MeanHabit mean_habit: SHARE,
+        "Habit of performative use", "habit", "mean level", HigherIsWorse;
     /// Pearson correlation of measured tokens and output across employees.
-    metric_validity: MetricRange {
-        min: -1.0,
-        max: 1.0,
-        undefined: Some("when measured tokens or output are the same for every employee"),
-    },
+    MetricValidity metric_validity: MetricRange {
+            min: -1.0,
+            max: 1.0,
+            undefined: Some("when measured tokens or output are the same for every employee"),
+        },
+        "Metric validity (corr. of measured tokens and output)", "metric validity", "Pearson r", HigherIsBetter;
     /// Gini coefficient of tokens used (0 when nobody uses any).
-    token_gini: SHARE,
-}
-
-/// Running mean and sum of squared deviations (Welford), mergeable by
-/// Chan et al.'s formula.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Moments {
-    pub n: f64,
-    pub mean: f64,
-    pub m2: f64,
-}
-
-impl Moments {
-    #[inline]
-    pub fn push(&mut self, x: f64) {
-        self.n += 1.0;
-        let d = x - self.mean;
-        self.mean += d / self.n;
-        self.m2 += d * (x - self.mean);
-    }
-
-    /// Moments of n values from their sum and sum of squares (used per
-    /// team, where values are few and of similar size).
-    pub fn from_sums(n: f64, sum: f64, sum_sq: f64) -> Moments {
-        if n == 0.0 {
-            return Moments::default();
-        }
-        let mean = sum / n;
-        Moments {
-            n,
-            mean,
-            m2: (sum_sq - sum * mean).max(0.0),
-        }
-    }
-
-    pub fn merge(&mut self, o: &Moments) {
-        if o.n == 0.0 {
-            return;
-        }
-        if self.n == 0.0 {
-            *self = *o;
-            return;
-        }
-        let n = self.n + o.n;
-        let d = o.mean - self.mean;
-        self.mean += d * o.n / n;
-        self.m2 += o.m2 + d * d * self.n * o.n / n;
-        self.n = n;
-    }
-
-    /// Population standard deviation.
-    pub fn sd(&self) -> f64 {
-        if self.n > 0.0 {
-            (self.m2 / self.n).max(0.0).sqrt()
-        } else {
-            0.0
-        }
-    }
-}
-
-/// Bivariate moments for a correlation, mergeable like [`Moments`].
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct CoMoments {
-    pub n: f64,
-    pub mx: f64,
-    pub my: f64,
-    pub sxx: f64,
-    pub syy: f64,
-    pub sxy: f64,
-}
-
-impl CoMoments {
-    #[inline]
-    pub fn push(&mut self, x: f64, y: f64) {
-        self.n += 1.0;
-        let dx = x - self.mx;
-        let dy = y - self.my;
-        self.mx += dx / self.n;
-        self.my += dy / self.n;
-        self.sxx += dx * (x - self.mx);
-        self.syy += dy * (y - self.my);
-        self.sxy += dx * (y - self.my);
-    }
-
-    /// Co-moments of n pairs from sums of the pairs shifted by `shift`
-    /// (one of the pairs, say): `[sum dx, sum dy, sum dx^2, sum dy^2,
-    /// sum dx dy]` with dx = x - shift.0, dy = y - shift.1. Shifting by a
-    /// value of the data keeps the sums small, so a variable that is the
-    /// same for all n has exactly zero spread (raw sums of squares would
-    /// leave rounding residue that reads as a spurious correlation).
-    pub fn from_shifted_sums(n: f64, shift: (f64, f64), s: [f64; 5]) -> CoMoments {
-        if n == 0.0 {
-            return CoMoments::default();
-        }
-        let (dx, dy) = (s[0] / n, s[1] / n);
-        CoMoments {
-            n,
-            mx: shift.0 + dx,
-            my: shift.1 + dy,
-            sxx: (s[2] - s[0] * dx).max(0.0),
-            syy: (s[3] - s[1] * dy).max(0.0),
-            sxy: s[4] - s[0] * dy,
-        }
-    }
-
-    pub fn merge(&mut self, o: &CoMoments) {
-        if o.n == 0.0 {
-            return;
-        }
-        if self.n == 0.0 {
-            *self = *o;
-            return;
-        }
-        let n = self.n + o.n;
-        let dx = o.mx - self.mx;
-        let dy = o.my - self.my;
-        let w = self.n * o.n / n;
-        self.mx += dx * o.n / n;
-        self.my += dy * o.n / n;
-        self.sxx += o.sxx + dx * dx * w;
-        self.syy += o.syy + dy * dy * w;
-        self.sxy += o.sxy + dx * dy * w;
-        self.n = n;
-    }
-
-    /// Pearson correlation, in [-1, 1]; NaN when either variable is
-    /// constant. The clamp only undoes rounding (Cauchy-Schwarz bounds
-    /// the exact value).
-    pub fn correlation(&self) -> f64 {
-        if self.sxx > 0.0 && self.syy > 0.0 {
-            (self.sxy / (self.sxx.sqrt() * self.syy.sqrt())).clamp(-1.0, 1.0)
-        } else {
-            f64::NAN
-        }
-    }
-}
-
-/// One block's contribution to a week's metrics and to next week's
-/// organisation-level observables.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Partial {
-    pub employees: f64,
-    pub measured_active: f64,
-    pub productive_active: f64,
-    pub sum_p: f64,
-    pub sum_g: f64,
-    pub tokens: f64,
-    pub performative_tokens: f64,
-    pub output: f64,
-    pub ability: f64,
-    pub incidents: f64,
-    pub audits_detected: f64,
-    pub surveillance: f64,
-    pub credibility: f64,
-    pub stress: f64,
-    pub habit: f64,
-    pub validity: CoMoments,
-    /// Moments of ln(Tm + eps_T), the organisation's rank reference.
-    pub log_tokens: Moments,
-}
-
-impl Partial {
-    pub fn merge(&mut self, o: &Partial) {
-        self.employees += o.employees;
-        self.measured_active += o.measured_active;
-        self.productive_active += o.productive_active;
-        self.sum_p += o.sum_p;
-        self.sum_g += o.sum_g;
-        self.tokens += o.tokens;
-        self.performative_tokens += o.performative_tokens;
-        self.output += o.output;
-        self.ability += o.ability;
-        self.incidents += o.incidents;
-        self.audits_detected += o.audits_detected;
-        self.surveillance += o.surveillance;
-        self.credibility += o.credibility;
-        self.stress += o.stress;
-        self.habit += o.habit;
-        self.validity.merge(&o.validity);
-        self.log_tokens.merge(&o.log_tokens);
-    }
-
-    /// The week's metrics; `price`, `usd_per_output` and `incident_loss`
-    /// are this week's lever values, `gini` comes from the histogram.
-    pub fn metrics(
-        &self,
-        price: f64,
-        usd_per_output: f64,
-        incident_loss: f64,
-        gini: f64,
-    ) -> WeekMetrics {
-        let n = self.employees.max(1.0);
-        let ai = self.sum_p + self.sum_g;
-        let spend = self.tokens * price;
-        let measured = self.measured_active / n;
-        let productive = self.productive_active / n;
-        WeekMetrics {
-            measured_adoption: measured,
-            productive_adoption: productive,
-            goodhart_gap: measured - productive,
-            performative_share: if ai > 0.0 { self.sum_g / ai } else { 0.0 },
-            tokens_mtok: self.tokens,
-            tokens_per_employee_mtok: self.tokens / n,
-            performative_tokens_mtok: self.performative_tokens,
-            token_spend_usd: spend,
-            output: self.output,
-            output_index: self.output / self.ability,
-            net_value_usd: (self.output - self.ability - self.incidents * incident_loss)
-                * usd_per_output
-                - spend,
-            incidents: self.incidents,
-            audits_detected: self.audits_detected,
-            mean_perceived_surveillance: self.surveillance / n,
-            mean_credibility: self.credibility / n,
-            mean_stress: self.stress / n,
-            mean_habit: self.habit / n,
-            metric_validity: self.validity.correlation(),
-            token_gini: gini,
-        }
-    }
+    TokenGini token_gini: SHARE,
+        "Inequality of token use", "token Gini", "Gini coefficient", Neutral;
 }
 
 #[cfg(test)]
@@ -379,52 +285,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn merged_moments_equal_one_pass() {
-        let xs = [1.0, 4.0, 2.5, 8.0, -3.0, 0.5];
-        let ys = [2.0, 1.0, 0.0, 5.0, 3.0, 1.5];
-        let (mut all, mut a, mut b) = (
-            CoMoments::default(),
-            CoMoments::default(),
-            CoMoments::default(),
-        );
-        let (mut m_all, mut m_a, mut m_b) =
-            (Moments::default(), Moments::default(), Moments::default());
-        for (i, (&x, &y)) in xs.iter().zip(&ys).enumerate() {
-            all.push(x, y);
-            m_all.push(x);
-            if i < 2 {
-                a.push(x, y);
-                m_a.push(x);
-            } else {
-                b.push(x, y);
-                m_b.push(x);
-            }
+    fn one_list_names_every_metric_the_same_way_everywhere() {
+        assert_eq!(Metric::ALL.len(), WeekMetrics::NAMES.len());
+        let mut w = WeekMetrics::default();
+        for (i, &m) in Metric::ALL.iter().enumerate() {
+            assert_eq!(m.name(), WeekMetrics::NAMES[i]);
+            assert_eq!(
+                serde_json::to_string(&m).unwrap(),
+                format!("\"{}\"", m.name())
+            );
+            assert_eq!(Metric::from_name(m.name()), Some(m));
+            assert!(!m.label().is_empty() && !m.short().is_empty() && !m.unit().is_empty());
+            w.set(m, i as f64);
+            assert_eq!(w.get(m), i as f64);
+            assert_eq!(w.values()[i], i as f64);
         }
-        a.merge(&b);
-        m_a.merge(&m_b);
-        let sums = |xs: &[f64], ys: &[f64]| {
-            let f = |g: &dyn Fn(usize) -> f64| (0..xs.len()).map(g).sum::<f64>();
-            [
-                f(&|i| xs[i]),
-                f(&|i| ys[i]),
-                f(&|i| xs[i] * xs[i]),
-                f(&|i| ys[i] * ys[i]),
-                f(&|i| xs[i] * ys[i]),
-            ]
-        };
-        let shift = (xs[0], ys[0]);
-        let dxs: Vec<f64> = xs.iter().map(|x| x - shift.0).collect();
-        let dys: Vec<f64> = ys.iter().map(|y| y - shift.1).collect();
-        let from = CoMoments::from_shifted_sums(6.0, shift, sums(&dxs, &dys));
-        assert!((from.correlation() - all.correlation()).abs() < 1e-12);
-        let s = sums(&xs, &ys);
-        let m = Moments::from_sums(6.0, s[0], s[2]);
-        assert!((m.sd() - m_all.sd()).abs() < 1e-12);
-        assert!((a.correlation() - all.correlation()).abs() < 1e-12);
-        assert!((m_a.sd() - m_all.sd()).abs() < 1e-12);
-        let mean = xs.iter().sum::<f64>() / 6.0;
-        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 6.0;
-        assert!((m_all.sd() - var.sqrt()).abs() < 1e-12);
+        assert_eq!(Metric::from_name("performative_shar"), None);
     }
 
     #[test]

@@ -21,15 +21,17 @@ pub mod rng;
 mod settle;
 pub mod simd;
 mod state;
+pub mod sums;
 pub mod values;
 
 use crate::params::timeline::Timeline;
 use crate::params::{InvalidParams, Leaderboard, ModelParams, Neighbourhood};
 use block::Block;
 use gini::GiniHistogram;
-use metrics::{Partial, WeekMetrics};
+use metrics::WeekMetrics;
 use rayon::prelude::*;
 use std::sync::Mutex;
+use sums::Partial;
 use values::{GroupView, RankGroup, ValueContext};
 
 /// Agents per block (rounded to whole teams): the unit of parallel work.

@@ -12,9 +12,9 @@
 use super::WeekContext;
 use super::events::{MAX_TABULATED_OBSERVATIONS, binomial_cdf, evidence, poisson};
 use super::gini::GiniHistogram;
-use super::metrics::{CoMoments, Moments, Partial};
 use super::rng;
 use super::state::{Agents, Scratch, Team, TeamWeek};
+use super::sums::{CoMoments, Moments, Partial};
 
 /// Last pass over team `k` (MODEL.md steps 7-10 after the choice):
 /// incidents, audits, belief evidence and updates, habit, stress, social

@@ -5,7 +5,7 @@
 //! [`super::settle`]) and the block that runs them ([`super::block`]) all
 //! depend on it, and not on each other.
 
-use super::metrics::Moments;
+use super::sums::Moments;
 use super::values::GroupView;
 use rand_pcg::Pcg64Mcg;
 
