@@ -3,20 +3,12 @@
 //! `scenarios/README.md` always says what the shipped files really do.
 
 use crate::experiment::run_replicates;
+use crate::model::metrics::Metric;
 use crate::output::{sig, summary_rows};
+use crate::results::Statistic;
 use crate::scenario::{Scenario, ScenarioError};
 use std::fmt::Write as _;
 use std::path::Path;
-
-/// Metrics in the table, with their column titles.
-const COLUMNS: [(&str, &str); 6] = [
-    ("measured_adoption", "measured adoption"),
-    ("productive_adoption", "productive adoption"),
-    ("goodhart_gap", "Goodhart gap"),
-    ("performative_share", "performative share"),
-    ("output_index", "output index"),
-    ("incidents", "incidents / week"),
-];
 
 /// The first comment line of a scenario file, without the `# `.
 fn headline(text: &str) -> String {
@@ -73,7 +65,7 @@ pub fn catalogue(dir: &Path) -> Result<String, CatalogueError> {
             continue;
         }
         let results = run_replicates(&sc)?;
-        let rows = summary_rows(&results);
+        let rows = summary_rows(&sc.name, &results);
         for arm in sc.arms() {
             let label = if arm.name == "base" {
                 format!("[`{file}`]({file})")
@@ -86,12 +78,16 @@ pub fn catalogue(dir: &Path) -> Result<String, CatalogueError> {
                 arm.description.clone()
             };
             let _ = write!(runs, "| {label} | {q} |");
-            for (metric, _) in COLUMNS {
+            for metric in Metric::CATALOGUE {
                 let cell = rows
                     .iter()
-                    .find(|r| r.variant == arm.name && r.metric == metric && r.statistic == "final")
+                    .find(|r| {
+                        r.variant == arm.name
+                            && r.metric == metric
+                            && r.statistic == Statistic::Final
+                    })
                     .map_or(String::new(), |r| {
-                        let s = r.summary;
+                        let s = r.summary();
                         if s.ci_low.is_finite() {
                             format!(
                                 "{} ± {}",
@@ -122,10 +118,14 @@ pub fn catalogue(dir: &Path) -> Result<String, CatalogueError> {
          setting. Sweeps are listed with their designs; run them with\n\
          `goodhart sweep`.\n\n## Single scenarios and their variants\n\n| scenario | question |",
     );
-    for (_, title) in COLUMNS {
+    for title in Metric::CATALOGUE.map(Metric::short) {
         let _ = write!(md, " {title} |");
     }
-    let _ = write!(md, "\n|---|---|{}\n{runs}", "---|".repeat(COLUMNS.len()));
+    let _ = write!(
+        md,
+        "\n|---|---|{}\n{runs}",
+        "---|".repeat(Metric::CATALOGUE.len())
+    );
     let _ = write!(
         md,
         "\n## Sweeps\n\n| scenario | question | design |\n|---|---|---|\n{sweeps}"

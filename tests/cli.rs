@@ -3,6 +3,8 @@
 
 mod common;
 use common::{goodhart, text};
+use goodhart::model::metrics::Metric;
+use goodhart::results::{RunManifest, Statistic, SummaryRow, WeeklyRow, read_rows};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -42,23 +44,33 @@ fn every_shipped_scenario_validates_and_runs() {
         assert!(o.stdout.is_empty(), "--quiet printed: {}", text(&o));
         let stem = path.file_stem().unwrap().to_str().unwrap();
         let out = tmp.path().join("output").join(stem);
-        let weekly = fs::read_to_string(out.join("weekly.csv")).unwrap();
-        let header = weekly.lines().next().unwrap();
-        assert!(
-            header.starts_with("scenario,variant,replicate,seed,week,measured_adoption"),
-            "{header}"
-        );
-        // One row per arm, replicate and week, plus the header.
+        // The files read back into their typed rows, by header name.
+        let weekly: Vec<WeeklyRow> = read_rows(&out.join("weekly.csv")).unwrap();
         let sc = goodhart::scenario::Scenario::load(&path).unwrap();
-        let rows = sc.arms().len() * 2 * sc.params.weeks;
-        assert_eq!(weekly.lines().count(), rows + 1, "{p}");
-        let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
-        assert!(summary.starts_with("scenario,variant,metric,statistic,n,mean,sd,ci_low,ci_high"));
-        let manifest: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-        assert_eq!(manifest["replicates"], 2);
-        assert_eq!(manifest["input_sha256"].as_str().unwrap().len(), 64);
-        assert!(manifest["parameters"]["rationality"].is_number());
+        assert_eq!(weekly.len(), sc.arms().len() * 2 * sc.params.weeks, "{p}");
+        assert!(
+            weekly
+                .iter()
+                .all(|r| r.statistic == Statistic::Week && r.week.is_some())
+        );
+        let header = fs::read_to_string(out.join("weekly.csv")).unwrap();
+        assert!(
+            header.starts_with("scenario,variant,replicate,seed,statistic,week,measured_adoption")
+        );
+        let summary: Vec<SummaryRow> = read_rows(&out.join("summary.csv")).unwrap();
+        // Per arm, two statistics (final, run average) of every metric.
+        assert_eq!(summary.len(), sc.arms().len() * 2 * Metric::ALL.len());
+        // n counts the finite values (a validity can be NaN).
+        assert!(
+            summary
+                .iter()
+                .all(|r| r.n == 2 || (r.metric == Metric::MetricValidity && r.n < 2))
+        );
+        let manifest: RunManifest = goodhart::results::manifest::read(&out).unwrap();
+        assert_eq!(manifest.replicates, 2);
+        assert_eq!(manifest.header.input_sha256.len(), 64);
+        assert!(manifest.parameters["rationality"].is_number());
+        assert_eq!(manifest.scenario(&out).unwrap().params, sc.params);
     }
 }
 

@@ -13,7 +13,6 @@
 //! credibility in [0, 1]).
 
 use goodhart::model::Simulation;
-use goodhart::model::metrics::WeekMetrics;
 use goodhart::params::dist::{Dist, LogLocation, Shape};
 use goodhart::params::registry::{Kind, ParamDef, Section};
 use goodhart::params::{CEILING, MODEL_PARAMS, ModelParams};

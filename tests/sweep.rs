@@ -2,7 +2,9 @@
 //! real binary in temporary directories.
 
 mod common;
+
 use common::{goodhart, ok, text};
+use goodhart::results::{RunRow, Statistic, read_rows};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -103,11 +105,33 @@ fn sweep_files_are_identical_for_any_thread_count_and_shard_split() {
         "a grid sweep draws response curves and heatmaps"
     );
 
-    let runs = fs::read_to_string(d.join("one/runs.csv")).unwrap();
-    // 6 points x 2 replicates x (12 weeks + run average) + header.
-    assert_eq!(runs.lines().count(), 6 * 2 * 13 + 1);
+    // Typed rows, read by header name: 6 points x 2 replicates x (12
+    // weeks + the final week + the run average), each with its point's
+    // swept values.
+    let runs: Vec<RunRow> = read_rows(&d.join("one/runs.csv")).unwrap();
+    assert_eq!(runs.len(), 6 * 2 * 14);
+    let finals: Vec<&RunRow> = runs
+        .iter()
+        .filter(|r| r.statistic == Statistic::Final)
+        .collect();
+    assert_eq!(finals.len(), 12);
+    assert!(
+        finals
+            .iter()
+            .all(|r| r.week == Some(11) && r.params.len() == 2)
+    );
+    let averages = runs.iter().filter(|r| r.statistic == Statistic::RunAverage);
+    assert!(averages.clone().count() == 12 && averages.clone().all(|r| r.week.is_none()));
     let points = fs::read_to_string(d.join("one/points.csv")).unwrap();
-    assert_eq!(points.lines().nth(3).unwrap(), "2,0,org");
+    assert_eq!(points.lines().nth(3).unwrap(), "2,0.0,org");
+    let aggregate = fs::read_to_string(d.join("one/aggregate.csv")).unwrap();
+    assert!(
+        aggregate.starts_with(
+            "point,adoption_target,leaderboard,statistic,week,metric,n,mean,sd,ci_low,ci_high\n"
+        ),
+        "{}",
+        aggregate.lines().next().unwrap()
+    );
 
     for s in ["2/3", "0/3", "1/3"] {
         let out = format!("shard{}", &s[..1]);
@@ -368,10 +392,17 @@ leaderboard = ["none", "org"]
     let d = tmp.path();
     ok(d, &["sweep", &f, "--out", "s", "--quiet"]);
     let sens = fs::read_to_string(d.join("s/sensitivity.csv")).unwrap();
-    assert!(sens.starts_with("metric,statistic,parameter,index,estimate,ci_low,ci_high\n"));
+    assert!(sens.starts_with("metric,statistic,week,parameter,index,estimate,ci_low,ci_high\n"));
     // 19 metrics x 2 statistics x 2 parameters x 2 indices.
     assert_eq!(sens.lines().count(), 1 + 19 * 2 * 2 * 2);
-    assert!(sens.contains("performative_share,final,stake,ST,"));
+    assert!(
+        sens.contains("performative_share,final,7,stake,ST,"),
+        "{sens}"
+    );
+    assert!(
+        sens.contains("performative_share,run_average,,stake,ST,"),
+        "{sens}"
+    );
     let points = fs::read_to_string(d.join("s/points.csv")).unwrap();
     assert_eq!(points.lines().count(), 1 + 8 * 4);
     assert!(points.starts_with("point,stake,leaderboard,unit_stake,unit_leaderboard\n"));

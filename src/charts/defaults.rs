@@ -1,11 +1,13 @@
 //! Which charts a result directory gets: the default set after `run` and
 //! `sweep`, and the ones `goodhart plot --metric` asks for.
 
-use super::data::{HEADLINE, RunResults, SweepResults};
+use super::data::{RunResults, SweepResults};
 use super::{
     Chart, ChartError, Comparison, Dashboard, Format, Heatmap, Hysteresis, MorrisScatter,
     ResponseCurves, SobolBars, TimeSeries, render, to_svg,
 };
+use crate::model::metrics::Metric;
+use crate::results::{Index, Statistic};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -52,20 +54,20 @@ impl Chart for AnyChart {
 /// Charts of a run directory: the dashboard, a time series per metric,
 /// the variant comparison (with variants) and hysteresis plots (when the
 /// timeline ramps a lever up and back down).
-pub fn run_charts(r: &RunResults, metrics: &[String]) -> Result<Vec<AnyChart>, ChartError> {
+pub fn run_charts(r: &RunResults, metrics: &[Metric]) -> Result<Vec<AnyChart>, ChartError> {
     let defaults = metrics.is_empty();
-    let chosen: Vec<String> = if defaults {
-        HEADLINE.iter().map(|s| s.to_string()).collect()
+    let chosen: Vec<Metric> = if defaults {
+        Metric::DASHBOARD.to_vec()
     } else {
         metrics.to_vec()
     };
-    let series = |metric: &str| -> Result<TimeSeries, ChartError> {
+    let series = |metric: Metric| -> Result<TimeSeries, ChartError> {
         let series = (0..r.variants.len())
-            .map(|v| Ok((r.variants[v].clone(), r.band(v, metric)?)))
-            .collect::<Result<_, ChartError>>()?;
+            .map(|v| (r.variants[v].clone(), r.band(v, metric)))
+            .collect();
         Ok(TimeSeries {
             scenario: r.scenario.clone(),
-            metric: metric.to_string(),
+            metric,
             replicates: r.replicates,
             series,
             markers: r.markers(),
@@ -73,9 +75,9 @@ pub fn run_charts(r: &RunResults, metrics: &[String]) -> Result<Vec<AnyChart>, C
     };
     let mut out = Vec::new();
     if defaults {
-        let panels = HEADLINE
-            .iter()
-            .map(|m| series(m))
+        let panels = Metric::DASHBOARD
+            .into_iter()
+            .map(series)
             .collect::<Result<_, _>>()?;
         out.push(AnyChart::Dashboard(Dashboard {
             scenario: r.scenario.clone(),
@@ -83,39 +85,36 @@ pub fn run_charts(r: &RunResults, metrics: &[String]) -> Result<Vec<AnyChart>, C
             panels,
         }));
     }
-    for m in &chosen {
+    for &m in &chosen {
         out.push(AnyChart::TimeSeries(series(m)?));
     }
     if r.variants.len() > 1 {
-        let pick: Vec<String> = if defaults {
-            [
-                "measured_adoption",
-                "goodhart_gap",
-                "performative_share",
-                "output_index",
+        let pick: Vec<Metric> = if defaults {
+            vec![
+                Metric::MeasuredAdoption,
+                Metric::GoodhartGap,
+                Metric::PerformativeShare,
+                Metric::OutputIndex,
             ]
-            .map(String::from)
-            .to_vec()
         } else {
             chosen.clone()
         };
         let metrics = pick
             .iter()
-            .map(|m| {
+            .map(|&m| {
                 let vals = (0..r.variants.len())
                     .map(|v| {
-                        r.final_value(v, m).map(|s| {
-                            if s.ci_low.is_finite() {
-                                (s.mean, s.ci_low, s.ci_high)
-                            } else {
-                                (s.mean, s.mean, s.mean)
-                            }
-                        })
+                        let s = r.final_value(v, m);
+                        if s.ci_low.is_finite() {
+                            (s.mean, s.ci_low, s.ci_high)
+                        } else {
+                            (s.mean, s.mean, s.mean)
+                        }
                     })
-                    .collect::<Result<_, _>>()?;
-                Ok((m.clone(), vals))
+                    .collect();
+                (m, vals)
             })
-            .collect::<Result<_, ChartError>>()?;
+            .collect();
         out.push(AnyChart::Comparison(Comparison {
             scenario: r.scenario.clone(),
             week: r.weeks.saturating_sub(1),
@@ -125,7 +124,7 @@ pub fn run_charts(r: &RunResults, metrics: &[String]) -> Result<Vec<AnyChart>, C
         }));
     }
     for lever in r.ramped_params() {
-        let Some(path) = r.lever_path(&lever) else {
+        let Some(path) = r.lever_path(lever) else {
             continue;
         };
         let rises = path.windows(2).any(|w| w[1] > w[0]);
@@ -133,18 +132,18 @@ pub fn run_charts(r: &RunResults, metrics: &[String]) -> Result<Vec<AnyChart>, C
         if !(rises && falls) {
             continue;
         }
-        let hyst: Vec<String> = if defaults {
-            vec!["performative_share".into(), "goodhart_gap".into()]
+        let hyst: Vec<Metric> = if defaults {
+            vec![Metric::PerformativeShare, Metric::GoodhartGap]
         } else {
             chosen.clone()
         };
         for m in hyst {
-            let band = r.band(0, &m)?;
+            let band = r.band(0, m);
             let pts = path.iter().zip(&band).map(|(&x, b)| (x, b.1)).collect();
             out.push(AnyChart::Hysteresis(Hysteresis {
                 scenario: r.scenario.clone(),
                 metric: m,
-                lever: lever.clone(),
+                lever: lever.to_string(),
                 path: pts,
             }));
         }
@@ -154,57 +153,57 @@ pub fn run_charts(r: &RunResults, metrics: &[String]) -> Result<Vec<AnyChart>, C
 
 /// Charts of a sweep directory: response curves and (with two grid
 /// parameters) heatmaps, or sensitivity charts for Sobol/Morris designs.
-pub fn sweep_charts(s: &SweepResults, metrics: &[String]) -> Result<Vec<AnyChart>, ChartError> {
-    let chosen: Vec<String> = if metrics.is_empty() {
-        ["performative_share", "goodhart_gap", "output_index"]
-            .map(String::from)
-            .to_vec()
+pub fn sweep_charts(s: &SweepResults, metrics: &[Metric]) -> Result<Vec<AnyChart>, ChartError> {
+    let chosen: Vec<Metric> = if metrics.is_empty() {
+        vec![
+            Metric::PerformativeShare,
+            Metric::GoodhartGap,
+            Metric::OutputIndex,
+        ]
     } else {
         metrics.to_vec()
     };
-    for m in &chosen {
-        if super::data::describe(m).0.is_empty() {
-            return Err(ChartError::Data(format!("unknown metric `{m}`")));
-        }
-    }
     let mut out = Vec::new();
     match s.design.as_str() {
         "sobol" | "morris" => {
-            for m in &chosen {
-                let rows = |ix: &str| -> Vec<(f64, f64, f64)> {
+            for &m in &chosen {
+                let rows = |ix: Index| -> Vec<(f64, f64, f64)> {
                     s.params
                         .iter()
                         .map(|p| {
                             s.sensitivity
                                 .iter()
-                                .find(|r| r.0 == *m && r.1 == "final" && r.2 == *p && r.3 == ix)
-                                .map_or((f64::NAN, f64::NAN, f64::NAN), |r| (r.4, r.5, r.6))
+                                .find(|r| {
+                                    r.metric == m
+                                        && r.statistic == Statistic::Final
+                                        && r.parameter == *p
+                                        && r.index == ix
+                                })
+                                .map_or((f64::NAN, f64::NAN, f64::NAN), |r| {
+                                    (r.estimate, r.ci_low, r.ci_high)
+                                })
                         })
                         .collect()
                 };
-                let (scenario, metric, statistic, params) = (
-                    s.scenario.clone(),
-                    m.clone(),
-                    "final".to_string(),
-                    s.params.clone(),
-                );
+                let (scenario, metric, statistic, params) =
+                    (s.scenario.clone(), m, "final".to_string(), s.params.clone());
                 if s.design == "sobol" {
                     out.push(AnyChart::Sobol(SobolBars {
                         scenario,
                         metric,
                         statistic,
                         params,
-                        first: rows("S1"),
-                        total: rows("ST"),
+                        first: rows(Index::S1),
+                        total: rows(Index::ST),
                     }));
                 } else {
-                    let sigma = rows("sigma").into_iter().map(|v| v.0).collect();
+                    let sigma = rows(Index::Sigma).into_iter().map(|v| v.0).collect();
                     out.push(AnyChart::Morris(MorrisScatter {
                         scenario,
                         metric,
                         statistic,
                         params,
-                        mu_star: rows("mu_star"),
+                        mu_star: rows(Index::MuStar),
                         sigma,
                     }));
                 }
@@ -218,7 +217,7 @@ pub fn sweep_charts(s: &SweepResults, metrics: &[String]) -> Result<Vec<AnyChart
                 Some(g) => s.levels(g).into_iter().map(Some).collect(),
                 None => vec![None],
             };
-            for m in &chosen {
+            for &m in &chosen {
                 let series = groups
                     .iter()
                     .map(|g| {
@@ -237,7 +236,7 @@ pub fn sweep_charts(s: &SweepResults, metrics: &[String]) -> Result<Vec<AnyChart
                     .collect();
                 out.push(AnyChart::Response(ResponseCurves {
                     scenario: s.scenario.clone(),
-                    metric: m.clone(),
+                    metric: m,
                     x_param: s.params[x_i].clone(),
                     x_levels: x_levels.clone(),
                     group_param: g_i.map(|g| s.params[g].clone()),
@@ -263,7 +262,7 @@ pub fn sweep_charts(s: &SweepResults, metrics: &[String]) -> Result<Vec<AnyChart
                         .collect();
                     out.push(AnyChart::Heatmap(Heatmap {
                         scenario: s.scenario.clone(),
-                        metric: m.clone(),
+                        metric: m,
                         x_param: s.params[x_i].clone(),
                         y_param: s.params[g].clone(),
                         x_levels: x_levels.clone(),
@@ -278,14 +277,9 @@ pub fn sweep_charts(s: &SweepResults, metrics: &[String]) -> Result<Vec<AnyChart
 }
 
 /// The charts of a result directory (run or sweep).
-pub fn charts_for(dir: &Path, metrics: &[String]) -> Result<Vec<AnyChart>, ChartError> {
-    let manifest = std::fs::read_to_string(dir.join("manifest.json")).map_err(|e| {
-        ChartError::Data(format!(
-            "{} has no readable manifest.json ({e}); is it a goodhart result directory?",
-            dir.display()
-        ))
-    })?;
-    if manifest.contains("\"kind\": \"sweep\"") {
+pub fn charts_for(dir: &Path, metrics: &[Metric]) -> Result<Vec<AnyChart>, ChartError> {
+    let header: crate::results::manifest::Header = crate::results::manifest::read(dir)?;
+    if header.kind == "sweep" {
         sweep_charts(&SweepResults::load(dir)?, metrics)
     } else {
         run_charts(&RunResults::load(dir)?, metrics)
@@ -293,7 +287,7 @@ pub fn charts_for(dir: &Path, metrics: &[String]) -> Result<Vec<AnyChart>, Chart
 }
 
 /// Draws the charts of `dir` into `dir/charts/`; returns the files written.
-pub fn plot(dir: &Path, metrics: &[String], format: Format) -> Result<Vec<PathBuf>, ChartError> {
+pub fn plot(dir: &Path, metrics: &[Metric], format: Format) -> Result<Vec<PathBuf>, ChartError> {
     let out = dir.join("charts");
     let mut written = Vec::new();
     for c in charts_for(dir, metrics)? {

@@ -2,8 +2,9 @@
 //! headline metrics, the final-value comparison of variants, and the
 //! hysteresis plot of a metric against a ramped lever.
 
-use super::data::{Marker, describe};
+use super::data::Marker;
 use super::{Chart, colour, draw_legend, font, padded_range, quiet_corner, ticker, titled};
+use crate::model::metrics::Metric;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -19,7 +20,7 @@ fn e<T: std::fmt::Display>(x: T) -> String {
 /// timeline's events as dashed vertical lines.
 pub struct TimeSeries {
     pub scenario: String,
-    pub metric: String,
+    pub metric: Metric,
     pub replicates: usize,
     /// (variant, [(week, mean, ci_low, ci_high)]).
     pub series: Vec<(String, Band)>,
@@ -34,7 +35,7 @@ impl TimeSeries {
         compact: bool,
         caption: Option<&str>,
     ) -> Result<(), String> {
-        let (_, unit) = describe(&self.metric);
+        let unit = self.metric.unit();
         let s = if compact { 0.8 } else { 1.0 };
         let weeks = self
             .series
@@ -130,7 +131,7 @@ impl Chart for TimeSeries {
     }
 
     fn title(&self) -> String {
-        let (name, _) = describe(&self.metric);
+        let name = self.metric.label();
         format!(
             "{}: {name} by week (mean, 95% CI over {} replicates)",
             self.scenario, self.replicates
@@ -193,7 +194,7 @@ impl Chart for Dashboard {
         let cols = 3;
         let rows = self.panels.len().div_ceil(cols).max(1);
         for (panel, cell) in self.panels.iter().zip(area.split_evenly((rows, cols))) {
-            let (name, _) = describe(&panel.metric);
+            let name = panel.metric.label();
             let short = name.split(" (").next().unwrap_or(name);
             panel.draw_on(&cell, true, Some(short))?;
         }
@@ -209,7 +210,7 @@ pub struct Comparison {
     pub replicates: usize,
     pub variants: Vec<String>,
     /// (metric, [(mean, ci_low, ci_high)] per variant).
-    pub metrics: Vec<(String, Vec<Ci>)>,
+    pub metrics: Vec<(Metric, Vec<Ci>)>,
 }
 
 impl Chart for Comparison {
@@ -232,7 +233,7 @@ impl Chart for Comparison {
         let label_width =
             13.0 * self.variants.iter().map(|v| v.len()).max().unwrap_or(4) as f64 + 30.0;
         for ((metric, vals), cell) in self.metrics.iter().zip(area.split_evenly((rows, cols))) {
-            let (name, unit) = describe(metric);
+            let (name, unit) = (metric.label(), metric.unit());
             let (lo, hi) = padded_range(vals.iter().flat_map(|v| [v.1, v.2, v.0]));
             let mut chart = ChartBuilder::on(&cell)
                 .caption(name.split(" (").next().unwrap_or(name), font(30.0))
@@ -286,7 +287,7 @@ impl Chart for Comparison {
 /// down drawn in different colours: hysteresis shows as two branches.
 pub struct Hysteresis {
     pub scenario: String,
-    pub metric: String,
+    pub metric: Metric,
     pub lever: String,
     /// (lever value, metric mean) per week, in week order.
     pub path: Vec<(f64, f64)>,
@@ -298,7 +299,7 @@ impl Chart for Hysteresis {
     }
 
     fn title(&self) -> String {
-        let (name, _) = describe(&self.metric);
+        let name = self.metric.label();
         format!(
             "{}: {name} as {} is ramped up and back down",
             self.scenario, self.lever
@@ -307,7 +308,7 @@ impl Chart for Hysteresis {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let area = titled(root, &self.title())?;
-        let (_, unit) = describe(&self.metric);
+        let unit = self.metric.unit();
         let (xl, xh) = padded_range(self.path.iter().map(|p| p.0));
         let (yl, yh) = padded_range(self.path.iter().map(|p| p.1));
         let mut chart = ChartBuilder::on(&area)

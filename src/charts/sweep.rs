@@ -1,10 +1,10 @@
 //! Charts of sweeps: response curves, heatmaps over two parameters, and
 //! sensitivity indices (Sobol bars, Morris mu* against sigma).
 
-use super::data::describe;
 use super::{
     Chart, colour, draw_legend, font, padded_range, quiet_corner, tick, ticker, titled, viridis,
 };
+use crate::model::metrics::Metric;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -19,7 +19,7 @@ pub type Point = (usize, f64, f64, f64);
 /// level of a second parameter.
 pub struct ResponseCurves {
     pub scenario: String,
-    pub metric: String,
+    pub metric: Metric,
     pub x_param: String,
     /// The x levels as written; numeric levels get a numeric axis.
     pub x_levels: Vec<String>,
@@ -44,7 +44,7 @@ impl Chart for ResponseCurves {
     }
 
     fn title(&self) -> String {
-        let (name, _) = describe(&self.metric);
+        let name = self.metric.label();
         let by = self
             .group_param
             .as_ref()
@@ -57,7 +57,7 @@ impl Chart for ResponseCurves {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let area = titled(root, &self.title())?;
-        let (_, unit) = describe(&self.metric);
+        let unit = self.metric.unit();
         let xs: Vec<f64> = self
             .numeric_x()
             .unwrap_or_else(|| (0..self.x_levels.len()).map(|i| i as f64).collect());
@@ -144,7 +144,7 @@ impl Chart for ResponseCurves {
 /// A metric's final value over a grid of two parameters.
 pub struct Heatmap {
     pub scenario: String,
-    pub metric: String,
+    pub metric: Metric,
     pub x_param: String,
     pub y_param: String,
     pub x_levels: Vec<String>,
@@ -159,7 +159,7 @@ impl Chart for Heatmap {
     }
 
     fn title(&self) -> String {
-        let (name, _) = describe(&self.metric);
+        let name = self.metric.label();
         format!(
             "{}: final-week {name} by {} and {}",
             self.scenario, self.x_param, self.y_param
@@ -169,7 +169,7 @@ impl Chart for Heatmap {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let area = titled(root, &self.title())?;
         let (plot, bar) = area.split_horizontally(1380);
-        let (_, unit) = describe(&self.metric);
+        let unit = self.metric.unit();
         let (nx, ny) = (self.x_levels.len(), self.y_levels.len());
         let all: Vec<f64> = self.values.iter().flatten().filter_map(|v| *v).collect();
         let (lo, hi) = all
@@ -286,7 +286,7 @@ type Ci = (f64, f64, f64);
 /// First- and total-order Sobol indices of one metric, with 95% CIs.
 pub struct SobolBars {
     pub scenario: String,
-    pub metric: String,
+    pub metric: Metric,
     pub statistic: String,
     pub params: Vec<String>,
     pub first: Vec<Ci>,
@@ -299,7 +299,7 @@ impl Chart for SobolBars {
     }
 
     fn title(&self) -> String {
-        let (name, _) = describe(&self.metric);
+        let name = self.metric.label();
         let when = if self.statistic == "final" {
             "final week"
         } else {
@@ -397,7 +397,7 @@ impl Chart for SobolBars {
 /// against the sd of the effects sigma, one point per parameter.
 pub struct MorrisScatter {
     pub scenario: String,
-    pub metric: String,
+    pub metric: Metric,
     pub statistic: String,
     pub params: Vec<String>,
     pub mu_star: Vec<Ci>,
@@ -410,13 +410,13 @@ impl Chart for MorrisScatter {
     }
 
     fn title(&self) -> String {
-        let (name, _) = describe(&self.metric);
+        let name = self.metric.label();
         format!("{}: Morris screening of {name}", self.scenario)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let area = titled(root, &self.title())?;
-        let (_, unit) = describe(&self.metric);
+        let unit = self.metric.unit();
         let xh = self
             .mu_star
             .iter()

@@ -257,20 +257,22 @@ fn plot(
     metrics: &[String],
     format: crate::charts::Format,
 ) -> anyhow::Result<()> {
-    use crate::model::metrics::WeekMetrics;
+    use crate::model::metrics::{Metric, WeekMetrics};
+    let mut chosen = Vec::new();
     for m in metrics {
         let suggestion = crate::params::registry::closest(WeekMetrics::NAMES.iter().copied(), m)
             .map_or_else(
                 || format!("metrics are: {}", WeekMetrics::NAMES.join(", ")),
                 |c| format!("did you mean `{c}`?"),
             );
-        usage::ensure_usage!(
-            WeekMetrics::NAMES.contains(&m.as_str()),
-            "--metric {m:?} is not a metric; {suggestion}"
-        );
+        let Some(metric) = Metric::from_name(m) else {
+            return Err(
+                usage::UsageError(format!("--metric {m:?} is not a metric; {suggestion}")).into(),
+            );
+        };
+        chosen.push(metric);
     }
-    let _lock = crate::output::resultdir::lock_existing(dir)?;
-    let files = crate::charts::defaults::plot(dir, metrics, format)?;
+    let files = crate::charts::defaults::plot(dir, &chosen, format)?;
     say!(
         "wrote {} chart files to {}",
         files.len(),

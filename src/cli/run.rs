@@ -3,29 +3,17 @@
 
 use super::RunArgs;
 use crate::experiment::run_replicates_with;
+use crate::model::metrics::Metric;
 use crate::output::resultdir::{Identity, Staging};
-use crate::output::{SummaryRow, write_run_outputs};
+use crate::output::write_run_outputs;
 use crate::params::registry::Value;
 use crate::resources::{Estimate, available_memory};
+use crate::results::{Statistic, SummaryRow};
 use crate::scenario::Scenario;
 use anyhow::Context;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
-
-/// Metrics shown in the headline table, in order.
-const HEADLINE: &[&str] = &[
-    "measured_adoption",
-    "productive_adoption",
-    "goodhart_gap",
-    "performative_share",
-    "tokens_per_employee_mtok",
-    "output_index",
-    "net_value_usd",
-    "metric_validity",
-    "mean_perceived_surveillance",
-    "incidents",
-];
 
 /// Loads a scenario and applies the command-line overrides (`--seed`,
 /// `--employees`, `--weeks`, `--replicates`), then checks the rules
@@ -154,10 +142,10 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
 fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64) {
     let last = sc.params.weeks - 1;
     let arms: Vec<String> = sc.arms().into_iter().map(|a| a.name).collect();
-    let find = |variant: &str, metric: &str| {
+    let find = |variant: &str, metric: Metric| {
         rows.iter()
-            .find(|r| r.variant == variant && r.metric == metric && r.statistic == "final")
-            .map(|r| r.summary)
+            .find(|r| r.variant == variant && r.metric == metric && r.statistic == Statistic::Final)
+            .map(SummaryRow::summary)
     };
     if arms.len() == 1 {
         say!(
@@ -166,7 +154,7 @@ fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64) 
             sc.run.replicates
         );
         say!("  {:<28} {:>12}  {:>24}", "metric", "mean", "95% CI");
-        for &metric in HEADLINE {
+        for metric in Metric::HEADLINE {
             let Some(s) = find(&arms[0], metric) else {
                 continue;
             };
@@ -175,7 +163,12 @@ fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64) 
             } else {
                 "(needs >= 2 replicates)".to_string()
             };
-            say!("  {:<28} {:>12}  {:>24}", metric, fmt_value(s.mean), ci);
+            say!(
+                "  {:<28} {:>12}  {:>24}",
+                metric.name(),
+                fmt_value(s.mean),
+                ci
+            );
         }
     } else {
         say!(
@@ -189,8 +182,8 @@ fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64) 
             head.push_str(&format!("  {a:>w$}"));
         }
         say!("{head}");
-        for &metric in HEADLINE {
-            let mut line = format!("  {metric:<28}");
+        for metric in Metric::HEADLINE {
+            let mut line = format!("  {:<28}", metric.name());
             for (a, w) in arms.iter().zip(&widths) {
                 let cell = find(a, metric).map_or(String::new(), |s| {
                     if s.ci_low.is_finite() {

@@ -1,7 +1,9 @@
 //! `goodhart sweep`, `goodhart merge` and `goodhart sensitivity`.
 
+use crate::model::metrics::Metric;
 use crate::output::resultdir::{Identity, Staging, in_progress_dir, lock_existing};
 use crate::resources::{Estimate, available_memory};
+use crate::results::{Index, SensitivityRow, Statistic};
 use crate::scenario::Scenario;
 use crate::scenario::sweep_spec::Record;
 use crate::sweep::runner::{self, Outcome, execute};
@@ -240,66 +242,52 @@ fn report_files(plan: &Plan, dir: &Path, shard: Shard) {
 
 /// Prints the indices of one headline metric, most influential first.
 fn print_sensitivity(path: &Path) {
-    let Ok(mut rdr) = csv::Reader::from_path(path) else {
+    let Ok(rows) = crate::results::read_rows::<SensitivityRow>(path) else {
         return;
     };
-    let metric = "performative_share";
-    let mut rows: Vec<(String, String, f64, f64, f64)> = rdr
-        .records()
-        .filter_map(Result::ok)
-        .filter(|r| {
-            &r[0] == metric
-                && &r[1] == "final"
-                && matches!(&r[3], "ST" | "S1" | "mu_star" | "sigma")
-        })
-        .map(|r| {
-            (
-                r[2].to_string(),
-                r[3].to_string(),
-                r[4].parse().unwrap_or(f64::NAN),
-                r[5].parse().unwrap_or(f64::NAN),
-                r[6].parse().unwrap_or(f64::NAN),
-            )
-        })
-        .collect();
-    let key = if rows.iter().any(|r| r.1 == "ST") {
-        "ST"
-    } else {
-        "mu_star"
-    };
-    let mut order: Vec<String> = rows
+    let metric = Metric::PerformativeShare;
+    let rows: Vec<&SensitivityRow> = rows
         .iter()
-        .filter(|r| r.1 == key)
-        .map(|r| r.0.clone())
+        .filter(|r| r.metric == metric && r.statistic == Statistic::Final)
         .collect();
-    let value = |p: &str, ix: &str, rows: &[(String, String, f64, f64, f64)]| {
-        rows.iter()
-            .find(|r| r.0 == p && r.1 == ix)
-            .map(|r| (r.2, r.3, r.4))
+    let key = if rows.iter().any(|r| r.index == Index::ST) {
+        Index::ST
+    } else {
+        Index::MuStar
     };
-    order.sort_by(|a, b| {
-        let (x, y) = (
-            value(a, key, &rows).map_or(0.0, |v| v.0),
-            value(b, key, &rows).map_or(0.0, |v| v.0),
-        );
-        y.total_cmp(&x)
-    });
-    rows.retain(|r| r.2.is_finite() || r.1 == "sigma");
+    let find = |p: &str, ix: Index| rows.iter().find(|r| r.parameter == p && r.index == ix);
+    let mut order: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.index == key)
+        .map(|r| r.parameter.as_str())
+        .collect();
+    let size = |p: &str| find(p, key).map_or(0.0, |r| r.estimate);
+    order.sort_by(|a, b| size(b).total_cmp(&size(a)));
     say!("sensitivity of {metric} (final week), most influential first:");
+    let fmt = |p: &str, ix: Index| {
+        find(p, ix).map_or(String::new(), |r| {
+            if r.ci_low.is_finite() {
+                format!(
+                    "{} {:.3} [{:.3}, {:.3}]",
+                    ix.word(),
+                    r.estimate,
+                    r.ci_low,
+                    r.ci_high
+                )
+            } else {
+                format!("{} {:.3}", ix.word(), r.estimate)
+            }
+        })
+    };
     for p in order {
-        let fmt = |ix: &str| {
-            value(&p, ix, &rows).map_or(String::new(), |(e, lo, hi)| {
-                if lo.is_finite() {
-                    format!("{ix} {e:.3} [{lo:.3}, {hi:.3}]")
-                } else {
-                    format!("{ix} {e:.3}")
-                }
-            })
-        };
-        if key == "ST" {
-            say!("  {p:<28} {:<30} {}", fmt("S1"), fmt("ST"));
+        if key == Index::ST {
+            say!("  {p:<28} {:<30} {}", fmt(p, Index::S1), fmt(p, Index::ST));
         } else {
-            say!("  {p:<28} {:<34} {}", fmt("mu_star"), fmt("sigma"));
+            say!(
+                "  {p:<28} {:<34} {}",
+                fmt(p, Index::MuStar),
+                fmt(p, Index::Sigma)
+            );
         }
     }
 }

@@ -190,6 +190,19 @@ impl Metric {
     ];
 }
 
+impl WeekMetrics {
+    /// The mean of each metric over `weeks` (a run average; NaN weeks
+    /// make the metric's average NaN).
+    pub fn mean_of(weeks: &[WeekMetrics]) -> WeekMetrics {
+        let mut out = WeekMetrics::default();
+        let n = weeks.len().max(1) as f64;
+        for &m in Metric::ALL {
+            out.set(m, weeks.iter().map(|w| w.get(m)).sum::<f64>() / n);
+        }
+        out
+    }
+}
+
 impl std::fmt::Display for Metric {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -10,12 +10,13 @@
 pub mod resultdir;
 
 use crate::experiment::RunResult;
-use crate::model::metrics::WeekMetrics;
+use crate::model::metrics::{Metric, WeekMetrics};
 use crate::params::registry::{Kind, Value};
-use crate::params::timeline::EventRecord;
 use crate::params::{MODEL_PARAMS, ModelParams};
+use crate::results::manifest::{EventRecord, Header, VariantRecord};
+use crate::results::{FORMAT_VERSION, RunManifest, Statistic, SummaryRow, WeeklyRow};
 use crate::scenario::Scenario;
-use crate::stats::{Summary, summarise};
+use crate::stats::summarise;
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
@@ -131,133 +132,88 @@ pub fn num(x: f64) -> String {
     format!("{x}")
 }
 
-fn csv_bytes(
+/// The CSV text of `rows` (with a header line) for file `path`.
+pub fn csv_rows<T: Serialize>(
     path: &str,
-    header: &[&str],
-    rows: impl Iterator<Item = Vec<String>>,
+    rows: impl IntoIterator<Item = T>,
 ) -> Result<Vec<u8>, OutputError> {
-    let enc = |e: csv::Error| OutputError::Encode {
-        path: path.to_string(),
-        message: e.to_string(),
-    };
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).map_err(enc)?;
-    for r in rows {
-        w.write_record(&r).map_err(enc)?;
-    }
-    w.into_inner().map_err(|e| OutputError::Encode {
+    crate::results::csv_text(rows, true).map_err(|e| OutputError::Encode {
         path: path.to_string(),
         message: e.to_string(),
     })
 }
 
-/// `weekly.csv`: scenario, variant, replicate, seed, week, then every
-/// metric.
-pub fn weekly_csv(scenario: &str, runs: &[RunResult]) -> Result<Vec<u8>, OutputError> {
-    let mut header = vec!["scenario", "variant", "replicate", "seed", "week"];
-    header.extend_from_slice(WeekMetrics::NAMES);
-    let rows = runs.iter().flat_map(|r| {
-        r.weeks.iter().enumerate().map(move |(week, m)| {
-            let mut row = vec![
-                scenario.to_string(),
-                r.variant.clone(),
-                r.replicate.to_string(),
-                r.seed.to_string(),
-                week.to_string(),
-            ];
-            row.extend(m.values().into_iter().map(num));
-            row
+/// Writes `rows` to `path` atomically, with a header line.
+pub fn write_rows<T: Serialize>(
+    path: &Path,
+    rows: impl IntoIterator<Item = T>,
+) -> Result<(), OutputError> {
+    write_atomic(path, &csv_rows(&path.display().to_string(), rows)?)
+}
+
+/// The statistics a run records besides its weeks: its final week (with
+/// its number) and its average over the weeks.
+pub fn run_statistics(weeks: &[WeekMetrics]) -> [(Statistic, Option<usize>, WeekMetrics); 2] {
+    [
+        (
+            Statistic::Final,
+            weeks.len().checked_sub(1),
+            weeks.last().copied().unwrap_or_default(),
+        ),
+        (Statistic::RunAverage, None, WeekMetrics::mean_of(weeks)),
+    ]
+}
+
+/// `weekly.csv`: one row per replicate and week.
+pub fn weekly_rows<'a>(
+    scenario: &'a str,
+    runs: &'a [RunResult],
+) -> impl Iterator<Item = WeeklyRow> + 'a {
+    runs.iter().flat_map(move |r| {
+        r.weeks.iter().enumerate().map(move |(week, m)| WeeklyRow {
+            scenario: scenario.to_string(),
+            variant: r.variant.clone(),
+            replicate: r.replicate,
+            seed: r.seed,
+            statistic: Statistic::Week,
+            week: Some(week),
+            metrics: *m,
         })
-    });
-    csv_bytes("weekly.csv", &header, rows)
+    })
 }
 
-/// One row of `summary.csv`.
-#[derive(Clone, Debug, Serialize)]
-pub struct SummaryRow {
-    pub variant: String,
-    pub metric: &'static str,
-    /// `final` (last week's value) or `run_average` (mean over weeks).
-    pub statistic: &'static str,
-    pub summary: Summary,
-}
-
-/// Per variant (in run order) and metric, the replicate summary of its
-/// final-week value and of its run average.
-pub fn summary_rows(runs: &[RunResult]) -> Vec<SummaryRow> {
+/// `summary.csv`: per arm (in run order), statistic and metric, the
+/// replicate summary of the final week's value and of the run average.
+pub fn summary_rows(scenario: &str, runs: &[RunResult]) -> Vec<SummaryRow> {
     let mut variants: Vec<&str> = Vec::new();
     for r in runs {
         if !variants.contains(&r.variant.as_str()) {
             variants.push(&r.variant);
         }
     }
-    variants
-        .into_iter()
-        .flat_map(|v| {
-            let arm: Vec<&RunResult> = runs.iter().filter(|r| r.variant == v).collect();
-            variant_rows(v, &arm)
-        })
-        .collect()
-}
-
-fn variant_rows(variant: &str, runs: &[&RunResult]) -> Vec<SummaryRow> {
     let mut rows = Vec::new();
-    for (k, &metric) in WeekMetrics::NAMES.iter().enumerate() {
-        let finals: Vec<f64> = runs
+    for v in variants {
+        let arm: Vec<[(Statistic, Option<usize>, WeekMetrics); 2]> = runs
             .iter()
-            .filter_map(|r| r.weeks.last().map(|m| m.values()[k]))
+            .filter(|r| r.variant == v)
+            .map(|r| run_statistics(&r.weeks))
             .collect();
-        let averages: Vec<f64> = runs
-            .iter()
-            .map(|r| {
-                r.weeks.iter().map(|m| m.values()[k]).sum::<f64>() / r.weeks.len().max(1) as f64
-            })
-            .collect();
-        rows.push(SummaryRow {
-            variant: variant.to_string(),
-            metric,
-            statistic: "final",
-            summary: summarise(&finals),
-        });
-        rows.push(SummaryRow {
-            variant: variant.to_string(),
-            metric,
-            statistic: "run_average",
-            summary: summarise(&averages),
-        });
+        for k in 0..2 {
+            let (statistic, week, _) = arm[0][k];
+            for &metric in Metric::ALL {
+                let xs: Vec<f64> = arm.iter().map(|s| s[k].2.get(metric)).collect();
+                rows.push(SummaryRow::new(
+                    scenario,
+                    v,
+                    statistic,
+                    week,
+                    metric,
+                    summarise(&xs),
+                ));
+            }
+        }
     }
     rows
-}
-
-/// `summary.csv`: scenario, variant, metric, statistic, n, mean, sd,
-/// ci_low, ci_high.
-pub fn summary_csv(scenario: &str, rows: &[SummaryRow]) -> Result<Vec<u8>, OutputError> {
-    let header = [
-        "scenario",
-        "variant",
-        "metric",
-        "statistic",
-        "n",
-        "mean",
-        "sd",
-        "ci_low",
-        "ci_high",
-    ];
-    let rows = rows.iter().map(|r| {
-        let s = r.summary;
-        vec![
-            scenario.to_string(),
-            r.variant.clone(),
-            r.metric.to_string(),
-            r.statistic.to_string(),
-            s.n.to_string(),
-            num(s.mean),
-            num(s.sd),
-            num(s.ci_low),
-            num(s.ci_high),
-        ]
-    });
-    csv_bytes("summary.csv", &header, rows)
 }
 
 /// Parameters by their scenario names, with named values ("none",
@@ -280,80 +236,59 @@ pub fn resolved_params(p: &ModelParams) -> serde_json::Map<String, serde_json::V
     map
 }
 
-/// Provenance of a batch of runs.
-#[derive(Serialize)]
-pub struct Manifest<'a> {
-    pub goodhart_version: &'static str,
-    /// `run` (sweeps write `sweep`): what the result directory holds.
-    pub kind: &'static str,
-    pub scenario: &'a str,
-    pub description: &'a str,
-    pub input_file: String,
-    pub input_sha256: &'a str,
-    pub command_line: Vec<String>,
-    pub master_seed: u64,
-    pub replicates: usize,
-    pub run_seeds: Vec<u64>,
-    pub parameters: serde_json::Map<String, serde_json::Value>,
-    pub timeline: Vec<EventRecord>,
-    pub variants: Vec<VariantRecord>,
-    pub files: Vec<&'static str>,
+/// The manifest of a run of `sc` from file `input_file`.
+pub fn run_manifest(sc: &Scenario, input_file: &Path) -> RunManifest {
+    let base = resolved_params(&sc.params);
+    RunManifest {
+        header: Header {
+            format_version: FORMAT_VERSION,
+            goodhart_version: env!("CARGO_PKG_VERSION").into(),
+            kind: "run".into(),
+            scenario: sc.name.clone(),
+            input_sha256: sc.input_sha256.clone(),
+            shard: None,
+        },
+        description: sc.description.clone(),
+        input_file: input_file.display().to_string(),
+        command_line: std::env::args().collect(),
+        master_seed: sc.run.seed,
+        replicates: sc.run.replicates,
+        run_seeds: (0..sc.run.replicates)
+            .map(|r| crate::model::rng::run_seed(sc.run.seed, r as u64))
+            .collect(),
+        employees: sc.params.employees,
+        weeks: sc.params.weeks,
+        parameters: base.clone(),
+        timeline: sc.timeline.events.iter().map(EventRecord::from).collect(),
+        variants: sc
+            .variants
+            .iter()
+            .map(|v| {
+                let mut changes = resolved_params(&v.params);
+                changes.retain(|k, val| base.get(k) != Some(val));
+                VariantRecord {
+                    name: v.name.clone(),
+                    description: v.description.clone(),
+                    changes,
+                    timeline: v.timeline.events.iter().map(EventRecord::from).collect(),
+                }
+            })
+            .collect(),
+        files: ["weekly.csv", "summary.csv", "manifest.json"]
+            .map(String::from)
+            .to_vec(),
+        scenario_toml: sc.text.clone(),
+    }
 }
 
-/// A variant in a manifest: the parameters it changes from the base, and
-/// its timeline.
-#[derive(Serialize)]
-pub struct VariantRecord {
-    pub name: String,
-    pub description: String,
-    pub changes: serde_json::Map<String, serde_json::Value>,
-    pub timeline: Vec<EventRecord>,
-}
-
-impl<'a> Manifest<'a> {
-    pub fn new(sc: &'a Scenario, input_file: &Path) -> Self {
-        Manifest {
-            goodhart_version: env!("CARGO_PKG_VERSION"),
-            kind: "run",
-            scenario: &sc.name,
-            description: &sc.description,
-            input_file: input_file.display().to_string(),
-            input_sha256: &sc.input_sha256,
-            command_line: std::env::args().collect(),
-            master_seed: sc.run.seed,
-            replicates: sc.run.replicates,
-            run_seeds: (0..sc.run.replicates)
-                .map(|r| crate::model::rng::run_seed(sc.run.seed, r as u64))
-                .collect(),
-            parameters: resolved_params(&sc.params),
-            timeline: sc.timeline.events.iter().map(EventRecord::from).collect(),
-            variants: sc
-                .variants
-                .iter()
-                .map(|v| {
-                    let base = resolved_params(&sc.params);
-                    let mut changes = resolved_params(&v.params);
-                    changes.retain(|k, val| base.get(k) != Some(val));
-                    VariantRecord {
-                        name: v.name.clone(),
-                        description: v.description.clone(),
-                        changes,
-                        timeline: v.timeline.events.iter().map(EventRecord::from).collect(),
-                    }
-                })
-                .collect(),
-            files: vec!["weekly.csv", "summary.csv", "manifest.json"],
-        }
-    }
-
-    pub fn to_json(&self) -> Result<Vec<u8>, OutputError> {
-        let mut v = serde_json::to_vec_pretty(self).map_err(|e| OutputError::Encode {
-            path: "manifest.json".into(),
-            message: e.to_string(),
-        })?;
-        v.push(b'\n');
-        Ok(v)
-    }
+/// `value` as pretty JSON with a final newline.
+pub fn json_bytes<T: Serialize>(path: &str, value: &T) -> Result<Vec<u8>, OutputError> {
+    let mut v = serde_json::to_vec_pretty(value).map_err(|e| OutputError::Encode {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    v.push(b'\n');
+    Ok(v)
 }
 
 /// Writes the three result files of a batch into `dir`.
@@ -363,10 +298,10 @@ pub fn write_run_outputs(
     input: &Path,
     runs: &[RunResult],
 ) -> Result<Vec<SummaryRow>, OutputError> {
-    let weekly = weekly_csv(&sc.name, runs)?;
-    let rows = summary_rows(runs);
-    let summary = summary_csv(&sc.name, &rows)?;
-    let manifest = Manifest::new(sc, input).to_json()?;
+    let weekly = csv_rows("weekly.csv", weekly_rows(&sc.name, runs))?;
+    let rows = summary_rows(&sc.name, runs);
+    let summary = csv_rows("summary.csv", &rows)?;
+    let manifest = json_bytes("manifest.json", &run_manifest(sc, input))?;
     write_atomic(&dir.join("weekly.csv"), &weekly)?;
     write_atomic(&dir.join("summary.csv"), &summary)?;
     write_atomic(&dir.join("manifest.json"), &manifest)?;

@@ -19,6 +19,8 @@ pub enum ReportError {
     Chart(#[from] ChartError),
     #[error(transparent)]
     Output(#[from] crate::output::OutputError),
+    #[error(transparent)]
+    Read(#[from] crate::results::ReadError),
     #[error("{0}")]
     Data(String),
 }
@@ -216,7 +218,7 @@ mod tests {
             relative(Path::new("/x/out"), Path::new("/x/res/charts/a.png")),
             "../res/charts/a.png"
         );
-        assert_eq!(ci_cell("0.5", "0.4", "0.6"), "0.500 [0.400, 0.600]");
-        assert_eq!(ci_cell("1.0123", "NaN", "NaN"), "1.01");
+        assert_eq!(ci_cell(0.5, 0.4, 0.6), "0.500 [0.400, 0.600]");
+        assert_eq!(ci_cell(1.0123, f64::NAN, f64::NAN), "1.01");
     }
 }

@@ -2,9 +2,13 @@
 //! with confidence intervals, charts, parameters and provenance.
 
 use super::ReportError;
-use crate::charts::data::{HEADLINE, describe};
 use crate::charts::defaults::{AnyChart, charts_for};
 use crate::charts::{Chart, Format, render, to_svg};
+use crate::model::metrics::Metric;
+use crate::results::{
+    AggregateRow, Index, PointRow, RunManifest, SensitivityRow, Statistic, SummaryRow,
+    SweepManifest, manifest, read_rows,
+};
 use std::path::{Path, PathBuf};
 
 /// A captioned table: header row then body rows.
@@ -20,13 +24,6 @@ pub(super) struct Section {
     pub(super) charts: Vec<(String, String, String)>,
     pub(super) params: Vec<(String, String)>,
     pub(super) provenance: Vec<(String, String)>,
-}
-
-fn read_manifest(dir: &Path) -> Result<serde_json::Value, ReportError> {
-    let text = std::fs::read_to_string(dir.join("manifest.json"))
-        .map_err(|e| ReportError::Data(format!("{}: no readable manifest.json ({e}); give result directories of `goodhart run` or `goodhart sweep`", dir.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| ReportError::Data(format!("{}/manifest.json: {e}", dir.display())))
 }
 
 fn json_text(v: &serde_json::Value) -> String {
@@ -51,55 +48,48 @@ pub(super) fn relative(from_dir: &Path, to: &Path) -> String {
     rel.to_string_lossy().replace('\\', "/")
 }
 
-pub(super) fn ci_cell(mean: &str, lo: &str, hi: &str) -> String {
-    let f = |s: &str| {
-        s.parse::<f64>()
-            .map_or(s.to_string(), |x| crate::output::sig(x, 3))
-    };
-    if lo == "NaN" {
-        f(mean)
-    } else {
+/// `mean [low, high]` to three significant digits, or the mean alone
+/// without an interval.
+pub(super) fn ci_cell(mean: f64, lo: f64, hi: f64) -> String {
+    let f = |x: f64| crate::output::sig(x, 3);
+    if lo.is_finite() {
         format!("{} [{}, {}]", f(mean), f(lo), f(hi))
+    } else {
+        f(mean)
     }
 }
 
+/// What a metric is, with its unit, for a table's first column.
+fn metric_cell(m: Metric) -> String {
+    let label = m.label();
+    format!(
+        "{} ({})",
+        label.split(" (").next().unwrap_or(label),
+        m.unit()
+    )
+}
+
 fn run_tables(dir: &Path) -> Result<Vec<Table>, ReportError> {
-    let mut rdr = csv::Reader::from_path(dir.join("summary.csv"))
-        .map_err(|e| ReportError::Data(format!("{}/summary.csv: {e}", dir.display())))?;
-    let rows: Vec<csv::StringRecord> = rdr
-        .records()
-        .filter_map(Result::ok)
-        .filter(|r| &r[3] == "final")
+    let rows: Vec<SummaryRow> = read_rows::<SummaryRow>(&dir.join("summary.csv"))?
+        .into_iter()
+        .filter(|r| r.statistic == Statistic::Final)
         .collect();
     let mut variants: Vec<String> = Vec::new();
     for r in &rows {
-        if !variants.iter().any(|v| v == &r[1]) {
-            variants.push(r[1].to_string());
+        if !variants.contains(&r.variant) {
+            variants.push(r.variant.clone());
         }
     }
     let mut header = vec!["metric".to_string()];
     header.extend(variants.iter().cloned());
     let mut body = vec![header];
-    let metrics = HEADLINE.iter().chain(
-        [
-            "productive_adoption",
-            "tokens_per_employee_mtok",
-            "net_value_usd",
-            "incidents",
-        ]
-        .iter(),
-    );
-    for m in metrics {
-        let (name, unit) = describe(m);
-        let mut row = vec![format!(
-            "{} ({unit})",
-            name.split(" (").next().unwrap_or(name)
-        )];
+    for m in Metric::HEADLINE {
+        let mut row = vec![metric_cell(m)];
         for v in &variants {
             let cell = rows
                 .iter()
-                .find(|r| &r[1] == v && &r[2] == *m)
-                .map_or(String::new(), |r| ci_cell(&r[5], &r[7], &r[8]));
+                .find(|r| r.variant == *v && r.metric == m)
+                .map_or(String::new(), |r| ci_cell(r.mean, r.ci_low, r.ci_high));
             row.push(cell);
         }
         body.push(row);
@@ -110,78 +100,70 @@ fn run_tables(dir: &Path) -> Result<Vec<Table>, ReportError> {
     )])
 }
 
-fn sweep_tables(dir: &Path, manifest: &serde_json::Value) -> Result<Vec<Table>, ReportError> {
+fn sweep_tables(dir: &Path, manifest: &SweepManifest) -> Result<Vec<Table>, ReportError> {
     let mut tables = Vec::new();
     let mut design = vec![vec!["parameter".to_string(), "values or range".to_string()]];
-    for p in manifest["parameters"].as_array().into_iter().flatten() {
-        let dom = match p["values"].as_array() {
-            Some(v) => v.iter().map(json_text).collect::<Vec<_>>().join(", "),
-            None => format!("{} to {}", json_text(&p["low"]), json_text(&p["high"])),
+    for p in &manifest.parameters {
+        let dom = match (&p.values, p.low, p.high) {
+            (Some(v), _, _) => v.join(", "),
+            (None, Some(lo), Some(hi)) => format!("{lo} to {hi}"),
+            _ => String::new(),
         };
-        design.push(vec![json_text(&p["name"]), dom]);
+        design.push(vec![p.name.clone(), dom]);
     }
     tables.push(("Design".to_string(), design));
-    if let Ok(mut rdr) = csv::Reader::from_path(dir.join("sensitivity.csv")) {
+    let shown = [Metric::PerformativeShare, Metric::GoodhartGap];
+    let sens = dir.join("sensitivity.csv");
+    if sens.exists() {
         let mut body = vec![
             ["metric", "parameter", "index", "estimate [95% CI]"]
                 .map(String::from)
                 .to_vec(),
         ];
-        for r in rdr.records().filter_map(Result::ok) {
-            if &r[1] == "final"
-                && ["performative_share", "goodhart_gap"].contains(&&r[0])
-                && ["S1", "ST", "mu_star", "sigma"].contains(&&r[3])
+        for r in read_rows::<SensitivityRow>(&sens)? {
+            if r.statistic == Statistic::Final
+                && shown.contains(&r.metric)
+                && [Index::S1, Index::ST, Index::MuStar, Index::Sigma].contains(&r.index)
             {
                 body.push(vec![
-                    r[0].to_string(),
-                    r[2].to_string(),
-                    r[3].to_string(),
-                    ci_cell(&r[4], &r[5], &r[6]),
+                    r.metric.name().to_string(),
+                    r.parameter.clone(),
+                    r.index.word().to_string(),
+                    ci_cell(r.estimate, r.ci_low, r.ci_high),
                 ]);
             }
         }
         tables.push(("Sensitivity indices (final week)".into(), body));
     } else {
-        let pts: Vec<csv::StringRecord> = csv::Reader::from_path(dir.join("points.csv"))
-            .map_err(|e| ReportError::Data(e.to_string()))?
-            .records()
-            .filter_map(Result::ok)
-            .collect();
-        let names: Vec<String> = manifest["parameters"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|p| json_text(&p["name"]))
-            .collect();
-        let shown = ["performative_share", "goodhart_gap", "output_index"];
+        let points: Vec<PointRow> = read_rows(&dir.join("points.csv"))?;
+        let shown = [
+            Metric::PerformativeShare,
+            Metric::GoodhartGap,
+            Metric::OutputIndex,
+        ];
         let mut agg = std::collections::HashMap::new();
-        let mut rdr = csv::Reader::from_path(dir.join("aggregate.csv"))
-            .map_err(|e| ReportError::Data(e.to_string()))?;
-        for r in rdr.records().filter_map(Result::ok) {
-            if &r[1] == "final" && shown.contains(&&r[2]) {
-                agg.insert(
-                    (r[0].to_string(), r[2].to_string()),
-                    ci_cell(&r[3], &r[5], &r[6]),
-                );
+        crate::results::each_row(&dir.join("aggregate.csv"), |r: AggregateRow| {
+            if r.statistic == Statistic::Final && shown.contains(&r.metric) {
+                agg.insert((r.point, r.metric), ci_cell(r.mean, r.ci_low, r.ci_high));
             }
-        }
+            Ok::<(), ReportError>(())
+        })?;
         let mut header = vec!["point".to_string()];
-        header.extend(names.iter().cloned());
-        header.extend(shown.iter().map(|s| s.to_string()));
+        header.extend(manifest.parameters.iter().map(|p| p.name.clone()));
+        header.extend(shown.iter().map(|m| m.name().to_string()));
         let mut body = vec![header];
-        for p in pts.iter().take(60) {
-            let mut row: Vec<String> = (0..=names.len())
-                .map(|i| p.get(i).unwrap_or("").to_string())
-                .collect();
-            row.extend(shown.iter().map(|m| {
-                agg.get(&(p[0].to_string(), m.to_string()))
-                    .cloned()
-                    .unwrap_or_default()
-            }));
+        for p in points.iter().take(60) {
+            let mut row = vec![p.point.to_string()];
+            row.extend(p.params.iter().map(|(_, v)| crate::sweep::files::cell(v)));
+            row.extend(
+                shown
+                    .iter()
+                    .map(|m| agg.get(&(p.point, *m)).cloned().unwrap_or_default()),
+            );
             body.push(row);
         }
-        let note = if pts.len() > 60 {
-            format!(" (first 60 of {} points; see aggregate.csv)", pts.len())
+        let note = if points.len() > 60 {
+            format!(" (first 60 of {} points; see aggregate.csv)", points.len())
         } else {
             String::new()
         };
@@ -190,9 +172,21 @@ fn sweep_tables(dir: &Path, manifest: &serde_json::Value) -> Result<Vec<Table>, 
     Ok(tables)
 }
 
+/// A timeline event as a fact: "week 26: leaderboard = manager".
+fn event_text(e: &crate::results::manifest::EventRecord) -> Option<String> {
+    match (e.week, &e.value, e.ramp) {
+        (Some(w), Some(v), _) => Some(format!("week {w}: {} = {}", e.param, json_text(v))),
+        (_, _, Some((from, to, start, end))) => Some(format!(
+            "weeks {from}-{to}: {} ramps from {start} to {end}",
+            e.param
+        )),
+        _ => None,
+    }
+}
+
 pub(super) fn section(dir: &Path, report_dir: &Path) -> Result<Section, ReportError> {
-    let m = read_manifest(dir)?;
-    let is_sweep = m["kind"] == "sweep";
+    let header: manifest::Header = manifest::read(dir)?;
+    let is_sweep = header.kind == "sweep";
     let charts: Vec<AnyChart> = charts_for(dir, &[])?;
     let chart_dir = dir.join("charts");
     let mut rendered = Vec::new();
@@ -204,105 +198,77 @@ pub(super) fn section(dir: &Path, report_dir: &Path) -> Result<Section, ReportEr
         }
         rendered.push((c.title(), to_svg(c)?, relative(report_dir, &png)));
     }
-    let mut facts = vec![("Scenario".to_string(), json_text(&m["scenario"]))];
-    if is_sweep {
+    let mut facts = vec![("Scenario".to_string(), header.scenario.clone())];
+    let mut provenance = vec![
+        (
+            "goodhart version".to_string(),
+            header.goodhart_version.clone(),
+        ),
+        ("Input SHA-256".into(), header.input_sha256.clone()),
+    ];
+    let (question, params, tables) = if is_sweep {
+        let m: SweepManifest = manifest::read(dir)?;
         facts.push((
             "Design".into(),
             format!(
                 "{} ({} points x {} replicates = {} runs, record {})",
-                json_text(&m["design"]),
-                m["points"],
-                m["replicates"],
-                m["runs"],
-                json_text(&m["record"])
+                m.design, m.points, m.replicates, m.runs, m.record
             ),
         ));
+        provenance.push(("Master seed".into(), m.master_seed.to_string()));
+        let tables = sweep_tables(dir, &m)?;
+        (m.description.clone(), m.base_parameters.clone(), tables)
     } else {
-        facts.push(("Replicates".into(), json_text(&m["replicates"])));
-        for v in m["variants"].as_array().into_iter().flatten() {
-            let changes: Vec<String> = v["changes"]
-                .as_object()
-                .into_iter()
-                .flatten()
+        let m: RunManifest = manifest::read(dir)?;
+        facts.push(("Replicates".into(), m.replicates.to_string()));
+        for v in &m.variants {
+            let changes: Vec<String> = v
+                .changes
+                .iter()
                 .map(|(k, x)| format!("{k} = {}", json_text(x)))
                 .collect();
-            let tl = if v["timeline"].as_array().is_some_and(|t| t.is_empty()) {
+            let tl = if v.timeline.is_empty() {
                 "; no timeline events"
             } else {
                 ""
             };
             facts.push((
-                format!("Variant `{}`", json_text(&v["name"])),
-                format!(
-                    "{} ({}{tl})",
-                    json_text(&v["description"]),
-                    changes.join(", ")
-                ),
+                format!("Variant `{}`", v.name),
+                format!("{} ({}{tl})", v.description, changes.join(", ")),
             ));
         }
-    }
-    for e in m["timeline"].as_array().into_iter().flatten() {
-        let what = match (&e["week"], &e["ramp"]) {
-            (serde_json::Value::Number(w), _) => format!(
-                "week {w}: {} = {}",
-                json_text(&e["param"]),
-                json_text(&e["value"])
-            ),
-            (_, serde_json::Value::Array(r)) => format!(
-                "weeks {}-{}: {} ramps from {} to {}",
-                r[0],
-                r[1],
-                json_text(&e["param"]),
-                r[2],
-                r[3]
-            ),
-            _ => continue,
-        };
-        facts.push(("Timeline".into(), what));
-    }
-    let params_json = if is_sweep {
-        &m["base_parameters"]
-    } else {
-        &m["parameters"]
-    };
-    let params = params_json
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), json_text(v)))
-        .collect();
-    let mut provenance = vec![
-        (
-            "goodhart version".to_string(),
-            json_text(&m["goodhart_version"]),
-        ),
-        ("Input SHA-256".into(), json_text(&m["input_sha256"])),
-        ("Master seed".into(), json_text(&m["master_seed"])),
-    ];
-    if let Some(seeds) = m["run_seeds"].as_array() {
+        for e in &m.timeline {
+            if let Some(what) = event_text(e) {
+                facts.push(("Timeline".into(), what));
+            }
+        }
+        provenance.push(("Master seed".into(), m.master_seed.to_string()));
         provenance.push((
             "Replicate seeds".into(),
-            seeds.iter().map(json_text).collect::<Vec<_>>().join(", "),
+            m.run_seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         ));
-    }
-    if let Some(cmd) = m["command_line"].as_array() {
-        provenance.push((
-            "Command".into(),
-            cmd.iter().map(json_text).collect::<Vec<_>>().join(" "),
-        ));
-    }
+        provenance.push(("Command".into(), m.command_line.join(" ")));
+        (
+            m.description.clone(),
+            m.parameters.clone(),
+            run_tables(dir)?,
+        )
+    };
     provenance.push(("Results".into(), dir.display().to_string()));
     Ok(Section {
-        title: json_text(&m["scenario"]),
-        question: json_text(&m["description"]),
+        title: header.scenario,
+        question,
         facts,
-        tables: if is_sweep {
-            sweep_tables(dir, &m)?
-        } else {
-            run_tables(dir)?
-        },
+        tables,
         charts: rendered,
-        params,
+        params: params
+            .iter()
+            .map(|(k, v)| (k.clone(), json_text(v)))
+            .collect(),
         provenance,
     })
 }

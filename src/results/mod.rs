@@ -17,10 +17,8 @@ pub use rows::{
     AggregateRow, Index, PointRow, RunRow, SensitivityRow, Statistic, SummaryRow, WeeklyRow,
 };
 
-use crate::output::{AtomicFile, OutputError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::io::Write;
 use std::path::Path;
 
 /// The layout of result files this goodhart writes and reads: 2 since the
@@ -102,40 +100,14 @@ pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, ReadError> 
 pub fn csv_text<T: Serialize>(
     rows: impl IntoIterator<Item = T>,
     header: bool,
-) -> Result<Vec<u8>, OutputError> {
+) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::WriterBuilder::new()
         .has_headers(header)
         .from_writer(Vec::new());
-    let enc = |e: csv::Error| OutputError::Encode {
-        path: "CSV".into(),
-        message: e.to_string(),
-    };
     for r in rows {
-        w.serialize(r).map_err(enc)?;
+        w.serialize(r)?;
     }
-    w.into_inner().map_err(|e| OutputError::Encode {
-        path: "CSV".into(),
-        message: e.to_string(),
-    })
-}
-
-/// Writes `rows` to `path` atomically, with a header line.
-pub fn write_rows<T: Serialize>(
-    path: &Path,
-    rows: impl IntoIterator<Item = T>,
-) -> Result<(), OutputError> {
-    let mut f = AtomicFile::create(path)?;
-    let mut w = csv::Writer::from_writer(&mut f);
-    for r in rows {
-        w.serialize(r).map_err(|e| OutputError::Encode {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-    }
-    w.flush().map_err(|e| crate::output::io_error(path, e))?;
-    drop(w);
-    f.flush().map_err(|e| crate::output::io_error(path, e))?;
-    f.commit()
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ impl SweepSpec {
     pub fn rows_per_run(&self, weeks: usize) -> usize {
         match self.record {
             Record::Final => 2,
-            Record::Weekly => weeks + 1,
+            Record::Weekly => weeks + 2,
         }
     }
 }

@@ -3,112 +3,71 @@
 //! metric) and `sensitivity.csv` (Sobol or Morris indices per parameter,
 //! metric and statistic).
 //!
-//! Both read the numbers back from the CSV text, which round-trips every
-//! f64 exactly, so they are the same whether the runs were computed in one
-//! process, resumed, or merged from shards.
+//! Both read the runs back as typed rows from the CSV text, which
+//! round-trips every f64 exactly, so they are the same whether the runs
+//! were computed in one process, resumed, or merged from shards.
 
 use super::files::{self, SENSITIVITY};
 use super::{Plan, SweepError};
-use crate::model::metrics::WeekMetrics;
-use crate::output::{AtomicFile, io_error, num};
+use crate::model::metrics::{Metric, WeekMetrics};
+use crate::output::{AtomicFile, io_error};
+use crate::params::registry::Value;
+use crate::results::{AggregateRow, Index, RunRow, SensitivityRow, Statistic, each_row};
 use crate::scenario::sweep_spec::Design;
 use crate::sensitivity::{self, Interval};
 use crate::stats::summarise;
 use std::io::Write;
 use std::path::Path;
 
-/// One row of `runs.csv`.
-struct Row {
+/// What a group of rows records: a statistic, and the week if any.
+type RowKind = (Statistic, Option<usize>);
+
+/// Per point, `[statistic][point][metric]` replicate means.
+type Means = [Vec<Vec<f64>>; 2];
+
+/// One point's runs: per (statistic, week) in first-seen order, the
+/// replicates' metrics.
+struct PointRuns {
     point: usize,
-    label: String,
-    values: Vec<f64>,
+    params: Vec<(&'static str, Value)>,
+    groups: Vec<(RowKind, Vec<WeekMetrics>)>,
 }
 
-fn corrupt(path: &Path, message: String) -> SweepError {
-    SweepError::Corrupt {
-        path: path.display().to_string(),
-        message,
-    }
-}
-
-/// Calls `f` for every row of `runs.csv`, in file order.
-fn for_each_row(
-    path: &Path,
-    mut f: impl FnMut(Row) -> Result<(), SweepError>,
-) -> Result<(), SweepError> {
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| corrupt(path, e.to_string()))?;
-    let metrics = WeekMetrics::NAMES.len();
-    let mut rec = csv::StringRecord::new();
-    while rdr
-        .read_record(&mut rec)
-        .map_err(|e| corrupt(path, e.to_string()))?
-    {
-        let bad = |what: &str| {
-            corrupt(
-                path,
-                format!(
-                    "line {}: bad {what}",
-                    rec.position().map_or(0, |p| p.line())
-                ),
-            )
-        };
-        if rec.len() != 4 + metrics {
-            return Err(bad("number of columns"));
-        }
-        let point = rec[0].parse().map_err(|_| bad("point"))?;
-        let values = (4..4 + metrics)
-            .map(|i| rec[i].parse::<f64>().map_err(|_| bad("number")))
-            .collect::<Result<Vec<f64>, _>>()?;
-        f(Row {
-            point,
-            label: rec[3].to_string(),
-            values,
-        })?;
-    }
-    Ok(())
-}
-
-/// Per-point collection of replicate values: labels in first-seen order,
-/// then metric, then replicate.
-#[derive(Default)]
-struct PointValues {
-    point: usize,
-    labels: Vec<(String, Vec<Vec<f64>>)>,
-}
-
-impl PointValues {
-    fn push(&mut self, row: Row) {
-        let slot = match self.labels.iter().position(|(l, _)| *l == row.label) {
-            Some(i) => i,
-            None => {
-                self.labels
-                    .push((row.label, vec![Vec::new(); row.values.len()]));
-                self.labels.len() - 1
-            }
-        };
-        for (acc, v) in self.labels[slot].1.iter_mut().zip(row.values) {
-            acc.push(v);
+impl PointRuns {
+    fn push(&mut self, row: RunRow) {
+        let key = (row.statistic, row.week);
+        match self.groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(row.metrics),
+            None => self.groups.push((key, vec![row.metrics])),
         }
     }
+
+    /// The replicates' values of one statistic of one metric.
+    fn values(&self, statistic: Statistic, metric: Metric) -> Option<Vec<f64>> {
+        self.groups
+            .iter()
+            .find(|((s, _), _)| *s == statistic)
+            .map(|(_, ms)| ms.iter().map(|m| m.get(metric)).collect())
+    }
 }
 
-/// Streams `runs.csv` point by point.
+/// Streams `runs.csv` point by point (rows are point-major).
 fn for_each_point(
     path: &Path,
-    mut f: impl FnMut(&PointValues) -> Result<(), SweepError>,
+    mut f: impl FnMut(&PointRuns) -> Result<(), SweepError>,
 ) -> Result<(), SweepError> {
-    let mut cur: Option<PointValues> = None;
-    for_each_row(path, |row| {
-        if cur.as_ref().is_some_and(|c| c.point != row.point) {
-            f(cur.as_ref().expect("checked"))?;
-            cur = None;
+    let mut cur: Option<PointRuns> = None;
+    each_row(path, |row: RunRow| {
+        if let Some(c) = cur.take_if(|c| c.point != row.point) {
+            f(&c)?;
         }
-        cur.get_or_insert_with(|| PointValues {
+        cur.get_or_insert_with(|| PointRuns {
             point: row.point,
-            ..Default::default()
+            params: row.params.clone(),
+            groups: Vec::new(),
         })
         .push(row);
-        Ok(())
+        Ok::<(), SweepError>(())
     })?;
     if let Some(c) = &cur {
         f(c)?;
@@ -116,29 +75,38 @@ fn for_each_point(
     Ok(())
 }
 
-/// Writes `aggregate.csv`: point, week, metric, mean, sd, ci_low, ci_high, n.
+/// Writes `aggregate.csv`: per point, statistic, week and metric, the
+/// replicate summary.
 pub fn write_aggregate(_plan: &Plan, runs: &Path, out: &Path) -> Result<(), SweepError> {
     let mut w = AtomicFile::create(out)?;
-    let werr = |e| SweepError::Output(io_error(out, e));
-    w.write_all(b"point,week,metric,mean,sd,ci_low,ci_high,n\n")
-        .map_err(werr)?;
-    for_each_point(runs, |pv| {
-        let mut s = String::new();
-        for (label, metrics) in &pv.labels {
-            for (name, xs) in WeekMetrics::NAMES.iter().zip(metrics) {
-                let m = summarise(xs);
-                s.push_str(&format!(
-                    "{},{label},{name},{},{},{},{},{}\n",
-                    pv.point,
-                    num(m.mean),
-                    num(m.sd),
-                    num(m.ci_low),
-                    num(m.ci_high),
-                    m.n
-                ));
+    let mut header = true;
+    for_each_point(runs, |pr| {
+        let mut rows = Vec::new();
+        for ((statistic, week), ms) in &pr.groups {
+            for &metric in Metric::ALL {
+                let s = summarise(&ms.iter().map(|m| m.get(metric)).collect::<Vec<_>>());
+                rows.push(AggregateRow {
+                    point: pr.point,
+                    params: pr.params.clone(),
+                    statistic: *statistic,
+                    week: *week,
+                    metric,
+                    n: s.n,
+                    mean: s.mean,
+                    sd: s.sd,
+                    ci_low: s.ci_low,
+                    ci_high: s.ci_high,
+                });
             }
         }
-        w.write_all(s.as_bytes())
+        let text = crate::results::csv_text(rows, header).map_err(|e| {
+            SweepError::Output(crate::output::OutputError::Encode {
+                path: out.display().to_string(),
+                message: e.to_string(),
+            })
+        })?;
+        header = false;
+        w.write_all(&text)
             .map_err(|e| SweepError::Output(io_error(out, e)))
     })?;
     w.commit()?;
@@ -151,32 +119,40 @@ pub fn has_sensitivity(plan: &Plan) -> bool {
 }
 
 /// Replicate means per point of each metric's final-week value and run
-/// average: `[statistic][point][metric]`.
-fn point_means(plan: &Plan, runs: &Path) -> Result<[Vec<Vec<f64>>; 2], SweepError> {
-    let m = WeekMetrics::NAMES.len();
+/// average: `[statistic][point][metric]`, and the final week's number.
+fn point_means(plan: &Plan, runs: &Path) -> Result<(Means, Option<usize>), SweepError> {
+    let m = Metric::ALL.len();
     let mut out = [
         vec![vec![f64::NAN; m]; plan.points.len()],
         vec![vec![f64::NAN; m]; plan.points.len()],
     ];
-    for_each_point(runs, |pv| {
-        // The final week is the `final` row, or the last numbered week.
-        let final_row = pv.labels.iter().rev().find(|(l, _)| l != "run_average");
-        let avg_row = pv.labels.iter().find(|(l, _)| l == "run_average");
-        for (stat, row) in [final_row, avg_row].into_iter().enumerate() {
-            let (Some((_, metrics)), Some(slot)) = (row, out[stat].get_mut(pv.point)) else {
+    let mut final_week = None;
+    for_each_point(runs, |pr| {
+        final_week = pr
+            .groups
+            .iter()
+            .find(|((s, _), _)| *s == Statistic::Final)
+            .and_then(|((_, w), _)| *w);
+        for (si, stat) in [Statistic::Final, Statistic::RunAverage]
+            .into_iter()
+            .enumerate()
+        {
+            let Some(slot) = out[si].get_mut(pr.point) else {
                 continue;
             };
-            for (k, xs) in metrics.iter().enumerate() {
-                slot[k] = summarise(xs).mean;
+            for (k, &metric) in Metric::ALL.iter().enumerate() {
+                if let Some(xs) = pr.values(stat, metric) {
+                    slot[k] = summarise(&xs).mean;
+                }
             }
         }
         Ok(())
     })?;
-    Ok(out)
+    Ok((out, final_week))
 }
 
-/// Writes `sensitivity.csv`: metric, statistic, parameter, index,
-/// estimate, ci_low, ci_high.
+/// Writes `sensitivity.csv`: per metric, statistic and parameter, each
+/// index with its bootstrap interval.
 pub fn write_sensitivity(plan: &Plan, runs: &Path, out: &Path) -> Result<(), SweepError> {
     if !has_sensitivity(plan) {
         return Err(SweepError::Invalid(format!(
@@ -184,24 +160,34 @@ pub fn write_sensitivity(plan: &Plan, runs: &Path, out: &Path) -> Result<(), Swe
             plan.spec.design.word()
         )));
     }
-    let means = point_means(plan, runs)?;
+    let (means, final_week) = point_means(plan, runs)?;
     let k = plan.spec.params.len();
     let units: Vec<Vec<f64>> = plan
         .points
         .iter()
         .map(|p| p.unit.clone().unwrap_or_default())
         .collect();
-    let mut s = String::from("metric,statistic,parameter,index,estimate,ci_low,ci_high\n");
-    let mut line = |metric: &str, stat: &str, param: &str, index: &str, i: Interval| {
-        s.push_str(&format!(
-            "{metric},{stat},{param},{index},{},{},{}\n",
-            num(i.estimate),
-            num(i.ci_low),
-            num(i.ci_high)
-        ));
-    };
-    for (mi, metric) in WeekMetrics::NAMES.iter().enumerate() {
-        for (si, stat) in ["final", "run_average"].into_iter().enumerate() {
+    let mut rows = Vec::new();
+    for (mi, &metric) in Metric::ALL.iter().enumerate() {
+        for (si, statistic) in [Statistic::Final, Statistic::RunAverage]
+            .into_iter()
+            .enumerate()
+        {
+            let week = (statistic == Statistic::Final)
+                .then_some(final_week)
+                .flatten();
+            let mut row = |param: &str, index: Index, i: Interval| {
+                rows.push(SensitivityRow {
+                    metric,
+                    statistic,
+                    week,
+                    parameter: param.to_string(),
+                    index,
+                    estimate: i.estimate,
+                    ci_low: i.ci_low,
+                    ci_high: i.ci_high,
+                });
+            };
             let y: Vec<f64> = means[si].iter().map(|row| row[mi]).collect();
             let seed = crate::model::rng::run_seed(
                 plan.scenario.run.seed ^ 0x5e45_171e,
@@ -216,8 +202,8 @@ pub fn write_sensitivity(plan: &Plan, runs: &Path, out: &Path) -> Result<(), Swe
                         .iter()
                         .zip(sensitivity::sobol(&y, k, reps, seed))
                     {
-                        line(metric, stat, p.def.name, "S1", ix.first);
-                        line(metric, stat, p.def.name, "ST", ix.total);
+                        row(p.def.name, Index::S1, ix.first);
+                        row(p.def.name, Index::ST, ix.total);
                     }
                 }
                 _ => {
@@ -232,22 +218,22 @@ pub fn write_sensitivity(plan: &Plan, runs: &Path, out: &Path) -> Result<(), Swe
                             ci_low: f64::NAN,
                             ci_high: f64::NAN,
                         };
-                        line(metric, stat, p.def.name, "mu_star", ix.mu_star);
-                        line(metric, stat, p.def.name, "mu", bare(ix.mu));
-                        line(metric, stat, p.def.name, "sigma", bare(ix.sigma));
+                        row(p.def.name, Index::MuStar, ix.mu_star);
+                        row(p.def.name, Index::Mu, bare(ix.mu));
+                        row(p.def.name, Index::Sigma, bare(ix.sigma));
                     }
                 }
             }
         }
     }
-    crate::output::write_atomic(out, s.as_bytes())?;
+    crate::output::write_rows(out, rows)?;
     Ok(())
 }
 
 /// `goodhart sensitivity OUTDIR`: recomputes `sensitivity.csv` of a
 /// complete sweep directory from its manifest and runs.
 pub fn sensitivity_for_dir(dir: &Path) -> Result<std::path::PathBuf, SweepError> {
-    let (plan, shard) = files::plan_from_manifest(&dir.join(files::MANIFEST))?;
+    let (plan, shard) = files::plan_from_dir(dir)?;
     if shard != super::Shard::WHOLE {
         return Err(SweepError::Invalid(format!(
             "{} holds shard {}/{} only; merge the shards first (`goodhart merge`)",

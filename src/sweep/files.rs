@@ -1,19 +1,20 @@
-//! The sweep's result files: `points.csv`, the rows of `runs.csv`, and
-//! `manifest.json`.
+//! The sweep's result files as typed rows ([`crate::results`]):
+//! `points.csv`, the rows of `runs.csv`, and `manifest.json`.
 //!
-//! `runs.csv` has one row per run and recorded week: `point, replicate,
-//! seed, week`, then every metric. `week` is the week number (with
-//! `record = "weekly"`) or `final`, and every run ends with a
-//! `run_average` row (the mean of each metric over the run's weeks).
+//! `runs.csv` has, per run, with `record = "weekly"` one row per week
+//! (`statistic` `week`), then always its `final` week (with the week's
+//! number) and its `run_average` (the mean of each metric over the run's
+//! weeks; `week` empty). Each row carries its point's swept parameters.
 
 use super::{Plan, Shard, SweepError};
 use crate::model::metrics::WeekMetrics;
-use crate::output::{num, resolved_params};
+use crate::output::{json_bytes, num, resolved_params, run_statistics};
 use crate::params::registry::Value;
+use crate::results::manifest::{Header, ParamRecord};
+use crate::results::{FORMAT_VERSION, PointRow, RunRow, Statistic, SweepManifest};
+#[cfg(test)]
 use crate::scenario::Scenario;
 use crate::scenario::sweep_spec::{Design, Domain, Record};
-use serde::Serialize;
-use std::fmt::Write as _;
 
 pub const POINTS: &str = "points.csv";
 pub const RUNS: &str = "runs.csv";
@@ -23,7 +24,8 @@ pub const AGGREGATE: &str = "aggregate.csv";
 pub const SENSITIVITY: &str = "sensitivity.csv";
 pub const MANIFEST: &str = "manifest.json";
 
-/// A parameter value as a CSV cell (words without quotes).
+/// A parameter value as text (words without quotes), for messages and
+/// manifests.
 pub fn cell(v: &Value) -> String {
     match v {
         Value::Int(i) => i.to_string(),
@@ -33,117 +35,70 @@ pub fn cell(v: &Value) -> String {
     }
 }
 
-/// `points.csv`: point id, one column per swept parameter, and for
-/// sampling designs the unit-cube coordinates (`unit_<name>`).
-pub fn points_csv(plan: &Plan) -> Vec<u8> {
-    let names: Vec<&str> = plan.spec.params.iter().map(|p| p.def.name).collect();
-    let mut s = String::from("point");
-    for n in &names {
-        let _ = write!(s, ",{n}");
-    }
+/// The swept parameters' values at point `p`, as columns.
+pub fn point_params(plan: &Plan, p: usize) -> Vec<(&'static str, Value)> {
+    plan.spec
+        .params
+        .iter()
+        .zip(&plan.points[p].values)
+        .map(|(sp, v)| (sp.def.name, v.clone()))
+        .collect()
+}
+
+/// `points.csv`: each point's swept parameter values and, for sampling
+/// designs, its unit-cube coordinates.
+pub fn point_rows(plan: &Plan) -> impl Iterator<Item = PointRow> + '_ {
     let with_units = plan.spec.design != Design::Grid;
-    if with_units {
-        for n in &names {
-            let _ = write!(s, ",unit_{n}");
-        }
-    }
-    s.push('\n');
-    for (id, p) in plan.points.iter().enumerate() {
-        let _ = write!(s, "{id}");
-        for v in &p.values {
-            let _ = write!(s, ",{}", cell(v));
-        }
-        if let Some(u) = p.unit.as_ref().filter(|_| with_units) {
-            for x in u {
-                let _ = write!(s, ",{}", num(*x));
-            }
-        }
-        s.push('\n');
-    }
-    s.into_bytes()
+    (0..plan.points.len()).map(move |p| PointRow {
+        point: p,
+        params: point_params(plan, p),
+        units: match plan.points[p].unit.as_ref().filter(|_| with_units) {
+            Some(u) => plan
+                .spec
+                .params
+                .iter()
+                .map(|sp| sp.def.name)
+                .zip(u.iter().copied())
+                .collect(),
+            None => Vec::new(),
+        },
+    })
 }
 
-/// Header line of `runs.csv`.
-pub fn runs_header() -> String {
-    let mut s = String::from("point,replicate,seed,week");
-    for m in WeekMetrics::NAMES {
-        let _ = write!(s, ",{m}");
-    }
-    s.push('\n');
-    s
-}
-
-/// The rows of run (point, replicate) with weekly metrics `weeks`.
-pub fn run_rows(
-    record: Record,
-    point: usize,
-    replicate: usize,
-    seed: u64,
-    weeks: &[WeekMetrics],
-) -> String {
-    let mut s = String::new();
-    let mut row = |label: &str, values: &[f64]| {
-        let _ = write!(s, "{point},{replicate},{seed},{label}");
-        for v in values {
-            let _ = write!(s, ",{}", num(*v));
-        }
-        s.push('\n');
+/// The rows of run (point, replicate) in `runs.csv`: every week (with
+/// `record = "weekly"`), then its final week and its run average.
+pub fn run_rows(plan: &Plan, point: usize, replicate: usize, weeks: &[WeekMetrics]) -> Vec<RunRow> {
+    let params = point_params(plan, point);
+    let seed = plan.seed(replicate);
+    let row = |statistic, week, metrics| RunRow {
+        point,
+        params: params.clone(),
+        replicate,
+        seed,
+        statistic,
+        week,
+        metrics,
     };
-    let all: Vec<Vec<f64>> = weeks.iter().map(|m| m.values()).collect();
-    match record {
-        Record::Weekly => {
-            for (w, v) in all.iter().enumerate() {
-                row(&w.to_string(), v);
-            }
-        }
-        Record::Final => row("final", all.last().map_or(&[][..], |v| v)),
+    let mut rows = Vec::new();
+    if plan.record() == Record::Weekly {
+        rows.extend(
+            weeks
+                .iter()
+                .enumerate()
+                .map(|(w, m)| row(Statistic::Week, Some(w), *m)),
+        );
     }
-    let n = all.len().max(1) as f64;
-    let avg: Vec<f64> = (0..WeekMetrics::NAMES.len())
-        .map(|k| all.iter().map(|v| v[k]).sum::<f64>() / n)
-        .collect();
-    row("run_average", &avg);
-    s
+    rows.extend(
+        run_statistics(weeks)
+            .into_iter()
+            .map(|(statistic, week, m)| row(statistic, week, m)),
+    );
+    rows
 }
 
-#[derive(Serialize)]
-struct ParamRecord {
-    name: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    values: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    low: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    high: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct Manifest<'a> {
-    goodhart_version: &'static str,
-    kind: &'static str,
-    scenario: &'a str,
-    description: &'a str,
-    input_sha256: &'a str,
-    design: &'static str,
-    parameters: Vec<ParamRecord>,
-    samples: usize,
-    levels: usize,
-    replicates: usize,
-    record: &'static str,
-    bootstrap: usize,
-    master_seed: u64,
-    points: usize,
-    runs: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    shard: Option<String>,
-    base_parameters: serde_json::Map<String, serde_json::Value>,
-    files: Vec<&'static str>,
-    scenario_toml: &'a str,
-}
-
-/// `manifest.json` of a sweep (or of one shard). It holds no command line
-/// or time, so a merged sweep's manifest equals the unsharded one.
-pub fn manifest_json(plan: &Plan, shard: Shard) -> Vec<u8> {
+/// The manifest of a sweep (or of one shard of it). It holds no command
+/// line or time, so a merged sweep's manifest equals the unsharded one.
+pub fn manifest(plan: &Plan, shard: Shard) -> SweepManifest {
     let sc = &plan.scenario;
     let spec = &plan.spec;
     let parameters = spec
@@ -151,13 +106,13 @@ pub fn manifest_json(plan: &Plan, shard: Shard) -> Vec<u8> {
         .iter()
         .map(|p| match &p.domain {
             Domain::Values(v) => ParamRecord {
-                name: p.def.name,
+                name: p.def.name.to_string(),
                 values: Some(v.iter().map(cell).collect()),
                 low: None,
                 high: None,
             },
             Domain::Range { low, high } => ParamRecord {
-                name: p.def.name,
+                name: p.def.name.to_string(),
                 values: None,
                 low: Some(*low),
                 high: Some(*high),
@@ -169,83 +124,81 @@ pub fn manifest_json(plan: &Plan, shard: Shard) -> Vec<u8> {
         files.push(SENSITIVITY);
     }
     files.push(MANIFEST);
-    let m = Manifest {
-        goodhart_version: env!("CARGO_PKG_VERSION"),
-        kind: "sweep",
-        scenario: &sc.name,
-        description: &sc.description,
-        input_sha256: &sc.input_sha256,
-        design: spec.design.word(),
+    SweepManifest {
+        header: Header {
+            format_version: FORMAT_VERSION,
+            goodhart_version: env!("CARGO_PKG_VERSION").into(),
+            kind: "sweep".into(),
+            scenario: sc.name.clone(),
+            input_sha256: sc.input_sha256.clone(),
+            shard: (shard != Shard::WHOLE).then(|| format!("{}/{}", shard.index, shard.count)),
+        },
+        description: sc.description.clone(),
+        design: spec.design.word().into(),
         parameters,
         samples: spec.samples,
         levels: spec.levels,
         replicates: spec.replicates,
-        record: spec.record.word(),
+        record: spec.record.word().into(),
         bootstrap: spec.bootstrap,
         master_seed: sc.run.seed,
+        employees: sc.params.employees,
+        weeks: sc.params.weeks,
         points: plan.points.len(),
         runs: plan.points.len() * spec.replicates,
-        shard: (shard != Shard::WHOLE).then(|| format!("{}/{}", shard.index, shard.count)),
         base_parameters: resolved_params(&sc.params),
-        files,
-        scenario_toml: &sc.text,
-    };
-    let mut v = serde_json::to_vec_pretty(&m).unwrap_or_default();
-    v.push(b'\n');
-    v
+        files: files.into_iter().map(String::from).collect(),
+        scenario_toml: sc.text.clone(),
+    }
 }
 
-/// Rebuilds the plan of a sweep from its manifest (for `sensitivity` and
-/// `merge`), returning it with the shard the manifest describes.
-pub fn plan_from_manifest(path: &std::path::Path) -> Result<(Plan, Shard), SweepError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| SweepError::Io {
-        path: shown.clone(),
-        source,
-    })?;
+/// `manifest.json` of a sweep, as written.
+pub fn manifest_json(plan: &Plan, shard: Shard) -> Vec<u8> {
+    json_bytes("manifest.json", &manifest(plan, shard)).unwrap_or_default()
+}
+
+/// Rebuilds the plan of the sweep in `dir` from its manifest (for
+/// `sensitivity`, `merge`, charts and reports), with the shard it holds.
+pub fn plan_from_dir(dir: &std::path::Path) -> Result<(Plan, Shard), SweepError> {
+    let m: SweepManifest = crate::results::manifest::read(dir).map_err(SweepError::Read)?;
+    plan_from_manifest(&m, dir)
+}
+
+/// The plan a sweep manifest describes, with its shard.
+pub fn plan_from_manifest(
+    m: &SweepManifest,
+    dir: &std::path::Path,
+) -> Result<(Plan, Shard), SweepError> {
     let corrupt = |message: String| SweepError::Corrupt {
-        path: shown.clone(),
+        path: dir.join(MANIFEST).display().to_string(),
         message,
     };
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| corrupt(format!("not valid JSON: {e}")))?;
-    if json["kind"] != "sweep" {
+    if m.header.kind != "sweep" {
         return Err(corrupt(
             "not the manifest of a sweep (was it written by `goodhart run`?)".into(),
         ));
     }
-    let field = |k: &str| {
-        json[k]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| corrupt(format!("missing `{k}`")))
-    };
-    let toml = field("scenario_toml")?;
-    let name = field("scenario")?;
-    let mut sc = Scenario::parse(&toml, &format!("{shown} (scenario_toml)"), &name)
-        .map_err(|e| corrupt(e.to_string()))?;
     // The settings command-line flags may have changed from the file's
     // (`--seed`, `--employees`, `--weeks`), as the sweep ran them.
-    let seed = json["master_seed"]
-        .as_u64()
-        .ok_or_else(|| corrupt("missing `master_seed`".into()))?;
-    sc.set("seed", Value::Int(seed as i64)).map_err(&corrupt)?;
-    for name in ["employees", "weeks"] {
-        let v = json["base_parameters"][name]
-            .as_u64()
-            .ok_or_else(|| corrupt(format!("missing `base_parameters.{name}`")))?;
-        sc.set(name, Value::Int(v as i64)).map_err(&corrupt)?;
-    }
+    let mut sc = crate::results::manifest::scenario(
+        &m.header,
+        &m.scenario_toml,
+        [
+            ("seed", m.master_seed),
+            ("employees", m.employees as u64),
+            ("weeks", m.weeks as u64),
+            ("replicates", m.replicates as u64),
+        ],
+        dir,
+    )
+    .map_err(SweepError::Read)?;
     let spec = sc
         .sweep
         .as_mut()
         .ok_or_else(|| corrupt("the embedded scenario has no [sweep] table".into()))?;
-    spec.replicates = json["replicates"]
-        .as_u64()
-        .ok_or_else(|| corrupt("missing `replicates`".into()))? as usize;
-    spec.record =
-        Record::from_word(&field("record")?).ok_or_else(|| corrupt("bad `record`".into()))?;
-    let shard = match json["shard"].as_str() {
+    spec.replicates = m.replicates;
+    spec.record = Record::from_word(&m.record).ok_or_else(|| corrupt("bad `record`".into()))?;
+    let shard = match &m.header.shard {
         None => Shard::WHOLE,
         Some(s) => Shard::parse(s).map_err(corrupt)?,
     };
@@ -258,7 +211,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn final_records_write_final_and_average_rows() {
+    fn runs_record_their_final_week_and_average_with_their_point() {
+        let text = "[organisation]\nweeks = 2\n[sweep]\ndesign = \"grid\"\nreplicates = 1\n[sweep.parameters]\nstake = [1.0, 2.0]\n";
+        let mut sc = Scenario::parse(text, "s.toml", "s").unwrap();
         let w = vec![
             WeekMetrics {
                 measured_adoption: 0.5,
@@ -269,16 +224,23 @@ mod tests {
                 ..Default::default()
             },
         ];
-        let s = run_rows(Record::Final, 3, 1, 42, &w);
-        let lines: Vec<&str> = s.lines().collect();
-        assert_eq!(lines.len(), 2);
-        assert!(lines[0].starts_with("3,1,42,final,1,"));
-        assert!(lines[1].starts_with("3,1,42,run_average,0.75,"));
-        let weekly = run_rows(Record::Weekly, 0, 0, 1, &w);
-        assert_eq!(weekly.lines().count(), 3);
+        let plan = Plan::new(&sc).unwrap();
+        let rows = run_rows(&plan, 1, 0, &w);
+        assert_eq!(rows.len(), 2);
         assert_eq!(
-            runs_header().split(',').count(),
-            lines[0].split(',').count()
+            (rows[0].statistic, rows[0].week),
+            (Statistic::Final, Some(1))
         );
+        assert_eq!(
+            (rows[1].statistic, rows[1].week),
+            (Statistic::RunAverage, None)
+        );
+        assert_eq!(rows[1].metrics.measured_adoption, 0.75);
+        assert_eq!(rows[0].params, vec![("stake", Value::Real(2.0))]);
+        sc.sweep.as_mut().unwrap().record = Record::Weekly;
+        let plan = Plan::new(&sc).unwrap();
+        let weekly = run_rows(&plan, 0, 0, &w);
+        assert_eq!(weekly.len(), 4);
+        assert_eq!(plan.rows_per_run(0), 4);
     }
 }

@@ -5,11 +5,12 @@
 //! sweep (same scenario text, design, replicates, record and seed), have
 //! the same shard count, and together cover every shard exactly once.
 
-use super::files::{self, MANIFEST, PROGRESS, RUNS};
+use super::files::{self, PROGRESS, RUNS};
 use super::{Plan, Shard, SweepError, runner};
 use crate::output::resultdir::{DirError, Staging};
 use crate::output::{AtomicFile, io_error};
-use std::io::{BufRead, BufReader, Write};
+use crate::results::RunRow;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Merges shard directories `dirs` into a new result set: once the shards
@@ -42,7 +43,7 @@ pub fn merge(
                 d.display()
             )));
         }
-        let (plan, shard) = files::plan_from_manifest(&d.join(MANIFEST))?;
+        let (plan, shard) = files::plan_from_dir(d)?;
         shards.push((shard, d, plan));
     }
     let whole = files::manifest_json(&shards[0].2, Shard::WHOLE);
@@ -89,26 +90,32 @@ pub fn merge(
     let plan = shards.swap_remove(0).2;
     let staging = staging(&plan)?;
     let out = staging.path();
+    // The shards' rows, read as typed rows (a malformed one is an error
+    // naming its file and line) and written again: the same bytes.
     let runs = out.join(RUNS);
     let mut w = AtomicFile::create(&runs)?;
     let werr = |e| SweepError::Output(io_error(&runs, e));
-    w.write_all(files::runs_header().as_bytes()).map_err(werr)?;
+    let mut header = true;
     for d in &ordered {
-        let path = d.join(RUNS);
-        let f = std::fs::File::open(&path).map_err(|source| SweepError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        for (n, line) in BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|source| SweepError::Io {
-                path: path.display().to_string(),
-                source,
+        let mut chunk: Vec<RunRow> = Vec::new();
+        let mut flush = |rows: &mut Vec<RunRow>, header: &mut bool| -> Result<(), SweepError> {
+            let text = crate::results::csv_text(rows.drain(..), *header).map_err(|e| {
+                SweepError::Output(crate::output::OutputError::Encode {
+                    path: runs.display().to_string(),
+                    message: e.to_string(),
+                })
             })?;
-            if n > 0 {
-                w.write_all(line.as_bytes()).map_err(werr)?;
-                w.write_all(b"\n").map_err(werr)?;
+            *header = false;
+            w.write_all(&text).map_err(werr)
+        };
+        crate::results::each_row(&d.join(RUNS), |row: RunRow| {
+            chunk.push(row);
+            if chunk.len() >= 4096 {
+                flush(&mut chunk, &mut header)?;
             }
-        }
+            Ok::<(), SweepError>(())
+        })?;
+        flush(&mut chunk, &mut header)?;
     }
     w.commit()?;
     runner::finalize(&plan, out, Shard::WHOLE, &whole)?;

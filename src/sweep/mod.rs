@@ -40,6 +40,8 @@ pub enum SweepError {
     Dir(#[from] crate::output::resultdir::DirError),
     #[error(transparent)]
     Params(#[from] crate::params::InvalidParams),
+    #[error(transparent)]
+    Read(#[from] crate::results::ReadError),
     #[error("{path}: {message}")]
     Corrupt { path: String, message: String },
 }

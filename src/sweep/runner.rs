@@ -17,6 +17,7 @@ use super::{Plan, Shard, SweepError, analysis};
 use crate::batch::{self, Job, Sink};
 use crate::model::metrics::WeekMetrics;
 use crate::output::{io_error, write_atomic};
+use crate::results::RunRow;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -110,12 +111,10 @@ pub fn execute(
             },
         }
     }
+    // The header line comes with the first chunk of rows.
     let mut out = if fresh {
         write_atomic(&progress_path, &manifest)?;
-        let mut f = File::create(&partial).map_err(io(&partial))?;
-        f.write_all(files::runs_header().as_bytes())
-            .map_err(io(&partial))?;
-        f
+        File::create(&partial).map_err(io(&partial))?
     } else {
         OpenOptions::new()
             .append(true)
@@ -138,7 +137,8 @@ pub fn execute(
         jobs: &jobs,
         out: &mut out,
         path: &partial,
-        text: String::new(),
+        rows: Vec::new(),
+        header: std::fs::metadata(&partial).map_or(true, |m| m.len() == 0),
         total,
         progress,
     };
@@ -160,7 +160,9 @@ struct Append<'a> {
     jobs: &'a Jobs,
     out: &'a mut File,
     path: &'a Path,
-    text: String,
+    rows: Vec<RunRow>,
+    /// Whether the file still needs its header line.
+    header: bool,
     total: usize,
     progress: &'a mut dyn FnMut(usize, usize),
 }
@@ -170,22 +172,20 @@ impl Sink for Append<'_> {
 
     fn take(&mut self, job: usize, weeks: Vec<WeekMetrics>) -> Result<(), SweepError> {
         let (p, r) = self.jobs.get(job);
-        self.text.push_str(&files::run_rows(
-            self.plan.record(),
-            p,
-            r,
-            self.plan.seed(r),
-            &weeks,
-        ));
+        self.rows.extend(files::run_rows(self.plan, p, r, &weeks));
         Ok(())
     }
 
     fn chunk_done(&mut self, done: usize) -> Result<(), SweepError> {
-        self.out
-            .write_all(self.text.as_bytes())
-            .map_err(io(self.path))?;
+        let text = crate::results::csv_text(self.rows.drain(..), self.header).map_err(|e| {
+            SweepError::Output(crate::output::OutputError::Encode {
+                path: self.path.display().to_string(),
+                message: e.to_string(),
+            })
+        })?;
+        self.header = false;
+        self.out.write_all(&text).map_err(io(self.path))?;
         self.out.sync_data().map_err(io(self.path))?;
-        self.text.clear();
         (self.progress)(done, self.total);
         Ok(())
     }
@@ -195,7 +195,7 @@ impl Sink for Append<'_> {
 /// aggregate, sensitivity (whole sweeps with a sensitivity design) and
 /// the manifest, last.
 pub fn finalize(plan: &Plan, dir: &Path, shard: Shard, manifest: &[u8]) -> Result<(), SweepError> {
-    write_atomic(&dir.join(files::POINTS), &files::points_csv(plan))?;
+    crate::output::write_rows(&dir.join(files::POINTS), files::point_rows(plan))?;
     analysis::write_aggregate(plan, &dir.join(RUNS), &dir.join(files::AGGREGATE))?;
     if shard == Shard::WHOLE && analysis::has_sensitivity(plan) {
         analysis::write_sensitivity(plan, &dir.join(RUNS), &dir.join(files::SENSITIVITY))?;
@@ -221,7 +221,8 @@ pub fn progress_text(plan: &Plan, dir: &Path, shard: Shard) -> String {
 }
 
 /// The complete runs at the start of a partial `runs.csv`, in the
-/// expected order, and the length of the file they fill.
+/// expected order (each row read by its header into a typed row), and the
+/// length of the file they fill (0 if even the header line is torn).
 fn count_complete_runs(
     plan: &Plan,
     partial: &Path,
@@ -231,12 +232,20 @@ fn count_complete_runs(
     let mut reader = BufReader::new(file);
     let mut line = String::new();
     let header_len = reader.read_line(&mut line).map_err(io(partial))?;
-    if line != files::runs_header() {
-        return Err(SweepError::Corrupt {
-            path: partial.display().to_string(),
-            message: "unexpected header; run without --resume to start over".into(),
-        });
+    if !line.ends_with('\n') {
+        return Ok((0, 0));
     }
+    let fields = |text: &str| {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes())
+            .records()
+            .next()
+            .and_then(Result::ok)
+    };
+    let Some(headers) = fields(&line) else {
+        return Ok((0, 0));
+    };
     let mut keep = header_len as u64;
     let mut pos = keep;
     let mut complete = 0;
@@ -245,7 +254,13 @@ fn count_complete_runs(
         let (p, r) = jobs.get(complete);
         line.clear();
         let n = reader.read_line(&mut line).map_err(io(partial))?;
-        if n == 0 || !line.ends_with('\n') || !line.starts_with(&format!("{p},{r},")) {
+        // A torn line (no newline, or not a whole row) ends the complete
+        // part.
+        let row = fields(&line).and_then(|rec| rec.deserialize::<RunRow>(Some(&headers)).ok());
+        if n == 0
+            || !line.ends_with('\n')
+            || !row.is_some_and(|row| row.point == p && row.replicate == r)
+        {
             break;
         }
         pos += n as u64;

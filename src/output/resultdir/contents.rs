@@ -4,7 +4,7 @@
 use super::{DirError, io};
 use crate::output::OutputError;
 use crate::output::io_error;
-use serde::Deserialize;
+use crate::results::manifest::Header;
 use std::path::Path;
 
 /// What a result set is: its kind (`run`, `sweep`, `sweep shard 2/4`), its
@@ -14,18 +14,6 @@ pub struct Identity {
     pub kind: String,
     pub scenario: String,
     pub input_sha256: String,
-}
-
-/// The fields of a `manifest.json` that say what a directory holds.
-#[derive(Deserialize)]
-struct ManifestHeader {
-    goodhart_version: String,
-    /// Absent in run manifests of goodhart 0.1 before this field existed.
-    kind: Option<String>,
-    scenario: String,
-    #[serde(default)]
-    input_sha256: String,
-    shard: Option<String>,
 }
 
 /// The kind of a directory with goodhart's files but no manifest.
@@ -109,12 +97,11 @@ impl Identity {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error(&path, e)),
         };
-        let h: ManifestHeader = serde_json::from_str(&text).map_err(|e| OutputError::Encode {
+        let h: Header = serde_json::from_str(&text).map_err(|e| OutputError::Encode {
             path: path.display().to_string(),
             message: format!("not a goodhart manifest ({e})"),
         })?;
-        let _ = h.goodhart_version;
-        let kind = match (h.kind.as_deref().unwrap_or("run"), h.shard) {
+        let kind = match (h.kind.as_str(), h.shard) {
             ("sweep", Some(shard)) => format!("sweep shard {shard}"),
             (kind, _) => kind.to_string(),
         };
