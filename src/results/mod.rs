@@ -42,7 +42,8 @@ pub enum ReadError {
         message: String,
     },
     #[error(
-        "{path} was written by an older goodhart (result format {found}; this one reads format {FORMAT_VERSION}): run the scenario again to rewrite it"
+        "{path} was written by an older goodhart ({}; this one reads format {FORMAT_VERSION}): run the scenario again to rewrite it",
+        if *.found == 0 { "its files have no format version".to_string() } else { format!("result format {}", .found) }
     )]
     Old { path: String, found: u32 },
     #[error("{path}: {message}")]

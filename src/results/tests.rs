@@ -158,7 +158,7 @@ fn a_malformed_row_names_file_and_line_and_old_layouts_are_named() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("written by an older goodhart (result format 0"),
+        e.contains("written by an older goodhart (its files have no format version"),
         "{e}"
     );
 }
