@@ -86,7 +86,7 @@ impl Block {
             let range = t.start..t.start + t.len;
             t.log_tokens = Moments::default();
             for &tm in &self.agents.measured_tokens[range.clone()] {
-                t.log_tokens.push((tm + token_floor).ln());
+                t.log_tokens.push(super::fastmath::ln(tm + token_floor));
             }
             t.sum_g = self.agents.performative[range].iter().sum();
             part.log_tokens.merge(&t.log_tokens);

@@ -5,11 +5,12 @@
 //! `lognormal` (by median or by mean, with the log-scale sigma), `beta` and
 //! `gamma`. Any of them may carry a `min`/`max` clip. The type keeps the
 //! form the user wrote, so manifests and `goodhart params` show it back
-//! unchanged, and samples with `rand_distr` from a caller-supplied generator.
+//! unchanged, and samples with the portable samplers of [`super::sample`]
+//! from a caller-supplied generator.
 
 use super::CEILING;
+use super::sample;
 use rand::Rng;
-use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal, Uniform};
 use serde::Serialize;
 use statrs::function::{erf::erfc, gamma::checked_gamma_ur};
 use std::fmt;
@@ -309,35 +310,24 @@ impl Dist {
     fn log_location(&self) -> f64 {
         match self.shape {
             Shape::LogNormal { location, sigma } => match location {
-                LogLocation::Median(m) => m.ln(),
-                LogLocation::Mean(m) => m.ln() - 0.5 * sigma * sigma,
+                LogLocation::Median(m) => libm::log(m),
+                LogLocation::Mean(m) => libm::log(m) - 0.5 * sigma * sigma,
             },
             _ => f64::NAN,
         }
     }
 
-    /// Draws one value. Parameters were checked by [`Dist::check`], so the
-    /// distribution constructors cannot fail here; should they, the value
-    /// falls back to the distribution's centre rather than panicking.
+    /// Draws one value with the portable samplers of [`super::sample`]
+    /// (the same bits on every platform for a seed).
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let raw = match self.shape {
             Shape::Const { value } => value,
-            Shape::Uniform { low, high } => {
-                if low == high {
-                    low
-                } else {
-                    Uniform::new_inclusive(low, high).map_or(low, |u| u.sample(rng))
-                }
-            }
-            Shape::Normal { mean, sd } => Normal::new(mean, sd).map_or(mean, |d| d.sample(rng)),
-            Shape::LogNormal { sigma, .. } => {
-                let mu = self.log_location();
-                LogNormal::new(mu, sigma).map_or(mu.exp(), |d| d.sample(rng))
-            }
-            Shape::Beta { a, b } => Beta::new(a, b).map_or(a / (a + b), |d| d.sample(rng)),
-            Shape::Gamma { shape, scale } => {
-                Gamma::new(shape, scale).map_or(shape * scale, |d| d.sample(rng))
-            }
+            Shape::Uniform { low, high } if low == high => low,
+            Shape::Uniform { low, high } => sample::uniform(rng, low, high),
+            Shape::Normal { mean, sd } => sample::normal(rng, mean, sd),
+            Shape::LogNormal { sigma, .. } => sample::lognormal(rng, self.log_location(), sigma),
+            Shape::Beta { a, b } => sample::beta(rng, a, b),
+            Shape::Gamma { shape, scale } => sample::gamma(rng, shape, scale),
         };
         // The clip, then the ceiling ([`TAIL_LIMIT`] bounds how often it
         // binds). A NaN draw (no sampler here makes one for checked

@@ -9,6 +9,7 @@
 
 pub mod dist;
 pub mod registry;
+pub mod sample;
 pub mod timeline;
 
 use dist::{Dist, LogLocation, Shape};

@@ -1,0 +1,170 @@
+//! Portable samplers for the attribute distributions: exact in
+//! distribution, and built only from IEEE arithmetic and the `libm`
+//! crate's functions (a pure-Rust port of musl's), so a seed draws the
+//! same population on every platform. (rand_distr's samplers call the
+//! platform's maths library whenever num-traits is built with `std`, which
+//! other crates here switch on, and glibc, macOS and Windows round `ln`
+//! and `exp` differently in the last bit.)
+
+use libm::{cos, exp, log, sqrt};
+use rand::{Rng, RngExt};
+
+/// A uniform in [0, 1): 53 random bits.
+fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    rng.random::<f64>()
+}
+
+/// A uniform in (0, 1], whose logarithm is finite.
+fn open_unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    1.0 - rng.random::<f64>()
+}
+
+/// A standard normal draw by the Box-Muller transform (two uniforms).
+pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    let (u1, u2) = (open_unit(rng), unit(rng));
+    sqrt(-2.0 * log(u1)) * cos(std::f64::consts::TAU * u2)
+}
+
+/// The logarithm of a Gamma(`shape`, 1) draw: Marsaglia and Tsang's
+/// (2000) method for shape >= 1; for shape < 1 the draw for shape + 1
+/// times U^(1/shape) (their boost), kept as a logarithm so that tiny
+/// shapes do not underflow to zero.
+pub fn log_gamma_draw<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
+    if shape < 1.0 {
+        return log_gamma_draw(rng, shape + 1.0) + log(open_unit(rng)) / shape;
+    }
+    let d = shape - 1.0 / 3.0;
+    let c = 1.0 / sqrt(9.0 * d);
+    loop {
+        let x = standard_normal(rng);
+        let v = 1.0 + c * x;
+        if v <= 0.0 {
+            continue;
+        }
+        let v = v * v * v;
+        let u = open_unit(rng);
+        if log(u) < 0.5 * x * x + d - d * v + d * log(v) {
+            return log(d) + log(v);
+        }
+    }
+}
+
+/// A draw from uniform [low, high].
+pub fn uniform<R: Rng + ?Sized>(rng: &mut R, low: f64, high: f64) -> f64 {
+    (low + (high - low) * unit(rng)).min(high)
+}
+
+/// A draw from normal(mean, sd).
+pub fn normal<R: Rng + ?Sized>(rng: &mut R, mean: f64, sd: f64) -> f64 {
+    mean + sd * standard_normal(rng)
+}
+
+/// A draw from the log-normal whose log has mean `mu` and sd `sigma`.
+pub fn lognormal<R: Rng + ?Sized>(rng: &mut R, mu: f64, sigma: f64) -> f64 {
+    exp(mu + sigma * standard_normal(rng))
+}
+
+/// A draw from Gamma(shape, scale).
+pub fn gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64, scale: f64) -> f64 {
+    exp(log_gamma_draw(rng, shape)) * scale
+}
+
+/// A draw from Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b),
+/// computed from their logarithms (exact for tiny shapes too).
+pub fn beta<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
+    let (lx, ly) = (log_gamma_draw(rng, a), log_gamma_draw(rng, b));
+    1.0 / (1.0 + exp(ly - lx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_pcg::Pcg64Mcg;
+
+    /// Mean and variance of `n` draws.
+    fn moments(n: usize, mut draw: impl FnMut() -> f64) -> (f64, f64) {
+        let xs: Vec<f64> = (0..n).map(|_| draw()).collect();
+        let m = xs.iter().sum::<f64>() / n as f64;
+        let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+        (m, v)
+    }
+
+    /// The sample mean within 5 standard errors (sd / sqrt n) of the true
+    /// mean, and the variance within 5 standard errors of the variance
+    /// (sqrt((mu4 - var^2) / n), from the true fourth central moment).
+    fn check(name: &str, (m, v): (f64, f64), mean: f64, var: f64, mu4: f64, n: usize) {
+        let se_m = (var / n as f64).sqrt();
+        let se_v = ((mu4 - var * var) / n as f64).sqrt();
+        assert!(
+            (m - mean).abs() < 5.0 * se_m,
+            "{name}: mean {m}, expected {mean}"
+        );
+        assert!(
+            (v - var).abs() < 5.0 * se_v,
+            "{name}: variance {v}, expected {var}"
+        );
+    }
+
+    #[test]
+    fn samplers_have_their_distributions_moments() {
+        let n = 200_000;
+        let mut r = Pcg64Mcg::seed_from_u64(17);
+        check(
+            "normal",
+            moments(n, || normal(&mut r, 2.0, 3.0)),
+            2.0,
+            9.0,
+            3.0 * 81.0,
+            n,
+        );
+        check(
+            "uniform",
+            moments(n, || uniform(&mut r, -1.0, 3.0)),
+            1.0,
+            16.0 / 12.0,
+            256.0 / 80.0,
+            n,
+        );
+        for (k, theta) in [(0.3f64, 2.0f64), (1.0, 1.0), (4.5, 0.5)] {
+            // Gamma: mean k theta, variance k theta^2, mu4 = 3k(k + 2) theta^4.
+            let mu4 = 3.0 * k * (k + 2.0) * theta.powi(4);
+            let name = format!("gamma({k}, {theta})");
+            check(
+                &name,
+                moments(n, || gamma(&mut r, k, theta)),
+                k * theta,
+                k * theta * theta,
+                mu4,
+                n,
+            );
+        }
+        for (a, b) in [(4.0f64, 4.0f64), (0.5, 2.0), (2.0, 0.3)] {
+            let mean = a / (a + b);
+            let var = a * b / ((a + b).powi(2) * (a + b + 1.0));
+            // A bounded variable's fourth central moment is at most its
+            // variance (|x - mean| <= 1).
+            check(
+                &format!("beta({a}, {b})"),
+                moments(n, || beta(&mut r, a, b)),
+                mean,
+                var,
+                var,
+                n,
+            );
+        }
+        // Log-normal: the log is normal(mu, sigma).
+        let logs = moments(n, || lognormal(&mut r, 0.5, 0.8).ln());
+        check("lognormal", logs, 0.5, 0.64, 3.0 * 0.64 * 0.64, n);
+    }
+
+    #[test]
+    fn tiny_beta_shapes_do_not_underflow() {
+        let mut r = Pcg64Mcg::seed_from_u64(3);
+        let xs: Vec<f64> = (0..10_000).map(|_| beta(&mut r, 1e-3, 1e-3)).collect();
+        assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
+        // Nearly all mass at the ends, about half at each.
+        let high = xs.iter().filter(|&&x| x > 0.5).count() as f64 / xs.len() as f64;
+        assert!((high - 0.5).abs() < 0.03, "{high}");
+    }
+}
