@@ -3,9 +3,10 @@
 //! are missing is compiled as ignored, with the reason (`cargo test`
 //! lists it as `ignored, <reason>`), so it never passes without running.
 //!
-//! `GOODHART_REQUIRE_SLURM=1` (set by `.ci/run` after it installs Slurm)
-//! turns the Slurm test on whatever is detected: it must then run and
-//! pass. Detection happens when the crate is built; after installing
+//! `GOODHART_REQUIRE_SLURM=1` and `GOODHART_REQUIRE_AARCH64=1` (set by
+//! `.ci/run` after it installs Slurm, and the aarch64 target, cross linker
+//! and qemu) turn those tests on whatever is detected: they must then run
+//! and pass. Detection happens when the crate is built; after installing
 //! Slurm, touch build.rs (or set the variable) to pick it up.
 
 use std::path::Path;
@@ -30,6 +31,8 @@ fn main() {
     println!("cargo::rerun-if-env-changed=GOODHART_REQUIRE_SLURM");
     println!("cargo::rustc-check-cfg=cfg(slurm_unavailable)");
     println!("cargo::rustc-check-cfg=cfg(ldd_unavailable)");
+    println!("cargo::rustc-check-cfg=cfg(aarch64_unavailable)");
+    println!("cargo::rerun-if-env-changed=GOODHART_REQUIRE_AARCH64");
 
     let required = std::env::var("GOODHART_REQUIRE_SLURM").is_ok_and(|v| v == "1");
     let slurm = ["sbatch", "slurmctld", "slurmd", "munged"]
@@ -38,6 +41,25 @@ fn main() {
         && is_root();
     if !required && !slurm {
         println!("cargo::rustc-cfg=slurm_unavailable");
+    }
+    let aarch64_required = std::env::var("GOODHART_REQUIRE_AARCH64").is_ok_and(|v| v == "1");
+    let sysroot = std::env::var("RUSTUP_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|_| std::env::var("HOME").map(|h| Path::new(&h).join(".rustup")));
+    let target_installed = sysroot.is_ok_and(|r| {
+        std::fs::read_dir(r.join("toolchains")).is_ok_and(|ts| {
+            ts.flatten().any(|t| {
+                t.path()
+                    .join("lib/rustlib/aarch64-unknown-linux-gnu")
+                    .exists()
+            })
+        })
+    });
+    let aarch64 = target_installed
+        && any_exists(&["/usr/bin/aarch64-linux-gnu-gcc"])
+        && any_exists(&["/usr/bin/qemu-aarch64"]);
+    if !aarch64_required && !aarch64 {
+        println!("cargo::rustc-cfg=aarch64_unavailable");
     }
     if !any_exists(&["/usr/bin/ldd", "/bin/ldd"]) {
         println!("cargo::rustc-cfg=ldd_unavailable");
