@@ -3,7 +3,7 @@
 //! and the baseline/amazon contrast. Statistical tolerances come from the
 //! replicate variance (t intervals), never from guessed constants.
 
-use goodhart::model::metrics::WeekMetrics;
+use goodhart::model::metrics::{Metric, WeekMetrics};
 use goodhart::model::{rng, simulate};
 use goodhart::params::ModelParams;
 use goodhart::params::timeline::Timeline;
@@ -25,11 +25,10 @@ fn metric_at(
     seed: u64,
     reps: u64,
     week: usize,
-    name: &str,
+    metric: Metric,
 ) -> Vec<f64> {
-    let k = WeekMetrics::NAMES.iter().position(|n| *n == name).unwrap();
     (0..reps)
-        .map(|r| simulate(p, t, rng::run_seed(seed, r)).unwrap()[week].values()[k])
+        .map(|r| simulate(p, t, rng::run_seed(seed, r)).unwrap()[week].get(metric))
         .collect()
 }
 
@@ -77,7 +76,7 @@ fn baseline_has_almost_no_performative_use() {
         sc.run.seed,
         5,
         sc.params.weeks - 1,
-        "performative_share",
+        Metric::PerformativeShare,
     );
     let s = summarise(&xs);
     assert!(s.ci_high < 0.05, "baseline performative_share {s:?}");
@@ -88,8 +87,22 @@ fn amazon_shows_a_goodhart_gap_well_above_baseline() {
     let amazon = scenario("amazon-2026.toml");
     let base = scenario("baseline.toml");
     let week = 25; // the last week before the leaderboard is restricted
-    let gap = metric_at(&amazon.params, &amazon.timeline, 7, 5, week, "goodhart_gap");
-    let gap0 = metric_at(&base.params, &base.timeline, 7, 5, week, "goodhart_gap");
+    let gap = metric_at(
+        &amazon.params,
+        &amazon.timeline,
+        7,
+        5,
+        week,
+        Metric::GoodhartGap,
+    );
+    let gap0 = metric_at(
+        &base.params,
+        &base.timeline,
+        7,
+        5,
+        week,
+        Metric::GoodhartGap,
+    );
     let (a, b) = (summarise(&gap), summarise(&gap0));
     // Welch interval for the difference of means (conservative df = n - 1).
     let se = (a.sd.powi(2) / a.n as f64 + b.sd.powi(2) / b.n as f64).sqrt();
@@ -105,15 +118,14 @@ fn amazon_shows_a_goodhart_gap_well_above_baseline() {
 // design, so its standard error is taken as equal), plus the rounding of
 // the published figure.
 
-fn check_reference(sc: &Scenario, reference: &[(&str, f64)]) {
+fn check_reference(sc: &Scenario, reference: &[(Metric, f64)]) {
     let mut p = sc.params.clone();
     p.employees = 10_000;
     let runs: Vec<Vec<WeekMetrics>> = (0..5)
         .map(|r| simulate(&p, &sc.timeline, rng::run_seed(99, r)).unwrap())
         .collect();
     for &(name, want) in reference {
-        let k = WeekMetrics::NAMES.iter().position(|n| *n == name).unwrap();
-        let xs: Vec<f64> = runs.iter().map(|w| w[26].values()[k]).collect();
+        let xs: Vec<f64> = runs.iter().map(|w| w[26].get(name)).collect();
         let s = summarise(&xs);
         let tol = 4.0 * (2.0f64).sqrt() * s.sd / (s.n as f64).sqrt() + 0.0005 * want.abs().max(1.0);
         assert!(
@@ -131,11 +143,11 @@ fn baseline_matches_reference_figures() {
     check_reference(
         &scenario("baseline.toml"),
         &[
-            ("measured_adoption", 0.682),
-            ("productive_adoption", 0.671),
-            ("performative_share", 0.007),
-            ("tokens_per_employee_mtok", 26.6),
-            ("output_index", 1.165),
+            (Metric::MeasuredAdoption, 0.682),
+            (Metric::ProductiveAdoption, 0.671),
+            (Metric::PerformativeShare, 0.007),
+            (Metric::TokensPerEmployeeMtok, 26.6),
+            (Metric::OutputIndex, 1.165),
         ],
     );
 }
@@ -145,14 +157,14 @@ fn amazon_matches_reference_figures() {
     check_reference(
         &scenario("amazon-2026.toml"),
         &[
-            ("measured_adoption", 0.917),
-            ("productive_adoption", 0.679),
-            ("goodhart_gap", 0.237),
-            ("performative_share", 0.252),
-            ("tokens_per_employee_mtok", 59.5),
-            ("output_index", 0.969),
-            ("metric_validity", -0.099),
-            ("mean_perceived_surveillance", 0.598),
+            (Metric::MeasuredAdoption, 0.917),
+            (Metric::ProductiveAdoption, 0.679),
+            (Metric::GoodhartGap, 0.237),
+            (Metric::PerformativeShare, 0.252),
+            (Metric::TokensPerEmployeeMtok, 59.5),
+            (Metric::OutputIndex, 0.969),
+            (Metric::MetricValidity, -0.099),
+            (Metric::MeanPerceivedSurveillance, 0.598),
         ],
     );
 }

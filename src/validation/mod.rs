@@ -18,7 +18,7 @@ pub use closed_form::{
     max_deviation as closed_form_deviation,
 };
 
-use crate::model::metrics::WeekMetrics;
+use crate::model::metrics::Metric;
 use crate::model::{Simulation, rng};
 use crate::params::ModelParams;
 use crate::params::timeline::Timeline;
@@ -80,17 +80,13 @@ pub(crate) fn sample(
     t: &Timeline,
     reps: u64,
     week: Option<usize>,
-    metric: &str,
+    metric: Metric,
 ) -> Vec<f64> {
-    let k = WeekMetrics::NAMES
-        .iter()
-        .position(|m| *m == metric)
-        .expect("known metric");
     (0..reps)
         .into_par_iter()
         .map(|r| {
             let weeks = simulation(p, t, rng::run_seed(20_261_122, r)).run();
-            weeks[week.unwrap_or(weeks.len() - 1)].values()[k]
+            weeks[week.unwrap_or(weeks.len() - 1)].get(metric)
         })
         .collect()
 }

@@ -4,6 +4,7 @@
 
 use super::closed_form::decompose;
 use super::{PropertyResult, Size, diff_ci, sample, show, show_diff};
+use crate::model::metrics::Metric;
 use crate::model::rng;
 use crate::params::registry::{Value, find};
 use crate::params::timeline::{Change, Event, Timeline};
@@ -59,7 +60,7 @@ fn no_policy(size: Size) -> PropertyResult {
         &none,
         size.replicates(),
         None,
-        "performative_share",
+        Metric::PerformativeShare,
     ));
     PropertyResult {
         name: "no target, leaderboard or audits: performative share stays near 0",
@@ -74,11 +75,11 @@ fn target_and_board(size: Size) -> PropertyResult {
     let a = amazon(size);
     let mut target_only = a.clone();
     target_only.levers.leaderboard = Leaderboard::None;
-    let measured = summarise(&sample(&a, &none, r, None, "measured_adoption"));
-    let gap = summarise(&sample(&a, &none, r, None, "goodhart_gap"));
+    let measured = summarise(&sample(&a, &none, r, None, Metric::MeasuredAdoption));
+    let gap = summarise(&sample(&a, &none, r, None, Metric::GoodhartGap));
     let validity = diff_ci(
-        &sample(&a, &none, r, None, "metric_validity"),
-        &sample(&target_only, &none, r, None, "metric_validity"),
+        &sample(&a, &none, r, None, Metric::MetricValidity),
+        &sample(&target_only, &none, r, None, Metric::MetricValidity),
     );
     PropertyResult {
         name: "target + org board: measured adoption >= target, productive clearly lower, validity below target alone",
@@ -101,8 +102,8 @@ fn surveillance_alone(size: Size) -> PropertyResult {
     let mut no_board = board.clone();
     no_board.levers.leaderboard = Leaderboard::None;
     let d = diff_ci(
-        &sample(&board, &none, r, None, "performative_share"),
-        &sample(&no_board, &none, r, None, "performative_share"),
+        &sample(&board, &none, r, None, Metric::PerformativeShare),
+        &sample(&no_board, &none, r, None, Metric::PerformativeShare),
     );
     PropertyResult {
         name: "perceived surveillance alone (true_eval_weight 0): board raises performative share",
@@ -119,7 +120,7 @@ fn momentum(size: Size) -> PropertyResult {
     let r = size.replicates();
     let a = amazon(size);
     let story = restrict_at_26();
-    let g = |week| sample(&a, &story, r, Some(week), "performative_share");
+    let g = |week| sample(&a, &story, r, Some(week), Metric::PerformativeShare);
     let (g0, g25, g51) = (g(0), g(25), g(51));
     let rise: Vec<f64> = g25.iter().zip(&g0).map(|(x, y)| x - y).collect();
     let fall: Vec<f64> = g25.iter().zip(&g51).map(|(x, y)| x - y).collect();
@@ -133,7 +134,7 @@ fn momentum(size: Size) -> PropertyResult {
             &Timeline::default(),
             r,
             Some(51),
-            "performative_share",
+            Metric::PerformativeShare,
         ),
     );
     PropertyResult {
@@ -180,7 +181,7 @@ fn audit_threshold(size: Size) -> PropertyResult {
         p.levers.audit_rate = 1.0;
         p.levers.audit_detection = 1.0;
         p.levers.audit_penalty = penalty;
-        summarise(&sample(&p, &none, r, None, "performative_share"))
+        summarise(&sample(&p, &none, r, None, Metric::PerformativeShare))
     };
     let (s0, s_low, s_high) = (at(0.0), at(lo_q / 2.0), at(2.0 * hi_q));
     PropertyResult {
@@ -220,8 +221,8 @@ fn scoped_permissions(size: Size) -> PropertyResult {
     let ratio = summarise(&s.iter().zip(&b).map(|(x, y)| x / y).collect::<Vec<_>>());
     let none = Timeline::default();
     let adoption = diff_ci(
-        &sample(&scoped, &none, r, None, "measured_adoption"),
-        &sample(&broad, &none, r, None, "measured_adoption"),
+        &sample(&scoped, &none, r, None, Metric::MeasuredAdoption),
+        &sample(&broad, &none, r, None, Metric::MeasuredAdoption),
     );
     PropertyResult {
         name: "scoped agent permissions cut incidents in proportion while adoption barely moves",
@@ -243,8 +244,8 @@ fn outcome_metric(size: Size) -> PropertyResult {
     let mut filtered = plain.clone();
     filtered.levers.metric_filter = 0.9;
     let d = diff_ci(
-        &sample(&filtered, &none, r, None, "goodhart_gap"),
-        &sample(&plain, &none, r, None, "goodhart_gap"),
+        &sample(&filtered, &none, r, None, Metric::GoodhartGap),
+        &sample(&plain, &none, r, None, Metric::GoodhartGap),
     );
     PropertyResult {
         name: "an outcome-linked metric (metric_filter 0.9) shrinks the Goodhart gap",
