@@ -81,3 +81,27 @@ fn defaults_lie_in_their_ranges() {
         assert_eq!(def.kind.check(&(def.get)(&run)), Ok(()), "{}", def.name);
     }
 }
+
+#[test]
+fn a_ramp_never_leaves_its_ends_to_rounding() {
+    use crate::params::timeline::{Change, Event, Timeline};
+    let def = registry::find(MODEL_PARAMS, "value_per_output_usd").unwrap();
+    let t = Timeline {
+        events: vec![Event {
+            param: def,
+            change: Change::Ramp {
+                from_week: 0,
+                to_week: 7,
+                start: 5.0,
+                end: 1e-9,
+            },
+        }],
+    };
+    let mut p = ModelParams::default();
+    for w in 0..10 {
+        t.apply(w, &mut p);
+        let v = p.behaviour.value_per_output_usd;
+        assert!((1e-9..=5.0).contains(&v), "week {w}: {v}");
+    }
+    assert_eq!(p.behaviour.value_per_output_usd, 1e-9);
+}

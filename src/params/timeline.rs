@@ -63,7 +63,9 @@ impl Timeline {
                     end,
                 } if (*from_week..=*to_week).contains(&week) => {
                     let frac = (week - from_week) as f64 / (to_week - from_week) as f64;
-                    let v = start + (end - start) * frac;
+                    // Between the ends, which rounding must not leave
+                    // (an end at a range's bound, say).
+                    let v = (start + (end - start) * frac).clamp(start.min(*end), start.max(*end));
                     e.param.set_checked(params, &e.param.number(v));
                 }
                 _ => {}
