@@ -63,9 +63,11 @@ impl Timeline {
                     end,
                 } if (*from_week..=*to_week).contains(&week) => {
                     let frac = (week - from_week) as f64 / (to_week - from_week) as f64;
-                    // Between the ends, which rounding must not leave
-                    // (an end at a range's bound, say).
-                    let v = (start + (end - start) * frac).clamp(start.min(*end), start.max(*end));
+                    // Exactly the start and the end at the ramp's ends,
+                    // and between them in between, whatever the rounding
+                    // (an end may sit at a range's bound).
+                    let v =
+                        (start * (1.0 - frac) + end * frac).clamp(start.min(*end), start.max(*end));
                     e.param.set_checked(params, &e.param.number(v));
                 }
                 _ => {}
