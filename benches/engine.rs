@@ -6,6 +6,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use goodhart::bench::bench_params;
 use goodhart::model::Simulation;
+use goodhart::model::metrics::WeekMetrics;
 use goodhart::scenario::Scenario;
 use goodhart::sweep::{Plan, Shard, runner};
 use std::hint::black_box;
@@ -15,16 +16,16 @@ fn weekly_step(c: &mut Criterion) {
     for n in [1_000, 10_000, 100_000] {
         let (p, t) = bench_params(n, 52);
         let mut sim = Simulation::new(&p, &t, 1).unwrap();
-        for _ in 0..10 {
-            sim.step();
-        }
+        sim.advance(10, &mut ());
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
                 if sim.week() >= p.weeks {
                     sim = Simulation::new(&p, &t, 1).unwrap();
                 }
-                black_box(sim.step())
+                sim.advance(1, &mut |_: &Simulation, _: usize, m: &WeekMetrics| {
+                    black_box(m);
+                })
             })
         });
     }

@@ -3,17 +3,22 @@
 //!
 //! Layers, each depending only on those below it:
 //!
-//! - `params`: typed, validated parameters, their registry and the policy
-//!   timeline (the model's whole input);
+//! - `params`: typed, validated parameters, their registry, distributions
+//!   with portable samplers, and the policy timeline (the model's whole
+//!   input); `stats`: replicate summaries;
 //! - `scenario` (TOML files -> parameters, with located errors) and
 //!   `model` (the pure engine: no files, no printing, no environment, no
 //!   global random state; it refuses invalid parameters) side by side;
-//! - `batch` (the one runner of many runs), `experiment` (a scenario's
-//!   replicates and variants), `sweep` (designs, streaming, shards), `stats`,
-//!   `sensitivity`, `resources`, `validation`, `bench`;
-//! - `output` (result files, result directories), then `charts`, `report`
-//!   and `catalogue`;
-//! - `cli`, the only layer that prints, reads the environment or knows clap.
+//! - `results` (the result files' typed rows and manifests), `resources`
+//!   (memory and time of a batch), `sensitivity`, `bench`;
+//! - `batch` (the one runner of many runs), then `experiment` (a
+//!   scenario's arms and replicates);
+//! - `output` (writing result files; result directories);
+//! - `sweep` (designs, streaming, shards, merge), `validation`,
+//!   `catalogue`;
+//! - `charts`, then `report`;
+//! - `cli`, the only layer that prints, reads environment variables or
+//!   knows clap.
 //!
 //! Running the model from Rust:
 //!

@@ -12,7 +12,7 @@
 //! agents' state at the end (allocation on the simplex, beliefs and
 //! credibility in [0, 1]).
 
-use goodhart::model::Simulation;
+use goodhart::model::{MetricsRecorder, Simulation};
 use goodhart::params::dist::{Dist, LogLocation, Shape};
 use goodhart::params::registry::{Kind, ParamDef, Section};
 use goodhart::params::{CEILING, MODEL_PARAMS, ModelParams};
@@ -263,8 +263,9 @@ proptest! {
         };
         for arm in sc.arms() {
             let mut sim = Simulation::new(&arm.params, &arm.timeline, seed).unwrap();
-            for week in 0..arm.params.weeks {
-                let m = sim.step();
+            let mut recorded = MetricsRecorder::default();
+            sim.run_observed(&mut recorded);
+            for (week, m) in recorded.weeks.iter().enumerate() {
                 if let Some((name, v)) = m.out_of_range() {
                     let range = name.range().describe();
                     return Err(TestCaseError::fail(format!(

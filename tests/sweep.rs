@@ -226,6 +226,29 @@ fn merge_refuses_mismatched_missing_or_repeated_shards() {
         );
     }
     ok(d, &["merge", "a0", "a1", "--out", "m", "--quiet"]);
+    // A shard whose rows are not its own runs (copied from another shard,
+    // or cut short) is refused, naming the file and line.
+    let runs1 = fs::read(d.join("a1/runs.csv")).unwrap();
+    fs::copy(d.join("a0/runs.csv"), d.join("a1/runs.csv")).unwrap();
+    let o = goodhart(d, &["merge", "a0", "a1", "--out", "bad"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("a1/runs.csv: line 2: a row of point 0"),
+        "{}",
+        text(&o)
+    );
+    let mut cut = runs1.clone();
+    cut.truncate(runs1.len() - 1);
+    let last = cut.iter().rposition(|&b| b == b'\n').unwrap();
+    fs::write(d.join("a1/runs.csv"), &cut[..=last]).unwrap();
+    let o = goodhart(d, &["merge", "a0", "a1", "--out", "bad"]);
+    assert!(
+        text(&o).contains("complete runs of the shard's"),
+        "{}",
+        text(&o)
+    );
+    assert!(!d.join("bad").exists());
+    fs::write(d.join("a1/runs.csv"), &runs1).unwrap();
     // The same overrides on every shard merge into the bytes of the
     // unsharded sweep with those overrides.
     for (i, out) in ["e0", "e1"].iter().enumerate() {

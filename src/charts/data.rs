@@ -84,6 +84,12 @@ impl RunResults {
             }
             Ok(())
         })?;
+        if variants.is_empty() {
+            return Err(ChartError::Data(format!(
+                "{} has no rows: nothing to draw",
+                dir.join("weekly.csv").display()
+            )));
+        }
         Ok(RunResults {
             scenario: manifest.header.scenario.clone(),
             description: manifest.description.clone(),
@@ -198,7 +204,14 @@ impl SweepResults {
         }
         let manifest: SweepManifest = manifest::read(dir)?;
         let params: Vec<String> = manifest.parameters.iter().map(|p| p.name.clone()).collect();
-        let points = read_rows::<PointRow>(&dir.join("points.csv"))?
+        let rows = read_rows::<PointRow>(&dir.join("points.csv"))?;
+        if rows.is_empty() || rows.iter().enumerate().any(|(i, p)| p.point != i) {
+            return Err(ChartError::Data(format!(
+                "{} must list the points 0, 1, 2, ... in order",
+                dir.join("points.csv").display()
+            )));
+        }
+        let points = rows
             .into_iter()
             .map(|p| p.params.iter().map(|(_, v)| cell_text(v)).collect())
             .collect();
@@ -209,6 +222,12 @@ impl SweepResults {
             }
             Ok::<(), ChartError>(())
         })?;
+        if finals.is_empty() {
+            return Err(ChartError::Data(format!(
+                "{} has no final-week rows: nothing to draw",
+                dir.join("aggregate.csv").display()
+            )));
+        }
         let sens = dir.join("sensitivity.csv");
         let sensitivity = if sens.exists() {
             read_rows::<SensitivityRow>(&sens)?

@@ -186,7 +186,7 @@ pub fn sweep_charts(s: &SweepResults, metrics: &[Metric]) -> Result<Vec<AnyChart
                         .collect()
                 };
                 let (scenario, metric, statistic, params) =
-                    (s.scenario.clone(), m, "final".to_string(), s.params.clone());
+                    (s.scenario.clone(), m, Statistic::Final, s.params.clone());
                 if s.design == "sobol" {
                     out.push(AnyChart::Sobol(SobolBars {
                         scenario,

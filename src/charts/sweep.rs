@@ -5,6 +5,7 @@ use super::{
     Chart, colour, draw_legend, font, padded_range, quiet_corner, tick, ticker, titled, viridis,
 };
 use crate::model::metrics::Metric;
+use crate::results::Statistic;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -171,12 +172,17 @@ impl Chart for Heatmap {
         let (plot, bar) = area.split_horizontally(1380);
         let unit = self.metric.unit();
         let (nx, ny) = (self.x_levels.len(), self.y_levels.len());
-        let all: Vec<f64> = self.values.iter().flatten().filter_map(|v| *v).collect();
-        let (lo, hi) = all
+        // The colour scale spans the finite values (with none, a unit
+        // range: every cell is then drawn as missing).
+        let (lo, hi) = self
+            .values
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            .flatten()
+            .filter_map(|v| v.filter(|x| x.is_finite()))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
                 (a.min(v), b.max(v))
             });
+        let lo = if lo.is_finite() { lo } else { 0.0 };
         let span = if hi > lo { hi - lo } else { 1.0 };
         let ylabel_w =
             30.0 + 16.0 * self.y_levels.iter().map(|s| s.len()).max().unwrap_or(3) as f64;
@@ -214,7 +220,7 @@ impl Chart for Heatmap {
         for (yi, row) in self.values.iter().enumerate() {
             for (xi, v) in row.iter().enumerate() {
                 let (x, y) = (xi as f64, yi as f64);
-                let Some(v) = v else {
+                let Some(v) = v.filter(|x| x.is_finite()) else {
                     chart
                         .draw_series(std::iter::once(Rectangle::new(
                             [(x, y), (x + 1.0, y + 1.0)],
@@ -241,7 +247,7 @@ impl Chart for Heatmap {
                         ));
                 chart
                     .draw_series(std::iter::once(Text::new(
-                        tick(*v),
+                        tick(v),
                         (x + 0.5, y + 0.5),
                         style,
                     )))
@@ -287,7 +293,7 @@ type Ci = (f64, f64, f64);
 pub struct SobolBars {
     pub scenario: String,
     pub metric: Metric,
-    pub statistic: String,
+    pub statistic: Statistic,
     pub params: Vec<String>,
     pub first: Vec<Ci>,
     pub total: Vec<Ci>,
@@ -295,12 +301,12 @@ pub struct SobolBars {
 
 impl Chart for SobolBars {
     fn stem(&self) -> String {
-        format!("sobol_{}_{}", self.metric, self.statistic)
+        format!("sobol_{}_{}", self.metric, self.statistic.word())
     }
 
     fn title(&self) -> String {
         let name = self.metric.label();
-        let when = if self.statistic == "final" {
+        let when = if self.statistic == Statistic::Final {
             "final week"
         } else {
             "run average"
@@ -398,7 +404,7 @@ impl Chart for SobolBars {
 pub struct MorrisScatter {
     pub scenario: String,
     pub metric: Metric,
-    pub statistic: String,
+    pub statistic: Statistic,
     pub params: Vec<String>,
     pub mu_star: Vec<Ci>,
     pub sigma: Vec<f64>,
@@ -406,7 +412,7 @@ pub struct MorrisScatter {
 
 impl Chart for MorrisScatter {
     fn stem(&self) -> String {
-        format!("morris_{}_{}", self.metric, self.statistic)
+        format!("morris_{}_{}", self.metric, self.statistic.word())
     }
 
     fn title(&self) -> String {

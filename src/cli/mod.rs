@@ -61,7 +61,7 @@ pub enum Command {
         quiet: bool,
     },
     /// Draw charts (PNG and SVG) from a result directory into DIR/charts/,
-    /// from its CSV files only.
+    /// from its result files alone (nothing is re-simulated).
     Plot {
         /// A run or sweep result directory.
         dir: PathBuf,

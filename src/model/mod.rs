@@ -3,10 +3,10 @@
 //!
 //! [`Simulation`] owns one run: the current parameters (which the timeline
 //! changes), agent state split into fixed blocks of consecutive teams, and
-//! last week's organisation-level observables. [`Simulation::step`] runs
-//! one week in MODEL.md's order: apply the timeline, derive the week's
+//! last week's organisation-level observables. [`Simulation::advance`] runs
+//! weeks, each in MODEL.md's order: apply the timeline, derive the week's
 //! context, step every block in parallel (rayon), merge the blocks'
-//! partial sums in block order and record the metrics. Block boundaries
+//! partial sums in block order, record the metrics and tell the observer. Block boundaries
 //! and random streams are fixed by the parameters and the seed, never by
 //! the thread count, so results are bit-identical on any machine.
 
@@ -217,7 +217,7 @@ impl Simulation {
         }
     }
 
-    /// The week the next call to [`Simulation::step`] simulates.
+    /// The week [`Simulation::advance`] simulates next.
     pub fn week(&self) -> usize {
         self.week
     }
@@ -243,8 +243,9 @@ impl Simulation {
                 .sum::<usize>()
     }
 
-    /// Simulates one week and returns its metrics.
-    pub fn step(&mut self) -> WeekMetrics {
+    /// Simulates one week and returns its metrics (only through
+    /// [`Simulation::advance`], so that every week reaches the observer).
+    fn step(&mut self) -> WeekMetrics {
         self.timeline.apply(self.week, &mut self.params);
         let ctx = WeekContext::new(&self.params, &self.org);
         let pool = &self.worker_histograms;

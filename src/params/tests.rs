@@ -105,3 +105,22 @@ fn a_ramp_never_leaves_its_ends_to_rounding() {
     }
     assert_eq!(p.behaviour.value_per_output_usd, 1e-9);
 }
+
+#[test]
+fn the_library_refuses_a_ramp_that_does_not_move_forward() {
+    use crate::params::timeline::{Change, Event, Timeline};
+    let t = Timeline {
+        events: vec![Event {
+            param: registry::find(MODEL_PARAMS, "audit_rate").unwrap(),
+            change: Change::Ramp {
+                from_week: 2,
+                to_week: 2,
+                start: 0.0,
+                end: 0.5,
+            },
+        }],
+    };
+    let e = t.validate(&ModelParams::default()).unwrap_err().to_string();
+    assert!(e.contains("must end after it starts"), "{e}");
+    assert!(crate::model::simulate(&ModelParams::default(), &t, 1).is_err());
+}

@@ -8,7 +8,6 @@
 
 use crate::params::registry::{ParamDef, Value};
 use crate::params::{InvalidParams, ModelParams};
-use serde::Serialize;
 
 /// What an event does to its parameter.
 #[derive(Clone, Debug, PartialEq)]
@@ -88,7 +87,18 @@ impl Timeline {
             }
             let values = match &e.change {
                 Change::Set { value, .. } => vec![value.clone()],
-                Change::Ramp { start, end, .. } => {
+                Change::Ramp {
+                    start,
+                    end,
+                    from_week,
+                    to_week,
+                } => {
+                    if from_week >= to_week {
+                        problems.push(format!(
+                            "a ramp of `{name}` must end after it starts (from week {from_week} to week {to_week})"
+                        ));
+                        continue;
+                    }
                     if !(start.is_finite() && end.is_finite()) {
                         problems.push(format!(
                             "`{name}` cannot ramp to or from an unlimited value"
@@ -127,42 +137,6 @@ impl Timeline {
         w.sort_unstable();
         w.dedup();
         w
-    }
-}
-
-/// Serialisable description of an event, for manifests.
-#[derive(Serialize)]
-pub struct EventRecord {
-    pub param: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub week: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ramp: Option<(usize, usize, f64, f64)>,
-}
-
-impl From<&Event> for EventRecord {
-    fn from(e: &Event) -> Self {
-        match &e.change {
-            Change::Set { week, value } => EventRecord {
-                param: e.param.name,
-                week: Some(*week),
-                value: Some(value.clone()),
-                ramp: None,
-            },
-            Change::Ramp {
-                from_week,
-                to_week,
-                start,
-                end,
-            } => EventRecord {
-                param: e.param.name,
-                week: None,
-                value: None,
-                ramp: Some((*from_week, *to_week, *start, *end)),
-            },
-        }
     }
 }
 

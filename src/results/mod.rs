@@ -50,11 +50,30 @@ pub enum ReadError {
     Invalid { path: String, message: String },
 }
 
-/// The error of a CSV reader at `path`, with the line it stopped at.
-fn row_error(path: &Path, e: csv::Error) -> ReadError {
-    let line = e.position().map_or(0, |p| p.line());
+/// The error of a CSV reader at `path`, with the line it stopped at and
+/// the column it concerns; a missing or unexpected column is the header's
+/// (line 1), whichever row found it.
+fn row_error(path: &Path, headers: &csv::StringRecord, e: csv::Error) -> ReadError {
+    let mut line = e.position().map_or(0, |p| p.line());
     let message = match e.kind() {
-        csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+        csv::ErrorKind::Deserialize { err, .. } => {
+            let what = err.kind().to_string();
+            if [
+                "unexpected column",
+                "missing column",
+                "unknown field",
+                "missing field",
+            ]
+            .iter()
+            .any(|p| what.starts_with(p))
+            {
+                line = 1;
+            }
+            match err.field().and_then(|i| headers.get(i as usize)) {
+                Some(col) => format!("column `{col}`: {what}"),
+                None => what,
+            }
+        }
         _ => e.to_string(),
     };
     ReadError::Row {
@@ -80,8 +99,12 @@ pub fn each_row<T: DeserializeOwned, E: From<ReadError>>(
             message: format!("{other:?}"),
         },
     })?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| row_error(path, &csv::StringRecord::new(), e))?
+        .clone();
     for row in rdr.deserialize() {
-        f(row.map_err(|e| row_error(path, e))?)?;
+        f(row.map_err(|e| row_error(path, &headers, e))?)?;
     }
     Ok(())
 }

@@ -145,7 +145,7 @@ fn a_malformed_row_names_file_and_line_and_old_layouts_are_named() {
     std::fs::write(&path, "point,week,metric,mean\n0,final,output,1\n").unwrap();
     let e = read_rows::<SummaryRow>(&path).unwrap_err().to_string();
     assert!(
-        e.contains("line 2") && e.contains("unknown field `point`"),
+        e.contains("summary.csv, line 1: unknown field `point`"),
         "{e}"
     );
     // A manifest without format_version was written by an older goodhart.
@@ -159,6 +159,21 @@ fn a_malformed_row_names_file_and_line_and_old_layouts_are_named() {
         .to_string();
     assert!(
         e.contains("written by an older goodhart (its files have no format version"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_bad_cell_is_named_by_its_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("points.csv");
+    std::fs::write(&path, "point,stake\n0,1.5\nx,2.0\n").unwrap();
+    let e = read_rows::<PointRow>(&path).unwrap_err().to_string();
+    assert!(e.contains("points.csv, line 3: column `point`:"), "{e}");
+    std::fs::write(&path, "point,stakes\n0,1.5\n").unwrap();
+    let e = read_rows::<PointRow>(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("points.csv, line 1: unexpected column `stakes`"),
         "{e}"
     );
 }

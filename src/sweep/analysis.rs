@@ -126,13 +126,18 @@ fn point_means(plan: &Plan, runs: &Path) -> Result<(Means, Option<usize>), Sweep
         vec![vec![f64::NAN; m]; plan.points.len()],
         vec![vec![f64::NAN; m]; plan.points.len()],
     ];
-    let mut final_week = None;
+    // The final week's number, if it is the same at every point (a sweep
+    // of `weeks` has several: the column is then empty).
+    let mut final_weeks: Vec<Option<usize>> = Vec::new();
     for_each_point(runs, |pr| {
-        final_week = pr
+        let w = pr
             .groups
             .iter()
             .find(|((s, _), _)| *s == Statistic::Final)
             .and_then(|((_, w), _)| *w);
+        if !final_weeks.contains(&w) {
+            final_weeks.push(w);
+        }
         for (si, stat) in [Statistic::Final, Statistic::RunAverage]
             .into_iter()
             .enumerate()
@@ -148,6 +153,10 @@ fn point_means(plan: &Plan, runs: &Path) -> Result<(Means, Option<usize>), Sweep
         }
         Ok(())
     })?;
+    let final_week = match final_weeks.as_slice() {
+        [one] => *one,
+        _ => None,
+    };
     Ok((out, final_week))
 }
 

@@ -96,7 +96,18 @@ pub fn merge(
     let mut w = AtomicFile::create(&runs)?;
     let werr = |e| SweepError::Output(io_error(&runs, e));
     let mut header = true;
-    for d in &ordered {
+    for (index, d) in ordered.iter().enumerate() {
+        // The rows must be exactly this shard's runs, in order: every
+        // (point, replicate) of its points, each with all its rows.
+        let points = Shard { index, count }.points(plan.points.len());
+        let reps = plan.replicates();
+        let total = points.len() * reps;
+        let (mut run, mut rows_in_run, mut line) = (0usize, 0usize, 1u64);
+        let path = d.join(RUNS);
+        let corrupt = |message: String| SweepError::Corrupt {
+            path: path.display().to_string(),
+            message,
+        };
         let mut chunk: Vec<RunRow> = Vec::new();
         let mut flush = |rows: &mut Vec<RunRow>, header: &mut bool| -> Result<(), SweepError> {
             let text = crate::results::csv_text(rows.drain(..), *header).map_err(|e| {
@@ -108,13 +119,33 @@ pub fn merge(
             *header = false;
             w.write_all(&text).map_err(werr)
         };
-        crate::results::each_row(&d.join(RUNS), |row: RunRow| {
+        crate::results::each_row(&path, |row: RunRow| {
+            line += 1;
+            let (p, r) = (points.start + run / reps.max(1), run % reps.max(1));
+            if run >= total || row.point != p || row.replicate != r {
+                return Err(corrupt(format!(
+                    "line {line}: a row of point {}, replicate {}, where the shard's run {} (point {p}, replicate {r}) was expected; run this shard again",
+                    row.point,
+                    row.replicate,
+                    run + 1
+                )));
+            }
+            rows_in_run += 1;
+            if rows_in_run == plan.rows_per_run(p) {
+                run += 1;
+                rows_in_run = 0;
+            }
             chunk.push(row);
             if chunk.len() >= 4096 {
                 flush(&mut chunk, &mut header)?;
             }
             Ok::<(), SweepError>(())
         })?;
+        if run != total || rows_in_run != 0 {
+            return Err(corrupt(format!(
+                "holds {run} complete runs of the shard's {total}; run this shard again"
+            )));
+        }
         flush(&mut chunk, &mut header)?;
     }
     w.commit()?;

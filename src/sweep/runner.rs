@@ -77,6 +77,12 @@ pub fn execute(
     let mut done = 0;
     let mut fresh = true;
     if resume {
+        if let Some(found) = older_format(&progress_path) {
+            return Err(SweepError::Invalid(format!(
+                "the interrupted sweep was started by an older goodhart (result format {found}, this one writes {}), so its runs cannot be resumed; pass --force instead of --resume to start over",
+                crate::results::FORMAT_VERSION
+            )));
+        }
         match std::fs::read(&progress_path) {
             Ok(bytes) if bytes != manifest => {
                 return Err(SweepError::Invalid(
@@ -204,9 +210,20 @@ pub fn finalize(plan: &Plan, dir: &Path, shard: Shard, manifest: &[u8]) -> Resul
     Ok(())
 }
 
+/// The result format of an interrupted sweep's progress file, if it is
+/// not this goodhart's.
+fn older_format(progress: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(progress).ok()?;
+    let header: crate::results::manifest::Header = serde_json::from_str(&text).ok()?;
+    (header.format_version != crate::results::FORMAT_VERSION).then_some(header.format_version)
+}
+
 /// How far the unfinished sweep in work directory `dir` got, for
 /// messages: "412 of 1000 runs done".
 pub fn progress_text(plan: &Plan, dir: &Path, shard: Shard) -> String {
+    if older_format(&dir.join(PROGRESS)).is_some() {
+        return "started by an older goodhart, so only --force can start it over".into();
+    }
     let points = shard.points(plan.points.len());
     let jobs = Jobs {
         first_point: points.start,

@@ -84,7 +84,7 @@ pub enum DirError {
     )]
     Missing { target: String },
     #[error(
-        "{target} holds an interrupted sweep ({progress}); add --resume to continue it, or --force to start over"
+        "{target} holds an interrupted sweep ({progress}); add --resume to continue it with the same file and flags, or --force to start over"
     )]
     Interrupted { target: String, progress: String },
     #[error(transparent)]
