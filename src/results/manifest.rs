@@ -176,7 +176,7 @@ pub fn read<T: serde::de::DeserializeOwned>(dir: &Path) -> Result<T, ReadError> 
 /// The scenario a manifest embeds, with the settings the runs used where
 /// command-line flags changed the file's (`--seed`, `--employees`,
 /// `--weeks`, `--replicates`).
-pub fn scenario(
+fn scenario(
     header: &Header,
     toml: &str,
     settings: [(&str, u64); 4],
@@ -194,19 +194,26 @@ pub fn scenario(
     Ok(sc)
 }
 
-impl RunManifest {
-    /// The scenario the run used.
-    pub fn scenario(&self, dir: &Path) -> Result<Scenario, ReadError> {
-        scenario(
-            &self.header,
-            &self.scenario_toml,
-            [
-                ("seed", self.master_seed),
-                ("employees", self.employees as u64),
-                ("weeks", self.weeks as u64),
-                ("replicates", self.replicates as u64),
-            ],
-            dir,
-        )
-    }
+/// The scenario behind a manifest of results in `dir`.
+macro_rules! scenario_of {
+    ($($m:ty),*) => {$(
+        impl $m {
+            /// The scenario the runs used, with their settings.
+            pub fn scenario(&self, dir: &Path) -> Result<Scenario, ReadError> {
+                scenario(
+                    &self.header,
+                    &self.scenario_toml,
+                    [
+                        ("seed", self.master_seed),
+                        ("employees", self.employees as u64),
+                        ("weeks", self.weeks as u64),
+                        ("replicates", self.replicates as u64),
+                    ],
+                    dir,
+                )
+            }
+        }
+    )*};
 }
+
+scenario_of!(RunManifest, SweepManifest);

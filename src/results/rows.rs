@@ -198,6 +198,30 @@ row! {
 
 summary_fields!(SummaryRow, AggregateRow);
 
+impl AggregateRow {
+    pub fn new(
+        point: usize,
+        params: Vec<(&'static str, Value)>,
+        statistic: Statistic,
+        week: Option<usize>,
+        metric: Metric,
+        s: Summary,
+    ) -> AggregateRow {
+        AggregateRow {
+            point,
+            params,
+            statistic,
+            week,
+            metric,
+            n: s.n,
+            mean: s.mean,
+            sd: s.sd,
+            ci_low: s.ci_low,
+            ci_high: s.ci_high,
+        }
+    }
+}
+
 impl SummaryRow {
     pub fn new(
         scenario: &str,

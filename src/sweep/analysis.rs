@@ -85,18 +85,14 @@ pub fn write_aggregate(_plan: &Plan, runs: &Path, out: &Path) -> Result<(), Swee
         for ((statistic, week), ms) in &pr.groups {
             for &metric in Metric::ALL {
                 let s = summarise(&ms.iter().map(|m| m.get(metric)).collect::<Vec<_>>());
-                rows.push(AggregateRow {
-                    point: pr.point,
-                    params: pr.params.clone(),
-                    statistic: *statistic,
-                    week: *week,
+                rows.push(AggregateRow::new(
+                    pr.point,
+                    pr.params.clone(),
+                    *statistic,
+                    *week,
                     metric,
-                    n: s.n,
-                    mean: s.mean,
-                    sd: s.sd,
-                    ci_low: s.ci_low,
-                    ci_high: s.ci_high,
-                });
+                    s,
+                ));
             }
         }
         let text = crate::results::csv_text(rows, header).map_err(|e| {

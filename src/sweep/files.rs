@@ -180,18 +180,7 @@ pub fn plan_from_manifest(
     }
     // The settings command-line flags may have changed from the file's
     // (`--seed`, `--employees`, `--weeks`), as the sweep ran them.
-    let mut sc = crate::results::manifest::scenario(
-        &m.header,
-        &m.scenario_toml,
-        [
-            ("seed", m.master_seed),
-            ("employees", m.employees as u64),
-            ("weeks", m.weeks as u64),
-            ("replicates", m.replicates as u64),
-        ],
-        dir,
-    )
-    .map_err(SweepError::Read)?;
+    let mut sc = m.scenario(dir).map_err(SweepError::Read)?;
     let spec = sc
         .sweep
         .as_mut()
