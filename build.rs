@@ -3,11 +3,12 @@
 //! are missing is compiled as ignored, with the reason (`cargo test`
 //! lists it as `ignored, <reason>`), so it never passes without running.
 //!
-//! `GOODHART_REQUIRE_SLURM=1` and `GOODHART_REQUIRE_AARCH64=1` (set by
-//! `.ci/run` after it installs Slurm, and the aarch64 target, cross linker
-//! and qemu) turn those tests on whatever is detected: they must then run
+//! `GOODHART_REQUIRE_SLURM=1`, `GOODHART_REQUIRE_AARCH64=1` and
+//! `GOODHART_REQUIRE_BROWSER=1` (set by `.ci/run` after it installs Slurm;
+//! the aarch64 target, cross linker and qemu; and Chromium with its
+//! WebDriver) turn those tests on whatever is detected: they must then run
 //! and pass. Detection happens when the crate is built; after installing
-//! Slurm, touch build.rs (or set the variable) to pick it up.
+//! Slurm or Chromium, touch build.rs (or set the variable) to pick it up.
 
 use std::path::Path;
 
@@ -33,6 +34,8 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(ldd_unavailable)");
     println!("cargo::rustc-check-cfg=cfg(aarch64_unavailable)");
     println!("cargo::rerun-if-env-changed=GOODHART_REQUIRE_AARCH64");
+    println!("cargo::rustc-check-cfg=cfg(chromium_unavailable)");
+    println!("cargo::rerun-if-env-changed=GOODHART_REQUIRE_BROWSER");
 
     let required = std::env::var("GOODHART_REQUIRE_SLURM").is_ok_and(|v| v == "1");
     let slurm = ["sbatch", "slurmctld", "slurmd", "munged"]
@@ -60,6 +63,13 @@ fn main() {
         && any_exists(&["/usr/bin/qemu-aarch64"]);
     if !aarch64_required && !aarch64 {
         println!("cargo::rustc-cfg=aarch64_unavailable");
+    }
+    // The report in a real browser (tests/browser.rs): Debian's chromium
+    // and chromium-driver.
+    let browser_required = std::env::var("GOODHART_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let browser = any_exists(&["/usr/bin/chromium"]) && any_exists(&["/usr/bin/chromedriver"]);
+    if !browser_required && !browser {
+        println!("cargo::rustc-cfg=chromium_unavailable");
     }
     if !any_exists(&["/usr/bin/ldd", "/bin/ldd"]) {
         println!("cargo::rustc-cfg=ldd_unavailable");
