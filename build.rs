@@ -27,8 +27,48 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Runs git with `args` in the crate's directory; its trimmed output.
+fn git(args: &[&str]) -> Option<String> {
+    let o = std::process::Command::new("git").args(args).output().ok()?;
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// Sets GOODHART_COMMIT to the commit the binary is built from (short
+/// hash), so that manifests and reports say exactly which code made the
+/// results; "unknown" outside a git checkout (a crate tarball). The build
+/// script reruns when HEAD or the branch it points to moves.
+fn embed_commit() {
+    let commit = std::env::var("GOODHART_COMMIT")
+        .ok()
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo::rustc-env=GOODHART_COMMIT={commit}");
+    println!("cargo::rerun-if-env-changed=GOODHART_COMMIT");
+    if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
+        let head = Path::new(&dir).join("HEAD");
+        if head.exists() {
+            println!("cargo::rerun-if-changed={}", head.display());
+        }
+    }
+    if let (Some(common), Some(branch)) = (
+        git(&["rev-parse", "--git-common-dir"]),
+        git(&["symbolic-ref", "-q", "HEAD"]),
+    ) {
+        for f in [branch.as_str(), "packed-refs"] {
+            let p = Path::new(&common).join(f);
+            if p.exists() {
+                println!("cargo::rerun-if-changed={}", p.display());
+            }
+        }
+    }
+}
+
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
+    embed_commit();
     println!("cargo::rerun-if-env-changed=GOODHART_REQUIRE_SLURM");
     println!("cargo::rustc-check-cfg=cfg(slurm_unavailable)");
     println!("cargo::rustc-check-cfg=cfg(ldd_unavailable)");

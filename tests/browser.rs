@@ -82,7 +82,9 @@ const top = [...document.querySelectorAll('svg, img')]
 return {
   readyState: document.readyState,
   title: document.title,
-  headings: [...document.querySelectorAll('h1, h2')].map(h => h.textContent.trim()),
+  headings: [...document.querySelectorAll('h1, h2, h3')].map(h => h.textContent.trim()),
+  numbersRight: [...document.querySelectorAll('td.num')].every(td => getComputedStyle(td).textAlign === 'right'),
+  numbers: document.querySelectorAll('td.num').length,
   figures: [...document.querySelectorAll('figure')].map(f => Object.assign(box(f), {
     caption: (f.querySelector('figcaption') || {textContent: ''}).textContent.trim(),
     graphics: top.filter(g => f.contains(g)).map(graphic),
@@ -95,6 +97,19 @@ return {
   },
 };
 "#;
+
+/// Page objects in a PDF: "/Type /Page" (or "/Type/Page") not followed
+/// by "s" (the page tree).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    [&b"/Type /Page"[..], &b"/Type/Page"[..]]
+        .iter()
+        .map(|pat| {
+            pdf.windows(pat.len() + 1)
+                .filter(|w| w.starts_with(pat) && w[pat.len()] != b's')
+                .count()
+        })
+        .sum()
+}
 
 fn num(v: &Value) -> f64 {
     v.as_f64().unwrap_or(0.0)
@@ -185,6 +200,9 @@ fn report_loads_in_chromium_without_errors_and_every_figure_has_a_size() {
     );
     let log = driver.command("POST", "/se/log", json!({"type": "browser"}));
     let (png, page_width, _) = driver.full_page_png();
+    // The browser's print dialog, as WebDriver's print command: A4 pages
+    // laid out with the report's print styles.
+    let pdf = driver.command("POST", "/print", json!({"background": true}));
     drop(driver);
 
     // Save the screenshot first, so a failure below can be looked at.
@@ -193,6 +211,13 @@ fn report_loads_in_chromium_without_errors_and_every_figure_has_a_size() {
         .expect("the target directory");
     let shot_path = target.join("report-screenshot.png");
     fs::write(&shot_path, &png).unwrap();
+    use base64::Engine as _;
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(pdf.as_str().expect("print returns the PDF as base64"))
+        .expect("base64");
+    fs::write(target.join("report.pdf"), &pdf).unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "print did not give a PDF");
+    let pages = pdf_pages(&pdf);
 
     assert_eq!(
         page["readyState"],
@@ -224,6 +249,23 @@ fn report_loads_in_chromium_without_errors_and_every_figure_has_a_size() {
                 .any(|h| h.contains("fixture") && !h.contains("grid-fixture")),
         "a section heading per result directory expected, not {headings:?}"
     );
+    for h in [
+        "Summary",
+        "Method",
+        "Limitations",
+        "Glossary of metrics",
+        "Appendix",
+    ] {
+        assert!(headings.contains(&h), "no {h:?} heading in {headings:?}");
+    }
+    assert!(
+        page["numbers"].as_u64().unwrap_or(0) > 20 && page["numbersRight"] == json!(true),
+        "numbers in tables must be right-aligned: {} number cells",
+        page["numbers"]
+    );
+    // Two sections each start a page in print, and the charts do not fit
+    // on one page: a report of several A4 pages.
+    assert!(pages >= 3, "the printed report has {pages} pages");
 
     let figures = page["figures"].as_array().unwrap();
     assert_eq!(
@@ -252,7 +294,7 @@ fn report_loads_in_chromium_without_errors_and_every_figure_has_a_size() {
 
     let (w, h) = check_screenshot(&png, page_width);
     eprintln!(
-        "report in Chromium: {} figures, page {}x{} (window {} wide); screenshot {w}x{h} in {}; report made in {:.1} s, looked at in {:.1} s",
+        "report in Chromium: {} figures, page {}x{} (window {} wide); screenshot {w}x{h} in {}; printed as {pages} A4 pages (report.pdf beside it); report made in {:.1} s, looked at in {:.1} s",
         figures.len(),
         page["page"]["w"],
         page["page"]["h"],

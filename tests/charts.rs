@@ -342,7 +342,11 @@ fn report_is_self_contained_valid_and_complete() {
             .filter(|n| n.tag_name().name() == tag)
             .count()
     };
-    assert_eq!(count("section"), 2);
+    let sections: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("section") && n.attribute("class") == Some("scenario"))
+        .collect();
+    assert_eq!(sections.len(), 2, "a section per result directory");
     assert!(count("svg") >= 8, "charts must be inlined as SVG");
     assert_eq!(
         count("script") + count("link") + count("img") + count("iframe"),
@@ -359,30 +363,96 @@ fn report_is_self_contained_valid_and_complete() {
             );
         }
     }
+    // The parts a director reads, in order, in each section: question,
+    // summary, effect table, the answering chart, method, limitations.
+    for (i, s) in sections.iter().enumerate() {
+        let order: Vec<String> = s
+            .children()
+            .filter(|n| n.is_element())
+            .map(|n| match n.tag_name().name() {
+                "h3" => n.text().unwrap_or("").to_string(),
+                t => t.to_string(),
+            })
+            .collect();
+        let at = |x: &str| {
+            order
+                .iter()
+                .position(|o| o == x)
+                .unwrap_or_else(|| panic!("no {x} in {order:?}"))
+        };
+        if i == 0 {
+            // The run's scenario has a description: its question.
+            assert!(at("p") < at("Summary"), "{order:?}");
+        }
+        assert!(
+            at("Summary") < at("table") && at("table") < at("figure"),
+            "{order:?}"
+        );
+        assert!(
+            at("figure") < at("Method") && at("Method") < at("Limitations"),
+            "{order:?}"
+        );
+    }
+    let text: String = doc
+        .descendants()
+        .filter(|n| {
+            n.is_text()
+                && !n
+                    .ancestors()
+                    .any(|a| a.has_tag_name("svg") || a.has_tag_name("style"))
+        })
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(!text.contains('`'), "backticks in the report's text");
     for needle in [
         "A small run with a variant",
-        "Final week: mean [95% CI over replicates]",
-        "Variant `no-board`",
-        "weeks 0-14: audit_rate ramps",
+        // The executive summary, generated from the paired differences.
+        "Compared with the base, by week 29 no-board (leaderboard = none) lowers performative share of AI time by",
+        "Effect of each variant at week 29: difference from the base",
+        "common random numbers",
+        "Glossary of metrics",
+        "Of all working time spent with AI, the share spent on performative use",
+        "Only 3 replicates",
+        "weeks 0-14: audit_rate 0 → 0.40",
         "Input SHA-256",
-        "Replicate seeds",
+        "replicate seeds",
+        // The sweep: what moves the outcome most.
+        "alone explains",
+        "Final week by point",
     ] {
-        assert!(html.contains(needle), "report lacks {needle:?}");
+        assert!(text.contains(needle), "report lacks {needle:?}");
     }
-    assert!(
-        html.contains("Final week by point"),
-        "sweep section lacks its table"
-    );
-    // The headline table has intervals: "mean [low, high]".
-    let cells: Vec<String> = doc
+    // The effect table's differences: "mean [low, high]", right-aligned,
+    // and bold where the interval excludes 0.
+    let cells: Vec<_> = doc
         .descendants()
-        .filter(|n| n.has_tag_name("td"))
-        .filter_map(|n| n.text().map(String::from))
+        .filter(|n| n.has_tag_name("td") && n.attribute("class") == Some("num"))
         .collect();
     assert!(
-        cells.iter().any(|c| c.contains('[') && c.contains(',')),
+        cells.iter().any(|c| {
+            let t: String = c.descendants().filter_map(|n| n.text()).collect();
+            t.contains('[') && t.contains(", ")
+        }),
         "no CI cells"
     );
+    assert!(
+        cells
+            .iter()
+            .any(|c| c.children().any(|n| n.has_tag_name("strong"))),
+        "no emphasised effect"
+    );
+    // Parameters at no more than six significant figures.
+    for c in doc.descendants().filter(|n| n.has_tag_name("td")) {
+        let t = c.text().unwrap_or("");
+        if let Ok(x) = t.parse::<f64>() {
+            let digits = t.trim_start_matches('-').replace('.', "");
+            let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+            assert!(
+                significant <= 6 || x.fract() == 0.0,
+                "{t} has too many digits"
+            );
+        }
+    }
 
     let md = fs::read_to_string(d.join("reports/all.md")).unwrap();
     let links: Vec<&str> = md

@@ -211,6 +211,30 @@ impl RunResults {
         bounded(summarise(&diffs), -span, span)
     }
 
+    /// The change of a metric in one arm from week `from` to week `to`,
+    /// per replicate (the same employees and draws before and after),
+    /// summarised over replicates.
+    pub fn change(&self, variant: usize, metric: Metric, from: usize, to: usize) -> Summary {
+        let series = &self.values[variant][metric as usize];
+        let (Some(a), Some(b)) = (series.get(to), series.get(from)) else {
+            return summarise(&[]);
+        };
+        let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+        let span = metric.range().max - metric.range().min;
+        bounded(summarise(&diffs), -span, span)
+    }
+
+    /// (undefined, all) values of a metric over every arm, week and
+    /// replicate.
+    pub fn undefined(&self, metric: Metric) -> (usize, usize) {
+        self.values
+            .iter()
+            .flat_map(|v| v[metric as usize].iter().flatten())
+            .fold((0, 0), |(nan, all), x| {
+                (nan + usize::from(x.is_nan()), all + 1)
+            })
+    }
+
     /// Whether every arm ran replicate r with the same seed as the base.
     pub fn paired(&self) -> bool {
         self.seeds.iter().all(|s| *s == self.seeds[0])

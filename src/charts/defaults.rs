@@ -386,7 +386,7 @@ pub fn plot(dir: &Path, metrics: &[Metric], format: Format) -> Result<Vec<PathBu
 /// Adds `written` to the charts directory's list of the files goodhart
 /// wrote there (`resultdir::CHART_INDEX`): a result directory is replaced
 /// only if everything in it is goodhart's.
-fn record_charts(charts: &Path, written: &[PathBuf]) -> Result<(), ChartError> {
+pub(crate) fn record_charts(charts: &Path, written: &[PathBuf]) -> Result<(), ChartError> {
     let index = charts.join(crate::output::resultdir::CHART_INDEX);
     let mut names: Vec<String> = std::fs::read_to_string(&index)
         .unwrap_or_default()

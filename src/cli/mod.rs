@@ -82,6 +82,10 @@ pub enum Command {
         /// output/report.html for several]; the Markdown twin gets .md.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The report's title [default: "goodhart report:" and the
+        /// scenarios' names].
+        #[arg(long)]
+        title: Option<String>,
     },
     /// Measure engine throughput (agent-weeks per second, 1 and all
     /// threads), nanoseconds per agent-week and memory per employee.
@@ -217,7 +221,7 @@ pub fn main() -> ExitCode {
             metrics,
             format,
         } => plot(&dir, &metrics, format.into()),
-        Command::Report { dirs, out } => report(&dirs, out),
+        Command::Report { dirs, out, title } => report(&dirs, out, title.as_deref()),
         Command::Check { quick } => check(quick),
         Command::Bench(args) => bench::bench(&args),
         Command::Catalogue { dir, out } => catalogue(&dir, out.as_deref()),
@@ -325,26 +329,27 @@ fn check(quick: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn report(dirs: &[PathBuf], out: Option<PathBuf>) -> anyhow::Result<()> {
+fn report(dirs: &[PathBuf], out: Option<PathBuf>, title: Option<&str>) -> anyhow::Result<()> {
     let out = out.unwrap_or_else(|| match dirs {
         [one] => one.join("report.html"),
         _ => PathBuf::from("output").join("report.html"),
     });
-    // The report only reads the result directories; when it is written
-    // into one of them (the default for one directory), that one is
-    // locked like any other writer's.
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
-    let target =
-        dirs.iter().find(
-            |d| match (std::fs::canonicalize(d), parent.map(std::fs::canonicalize)) {
-                (Ok(d), Some(Ok(p))) => d == p,
-                _ => false,
-            },
-        );
-    let _lock = target
-        .map(|d| crate::output::resultdir::lock_existing(d))
-        .transpose()?;
-    let (html, md) = crate::report::write_report(dirs, &out)?;
+    // Every result directory is locked like any other writer's: the report
+    // may be written into one of them (the default for one directory), and
+    // charts missing from a directory (a run with --no-charts) are drawn
+    // into it for the Markdown twin's links. A directory named twice is
+    // locked once.
+    let mut seen = Vec::new();
+    let mut locks = Vec::new();
+    for d in dirs {
+        let id = std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
+        if !seen.contains(&id) {
+            locks.push(crate::output::resultdir::lock_existing(d)?);
+            seen.push(id);
+        }
+    }
+    let (html, md) = crate::report::write_report(dirs, &out, title)?;
+    drop(locks);
     say!(
         "wrote {} (self-contained) and {}",
         html.display(),

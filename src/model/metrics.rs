@@ -78,10 +78,12 @@ pub enum Direction {
 }
 
 /// Declares [`WeekMetrics`], [`Metric`] and their metadata from one list:
-/// `Variant name: range, "label", "short label", "unit", Direction;`.
+/// `Variant name: range, "label", "short label", "unit", Direction,
+/// "meaning";` (the meaning is a plain-language definition for readers of
+/// a report, the doc comment the formula for developers).
 macro_rules! metrics {
     ($( $(#[$doc:meta])* $variant:ident $name:ident: $range:expr, $label:literal,
-        $short:literal, $unit:literal, $dir:ident; )+) => {
+        $short:literal, $unit:literal, $dir:ident, $meaning:literal; )+) => {
         /// One week's organisation-level metrics.
         #[derive(Clone, Copy, Debug, Default, PartialEq)]
         pub struct WeekMetrics { $( $(#[$doc])* pub $name: f64, )+ }
@@ -123,6 +125,11 @@ macro_rules! metrics {
 
             pub fn direction(self) -> Direction {
                 match self { $(Metric::$variant => Direction::$dir),+ }
+            }
+
+            /// What it measures, in a sentence or two for a glossary.
+            pub fn meaning(self) -> &'static str {
+                match self { $(Metric::$variant => $meaning),+ }
             }
         }
 
@@ -241,70 +248,89 @@ impl WeekMetrics {
 metrics! {
     /// Share with measured tokens Tm >= T_min (what the dashboard shows).
     MeasuredAdoption measured_adoption: SHARE,
-        "Measured adoption", "measured adoption", "share of staff", Neutral;
+        "Measured adoption", "measured adoption", "share of staff", Neutral,
+        "The share of employees whose measured AI use (tokens, productive and performative) clears the usage bar: the number an adoption target and its dashboard report.";
     /// Share whose productive tokens alone clear the bar.
     ProductiveAdoption productive_adoption: SHARE,
-        "Productive adoption", "productive adoption", "share of staff", HigherIsBetter;
+        "Productive adoption", "productive adoption", "share of staff", HigherIsBetter,
+        "The share of employees whose productive AI use alone would clear the usage bar: the adoption the dashboard would show if nobody burned tokens for show.";
     /// measured_adoption - productive_adoption; >= 0, since measured
     /// tokens are never below productive tokens.
     GoodhartGap goodhart_gap: SHARE,
-        "Goodhart gap (measured - productive adoption)", "Goodhart gap", "share of staff", HigherIsWorse;
+        "Goodhart gap (measured - productive adoption)", "Goodhart gap", "share of staff", HigherIsWorse,
+        "Measured minus productive adoption: the part of reported adoption that exists only because people inflate their usage. Zero when the metric is honest.";
     /// sum g / sum (p + g); 0 when nobody uses AI.
     PerformativeShare performative_share: SHARE,
-        "Performative share of AI time", "performative share", "share", HigherIsWorse;
+        "Performative share of AI time", "performative share", "share", HigherIsWorse,
+        "Of all working time spent with AI, the share spent on performative use (tokens burned to look like a heavy user rather than to get work done). This is tokenmaxxing.";
     /// Total tokens used this week, MTok.
     TokensMtok tokens_mtok: NON_NEGATIVE,
-        "Tokens used", "tokens", "MTok/week", Neutral;
+        "Tokens used", "tokens", "MTok/week", Neutral,
+        "All tokens the organisation used in the week, in millions.";
     /// Mean tokens per employee, MTok (MODEL.md's reference figures).
     TokensPerEmployeeMtok tokens_per_employee_mtok: NON_NEGATIVE,
-        "Tokens per employee", "tokens / employee", "MTok/week", Neutral;
+        "Tokens per employee", "tokens / employee", "MTok/week", Neutral,
+        "Tokens used per employee in the week, in millions (productive and performative together).";
     /// Performative tokens, MTok (pro rata under a binding cap).
     PerformativeTokensMtok performative_tokens_mtok: NON_NEGATIVE,
-        "Performative tokens", "performative tokens", "MTok/week", HigherIsWorse;
+        "Performative tokens", "performative tokens", "MTok/week", HigherIsWorse,
+        "Tokens spent on performative use in the week, in millions.";
     /// tokens_mtok * price.
     TokenSpendUsd token_spend_usd: NON_NEGATIVE,
-        "Token spend", "token spend", "USD/week", HigherIsWorse;
+        "Token spend", "token spend", "USD/week", HigherIsWorse,
+        "What the week's tokens cost at the configured price per million tokens.";
     /// Total output (sum of Y), output units.
     Output output: NON_NEGATIVE,
-        "Output", "output", "output units/week", HigherIsBetter;
+        "Output", "output", "output units/week", HigherIsBetter,
+        "The organisation's real output in the week, in output units (one unit is an average employee's manual week).";
     /// sum Y / sum a (1.0 = everyone working manually).
     OutputIndex output_index: MetricRange {
             min: 0.0,
             max: f64::MAX,
             undefined: Some("when every employee's ability is 0 (no baseline)"),
         },
-        "Output index (1 = all manual work)", "output index", "index", HigherIsBetter;
+        "Output index (1 = all manual work)", "output index", "index", HigherIsBetter,
+        "Real output relative to everyone working without AI: 1 means AI use adds nothing on balance, above 1 it raises output, below 1 it costs output.";
     /// (sum Y - sum a - incident losses) * USD per output - token spend.
     NetValueUsd net_value_usd: FINITE,
-        "Net value of AI use", "net value", "USD/week", HigherIsBetter;
+        "Net value of AI use", "net value", "USD/week", HigherIsBetter,
+        "The money value of the output AI use adds (output above all-manual work, less losses from security incidents), minus what the tokens cost, per week.";
     /// Security incidents this week.
     Incidents incidents: NON_NEGATIVE,
-        "Security incidents", "incidents / week", "incidents/week", HigherIsWorse;
+        "Security incidents", "incidents / week", "incidents/week", HigherIsWorse,
+        "Security incidents in the week caused by AI agents acting with broad permissions.";
     /// Audits that detected pointless automation this week.
     AuditsDetected audits_detected: NON_NEGATIVE,
-        "Audits detecting pointless automation", "audits detected", "per week", Neutral;
+        "Audits detecting pointless automation", "audits detected", "per week", Neutral,
+        "Audits in the week that caught an employee running pointless automation.";
     /// Mean pi: perceived probability that token numbers are used.
     MeanPerceivedSurveillance mean_perceived_surveillance: SHARE,
-        "Perceived surveillance", "perceived surveillance", "mean probability", HigherIsWorse;
+        "Perceived surveillance", "perceived surveillance", "mean probability", HigherIsWorse,
+        "How likely employees believe it is, on average, that managers use their token numbers despite assurances (0 = nobody believes it, 1 = everybody is sure).";
     /// Mean credibility given to assurances.
     MeanCredibility mean_credibility: SHARE,
-        "Credibility of assurances", "credibility", "mean probability", HigherIsBetter;
+        "Credibility of assurances", "credibility", "mean probability", HigherIsBetter,
+        "How much employees believe management's assurance that the numbers will not count, on average (0 = not at all, 1 = fully).";
     /// Mean stress.
     MeanStress mean_stress: NON_NEGATIVE,
-        "Stress", "stress", "mean level", HigherIsWorse;
+        "Stress", "stress", "mean level", HigherIsWorse,
+        "Average stress, which follows the stakes employees perceive in being judged by their numbers.";
     /// Mean habit of performative use.
     MeanHabit mean_habit: SHARE,
-        "Habit of performative use", "habit", "mean level", HigherIsWorse;
+        "Habit of performative use", "habit", "mean level", HigherIsWorse,
+        "Average strength of the habit of performative use, which grows while people game and fades slowly after (0 = none, 1 = fully ingrained).";
     /// Pearson correlation of measured tokens and output across employees.
     MetricValidity metric_validity: MetricRange {
             min: -1.0,
             max: 1.0,
             undefined: Some("when measured tokens or output are the same for every employee"),
         },
-        "Metric validity (corr. of measured tokens and output)", "metric validity", "Pearson r", HigherIsBetter;
+        "Metric validity (corr. of measured tokens and output)", "metric validity", "Pearson r", HigherIsBetter,
+        "The correlation, across employees, between measured token use and real output: how well the usage number tells who is productive (1 = perfectly, 0 = not at all, negative = it points the wrong way).";
     /// Gini coefficient of tokens used (0 when nobody uses any).
     TokenGini token_gini: SHARE,
-        "Inequality of token use", "token Gini", "Gini coefficient", Neutral;
+        "Inequality of token use", "token Gini", "Gini coefficient", Neutral,
+        "Inequality of token use across employees (0 = everyone uses the same, 1 = one person uses all).";
 }
 
 #[cfg(test)]

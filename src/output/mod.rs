@@ -14,7 +14,7 @@ use crate::model::metrics::{Metric, WeekMetrics};
 use crate::params::registry::{Kind, Value};
 use crate::params::{MODEL_PARAMS, ModelParams};
 use crate::results::manifest::{EventRecord, Header, VariantRecord};
-use crate::results::{FORMAT_VERSION, RunManifest, Statistic, SummaryRow, WeeklyRow};
+use crate::results::{RunManifest, Statistic, SummaryRow, WeeklyRow};
 use crate::scenario::Scenario;
 use crate::stats::summarise;
 use serde::Serialize;
@@ -240,14 +240,7 @@ pub fn resolved_params(p: &ModelParams) -> serde_json::Map<String, serde_json::V
 pub fn run_manifest(sc: &Scenario, input_file: &Path) -> RunManifest {
     let base = resolved_params(&sc.params);
     RunManifest {
-        header: Header {
-            format_version: FORMAT_VERSION,
-            goodhart_version: env!("CARGO_PKG_VERSION").into(),
-            kind: "run".into(),
-            scenario: sc.name.clone(),
-            input_sha256: sc.input_sha256.clone(),
-            shard: None,
-        },
+        header: Header::new("run", &sc.name, &sc.input_sha256, None),
         description: sc.description.clone(),
         input_file: input_file.display().to_string(),
         command_line: std::env::args().collect(),

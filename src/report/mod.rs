@@ -2,15 +2,26 @@
 //! no network requests, no scripts) and a Markdown twin that links the PNG
 //! charts, built from result directories alone.
 //!
-//! Each directory becomes a section: the question, the scenario and its
-//! variants, a headline table with 95% CIs, the charts, the parameters and
-//! the provenance (version, seeds, input hash). The HTML is also
+//! The report is written for a reader who did not run the study: a title,
+//! the date and the goodhart that made it; then for each result directory
+//! the scenario's question, an executive summary in sentences with numbers
+//! and 95% CIs generated from the results, the effect table, the chart that
+//! answers the question, the method and the limitations; a glossary of
+//! every metric used; and an appendix with the other charts (those added
+//! with `goodhart plot` too), the parameters and the provenance. Print
+//! styles make a clean PDF from a browser's print dialog. The HTML is also
 //! well-formed XML, which the tests use to check it.
 
 use crate::charts::ChartError;
+use crate::model::metrics::Metric;
 use crate::output::write_atomic;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+mod figures;
+mod render;
+mod run;
+mod sweep;
+mod text;
 
 /// Errors building a report.
 #[derive(Debug, thiserror::Error)]
@@ -25,10 +36,6 @@ pub enum ReportError {
     Data(String),
 }
 
-mod sections;
-
-use sections::{Section, section};
-
 /// Escapes text for HTML (and XML).
 pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -37,155 +44,120 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-const CSS: &str = "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
-h1{font-size:1.8em}h2{border-bottom:2px solid #0072b2;padding-bottom:.2em;margin-top:2em}\
-table{border-collapse:collapse;margin:1em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\
-th{background:#f2f6fa}td.num{text-align:right}figure{margin:1.5em 0}figure svg{width:100%;height:auto;border:1px solid #eee}\
-figcaption{font-size:.9em;color:#555}.question{font-size:1.1em;background:#f7f7f7;border-left:4px solid #e69f00;padding:.6em 1em}\
-details{margin:1em 0}code{font-size:.92em}";
-
-fn html(sections: &[Section]) -> String {
-    let mut h = String::from(
-        "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n",
-    );
-    let names: Vec<&str> = sections.iter().map(|s| s.title.as_str()).collect();
-    let _ = writeln!(
-        h,
-        "<title>goodhart report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>",
-        esc(&names.join(", "))
-    );
-    let _ = writeln!(h, "<h1>goodhart report: {}</h1>", esc(&names.join(", ")));
-    let _ = writeln!(
-        h,
-        "<p>Simulated with goodhart (reference model TM-1). Intervals are 95% confidence intervals over replicate runs.</p>"
-    );
-    for (i, s) in sections.iter().enumerate() {
-        let _ = writeln!(h, "<section id=\"s{i}\">\n<h2>{}</h2>", esc(&s.title));
-        if !s.question.is_empty() {
-            let _ = writeln!(
-                h,
-                "<p class=\"question\"><strong>Question.</strong> {}</p>",
-                esc(&s.question)
-            );
-        }
-        let _ = writeln!(h, "<table>");
-        for (k, v) in &s.facts {
-            let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
-        }
-        let _ = writeln!(h, "</table>");
-        for (caption, rows) in &s.tables {
-            let _ = writeln!(h, "<h3>{}</h3>\n<table>", esc(caption));
-            for (r, row) in rows.iter().enumerate() {
-                let cells: String = row
-                    .iter()
-                    .map(|c| {
-                        if r == 0 {
-                            format!("<th>{}</th>", esc(c))
-                        } else {
-                            format!("<td>{}</td>", esc(c))
-                        }
-                    })
-                    .collect();
-                let _ = writeln!(h, "<tr>{cells}</tr>");
-            }
-            let _ = writeln!(h, "</table>");
-        }
-        let _ = writeln!(h, "<h3>Charts</h3>");
-        for (title, svg, _) in &s.charts {
-            let body = svg.trim_start_matches(|c| c != '<').trim();
-            let body = if body.starts_with("<?xml") {
-                body.split_once("?>").map_or(body, |x| x.1)
-            } else {
-                body
-            };
-            let _ = writeln!(
-                h,
-                "<figure>\n{}\n<figcaption>{}</figcaption>\n</figure>",
-                body.trim(),
-                esc(title)
-            );
-        }
-        let _ = writeln!(
-            h,
-            "<details><summary>Parameters ({})</summary>\n<table>\n<tr><th>name</th><th>value</th></tr>",
-            s.params.len()
-        );
-        for (k, v) in &s.params {
-            let _ = writeln!(
-                h,
-                "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                esc(k),
-                esc(v)
-            );
-        }
-        let _ = writeln!(h, "</table>\n</details>\n<h3>Provenance</h3>\n<table>");
-        for (k, v) in &s.provenance {
-            let _ = writeln!(
-                h,
-                "<tr><th>{}</th><td><code>{}</code></td></tr>",
-                esc(k),
-                esc(v)
-            );
-        }
-        let _ = writeln!(h, "</table>\n</section>");
-    }
-    h.push_str("</body>\n</html>\n");
-    h
+/// A table cell: its text, whether it is a number (right-aligned) and
+/// whether it is emphasised (an effect whose interval excludes zero).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cell {
+    pub text: String,
+    pub num: bool,
+    pub strong: bool,
 }
 
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
-fn markdown(sections: &[Section]) -> String {
-    let names: Vec<&str> = sections.iter().map(|s| s.title.as_str()).collect();
-    let mut m = format!(
-        "# goodhart report: {}\n\nSimulated with goodhart (reference model TM-1). Intervals are 95% confidence intervals over replicate runs.\n",
-        names.join(", ")
-    );
-    for s in sections {
-        let _ = writeln!(m, "\n## {}\n", s.title);
-        if !s.question.is_empty() {
-            let _ = writeln!(m, "> **Question.** {}\n", md_cell(&s.question));
-        }
-        for (k, v) in &s.facts {
-            let _ = writeln!(m, "- **{}**: {}", md_cell(k), md_cell(v));
-        }
-        for (caption, rows) in &s.tables {
-            let _ = writeln!(m, "\n### {caption}\n");
-            for (r, row) in rows.iter().enumerate() {
-                let _ = writeln!(
-                    m,
-                    "| {} |",
-                    row.iter()
-                        .map(|c| md_cell(c))
-                        .collect::<Vec<_>>()
-                        .join(" | ")
-                );
-                if r == 0 {
-                    let _ = writeln!(m, "|{}", "---|".repeat(row.len()));
-                }
-            }
-        }
-        let _ = writeln!(m, "\n### Charts\n");
-        for (title, _, png) in &s.charts {
-            let _ = writeln!(m, "![{}]({png})\n", md_cell(title));
-        }
-        let _ = writeln!(m, "### Parameters\n\n| name | value |\n|---|---|");
-        for (k, v) in &s.params {
-            let _ = writeln!(m, "| `{}` | `{}` |", md_cell(k), md_cell(v));
-        }
-        let _ = writeln!(m, "\n### Provenance\n");
-        for (k, v) in &s.provenance {
-            let _ = writeln!(m, "- **{k}**: `{}`", md_cell(v));
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell {
+            text: s.into(),
+            ..Cell::default()
         }
     }
-    m
+    pub fn num(s: impl Into<String>) -> Cell {
+        Cell {
+            text: s.into(),
+            num: true,
+            strong: false,
+        }
+    }
+}
+
+/// A captioned table with a header row and a note under it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Table {
+    pub caption: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    pub note: String,
+}
+
+/// A chart: its title, the SVG inlined in the HTML, and the file the
+/// Markdown twin links (relative to the report).
+#[derive(Clone, Debug)]
+pub(crate) struct Figure {
+    pub title: String,
+    pub html: String,
+    pub link: String,
+}
+
+/// One result directory's part of the report.
+pub(crate) struct Section {
+    pub title: String,
+    pub question: String,
+    /// Executive summary: one sentence (or a few) per item.
+    pub summary: Vec<String>,
+    pub table: Option<Table>,
+    /// The chart that answers the question.
+    pub answer: Option<Figure>,
+    pub method: Vec<String>,
+    pub limitations: Vec<String>,
+    /// Metrics named in the section, for the glossary.
+    pub metrics: Vec<Metric>,
+    pub appendix: Appendix,
+}
+
+/// What a section leaves for the appendix.
+#[derive(Default)]
+pub(crate) struct Appendix {
+    pub figures: Vec<Figure>,
+    pub tables: Vec<Table>,
+    pub facts: Vec<(String, String)>,
+}
+
+/// The whole report.
+pub(crate) struct Report {
+    pub title: String,
+    pub date: String,
+    pub version: String,
+    pub sections: Vec<Section>,
+}
+
+impl Report {
+    /// Every metric any section names, in [`Metric::ALL`] order.
+    pub fn glossary(&self) -> Vec<Metric> {
+        Metric::ALL
+            .iter()
+            .copied()
+            .filter(|m| self.sections.iter().any(|s| s.metrics.contains(m)))
+            .collect()
+    }
+}
+
+/// Today's date (UTC), or the date of `SOURCE_DATE_EPOCH` when it is set,
+/// so that a report can be rebuilt byte for byte.
+fn today() -> String {
+    let now = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s))
+        .unwrap_or_else(std::time::SystemTime::now);
+    humantime::format_rfc3339_seconds(now).to_string()[..10].to_string()
+}
+
+fn section(dir: &Path, report_dir: &Path) -> Result<Section, ReportError> {
+    let header: crate::results::manifest::Header = crate::results::manifest::read(dir)?;
+    if header.kind == "sweep" {
+        sweep::section(dir, report_dir)
+    } else {
+        run::section(dir, report_dir)
+    }
 }
 
 /// Writes `out` (HTML) and its Markdown twin (same name, `.md`) for the
-/// result directories `dirs`; returns both paths.
-pub fn write_report(dirs: &[PathBuf], out: &Path) -> Result<(PathBuf, PathBuf), ReportError> {
+/// result directories `dirs`, titled `title` (by default "goodhart report:"
+/// and the scenarios); returns both paths.
+pub fn write_report(
+    dirs: &[PathBuf],
+    out: &Path,
+    title: Option<&str>,
+) -> Result<(PathBuf, PathBuf), ReportError> {
     if dirs.is_empty() {
         return Err(ReportError::Data(
             "give at least one result directory".into(),
@@ -200,25 +172,18 @@ pub fn write_report(dirs: &[PathBuf], out: &Path) -> Result<(PathBuf, PathBuf), 
         .iter()
         .map(|d| section(d, report_dir))
         .collect::<Result<Vec<_>, _>>()?;
+    let names: Vec<&str> = sections.iter().map(|s| s.title.as_str()).collect();
+    let report = Report {
+        title: title.map_or_else(
+            || format!("goodhart report: {}", names.join(", ")),
+            str::to_string,
+        ),
+        date: today(),
+        version: crate::results::manifest::Header::new("report", "", "", None).version_text(),
+        sections,
+    };
     let md_path = out.with_extension("md");
-    write_atomic(out, html(&sections).as_bytes())?;
-    write_atomic(&md_path, markdown(&sections).as_bytes())?;
+    write_atomic(out, render::html(&report).as_bytes())?;
+    write_atomic(&md_path, render::markdown(&report).as_bytes())?;
     Ok((out.to_path_buf(), md_path))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sections::{ci_cell, relative};
-
-    #[test]
-    fn escaping_and_relative_paths() {
-        assert_eq!(esc("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
-        assert_eq!(
-            relative(Path::new("/x/out"), Path::new("/x/res/charts/a.png")),
-            "../res/charts/a.png"
-        );
-        assert_eq!(ci_cell(0.5, 0.4, 0.6), "0.500 [0.400, 0.600]");
-        assert_eq!(ci_cell(1.0123, f64::NAN, f64::NAN), "1.01");
-    }
 }

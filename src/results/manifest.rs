@@ -18,6 +18,10 @@ pub struct Header {
     #[serde(default)]
     pub format_version: u32,
     pub goodhart_version: String,
+    /// The commit goodhart was built from ("unknown" outside a git
+    /// checkout; missing in files of goodhart before it was recorded).
+    #[serde(default)]
+    pub goodhart_commit: String,
     /// `run` or `sweep` (missing in run manifests of the first versions).
     #[serde(default = "run_kind")]
     pub kind: String,
@@ -27,6 +31,33 @@ pub struct Header {
     /// `I/N` for one shard of a sweep.
     #[serde(default)]
     pub shard: Option<String>,
+}
+
+/// The commit this goodhart was built from (see build.rs).
+pub const COMMIT: &str = env!("GOODHART_COMMIT");
+
+impl Header {
+    /// The header of a result set this goodhart writes now.
+    pub fn new(kind: &str, scenario: &str, input_sha256: &str, shard: Option<String>) -> Header {
+        Header {
+            format_version: FORMAT_VERSION,
+            goodhart_version: env!("CARGO_PKG_VERSION").into(),
+            goodhart_commit: COMMIT.into(),
+            kind: kind.into(),
+            scenario: scenario.into(),
+            input_sha256: input_sha256.into(),
+            shard,
+        }
+    }
+
+    /// "0.1.0 (commit 1a2b3c4d5e6f)", or the version alone when the commit
+    /// is not known.
+    pub fn version_text(&self) -> String {
+        match self.goodhart_commit.as_str() {
+            "" | "unknown" => self.goodhart_version.clone(),
+            c => format!("{} (commit {c})", self.goodhart_version),
+        }
+    }
 }
 
 fn run_kind() -> String {

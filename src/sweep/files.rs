@@ -11,7 +11,7 @@ use crate::model::metrics::WeekMetrics;
 use crate::output::{json_bytes, num, resolved_params, run_statistics};
 use crate::params::registry::Value;
 use crate::results::manifest::{Header, ParamRecord};
-use crate::results::{FORMAT_VERSION, PointRow, RunRow, Statistic, SweepManifest};
+use crate::results::{PointRow, RunRow, Statistic, SweepManifest};
 #[cfg(test)]
 use crate::scenario::Scenario;
 use crate::scenario::sweep_spec::{Design, Domain, Record};
@@ -125,14 +125,12 @@ pub fn manifest(plan: &Plan, shard: Shard) -> SweepManifest {
     }
     files.push(MANIFEST);
     SweepManifest {
-        header: Header {
-            format_version: FORMAT_VERSION,
-            goodhart_version: env!("CARGO_PKG_VERSION").into(),
-            kind: "sweep".into(),
-            scenario: sc.name.clone(),
-            input_sha256: sc.input_sha256.clone(),
-            shard: (shard != Shard::WHOLE).then(|| format!("{}/{}", shard.index, shard.count)),
-        },
+        header: Header::new(
+            "sweep",
+            &sc.name,
+            &sc.input_sha256,
+            (shard != Shard::WHOLE).then(|| format!("{}/{}", shard.index, shard.count)),
+        ),
         description: sc.description.clone(),
         design: spec.design.word().into(),
         parameters,

@@ -1,0 +1,455 @@
+//! A run's section: what each variant does compared with the base (paired
+//! differences with 95% CIs), what the timeline's events do, the effect
+//! table, the method and the limitations.
+
+use super::text::{self, SIG, ci, decimals, effect_cell, noun, numbers};
+use super::{Appendix, Cell, Figure, ReportError, Section, Table, figures};
+use crate::charts::Chart;
+use crate::charts::data::{MarkerKind, RunResults};
+use crate::model::metrics::{Direction, Metric};
+use crate::scenario::BASE_ARM;
+use std::path::Path;
+
+/// The arm's name in a sentence.
+fn arm(r: &RunResults, v: usize) -> String {
+    if r.variants[v] == BASE_ARM {
+        "the base arm".into()
+    } else {
+        r.variants[v].clone()
+    }
+}
+
+/// How a metric's differences are shown in the effect table (every
+/// variant alike), which the summary's sentences use too.
+fn row_style(r: &RunResults, m: Metric, last: usize) -> text::Style {
+    decimals((1..r.variants.len()).flat_map(|v| numbers(&r.paired_difference(v, m, last))))
+}
+
+/// What variant `v` changes, from the manifest: "leaderboard = none".
+fn changes(r: &RunResults, v: usize) -> String {
+    r.manifest
+        .variants
+        .iter()
+        .find(|x| x.name == r.variants[v])
+        .map(|x| {
+            x.changes
+                .iter()
+                .map(|(k, val)| format!("{k} = {}", text::param_value(val)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+/// One sentence per variant: its clear effects at week `last`, and the
+/// headline metrics it leaves unchanged within the intervals.
+fn variant_sentences(r: &RunResults, last: usize) -> Vec<String> {
+    (1..r.variants.len())
+        .map(|v| {
+            let mut clear = Vec::new();
+            let mut unclear = Vec::new();
+            for m in Metric::EFFECTS {
+                let d = row_style(r, m, last);
+                match text::change(m, &r.paired_difference(v, m, last), d) {
+                    Some(c) => clear.push(c),
+                    None => unclear.push(noun(m)),
+                }
+            }
+            let what = changes(r, v);
+            let name = if what.is_empty() {
+                r.variants[v].clone()
+            } else {
+                format!("{} ({what})", r.variants[v])
+            };
+            let mut s = if clear.is_empty() {
+                format!(
+                    "{name} has no effect distinguishable from zero on the headline metrics at week {last} with {} replicates",
+                    r.replicates
+                )
+            } else {
+                format!(
+                    "Compared with the base, by week {last} {name} {}",
+                    text::list(&clear)
+                )
+            };
+            if !clear.is_empty() && !unclear.is_empty() {
+                s += &format!(
+                    "; {} do not change clearly (95% CIs include 0)",
+                    text::list(&unclear)
+                );
+            }
+            s + "."
+        })
+        .collect()
+}
+
+/// Which arm does best and worst on the outcomes with a direction.
+fn ranking_sentence(r: &RunResults, last: usize) -> String {
+    let parts: Vec<String> = [Metric::PerformativeShare, Metric::NetValueUsd]
+        .into_iter()
+        .map(|m| {
+            let vals: Vec<_> = (0..r.variants.len())
+                .map(|v| (v, r.final_value(v, m)))
+                .filter(|(_, s)| s.mean.is_finite())
+                .collect();
+            let d = decimals(vals.iter().flat_map(|(_, s)| numbers(s)));
+            let best = |higher: bool| {
+                vals.iter()
+                    .max_by(|a, b| {
+                        let o = a.1.mean.total_cmp(&b.1.mean);
+                        if higher { o } else { o.reverse() }
+                    })
+                    .map(|(v, s)| format!("{} ({})", arm(r, *v), ci(s, d)))
+                    .unwrap_or_default()
+            };
+            let higher_better = m.direction() == Direction::HigherIsBetter;
+            format!(
+                "{} is {} under {} and {} under {}",
+                noun(m),
+                if higher_better { "highest" } else { "lowest" },
+                best(higher_better),
+                if higher_better { "lowest" } else { "highest" },
+                best(!higher_better)
+            )
+        })
+        .collect();
+    let mut s = format!("At week {last}, {}.", text::list(&parts));
+    if let Some(c) = s.get_mut(..1) {
+        c.make_ascii_uppercase();
+    }
+    s
+}
+
+/// What the timeline does: the change of performative share across each
+/// event (week before it to the last week) or ramp, in each arm that has
+/// it; at most four.
+fn event_sentences(r: &RunResults, last: usize) -> Vec<String> {
+    let m = Metric::PerformativeShare;
+    let mut out = Vec::new();
+    for marker in r.markers().iter().take(4) {
+        let (from, to, what) = match &marker.kind {
+            MarkerKind::Set { week, what } if *week >= 1 && *week <= last => {
+                (week - 1, last, format!("after week {week} ({what})"))
+            }
+            MarkerKind::Ramp { from, to, what, .. } if to > from => (
+                from.saturating_sub(1),
+                (*to).min(last),
+                format!("while {what} over weeks {from}-{to}"),
+            ),
+            _ => continue,
+        };
+        for &v in marker.arms.iter().take(3) {
+            let (a, b, c) = (
+                r.at_week(v, m, from),
+                r.at_week(v, m, to),
+                r.change(v, m, from, to),
+            );
+            let d = decimals([&a, &b, &c].into_iter().flat_map(numbers));
+            let mut s = format!(
+                "{what}, in {} {} goes from {} at week {from} to {} at week {to} (change {})",
+                arm(r, v),
+                noun(m),
+                ci(&a, d),
+                ci(&b, d),
+                ci(&c, d)
+            );
+            if let Some(f) = s.get_mut(..1) {
+                f.make_ascii_uppercase();
+            }
+            out.push(s + ".");
+        }
+    }
+    out
+}
+
+/// A single arm's levels at the end, in one sentence.
+fn levels_sentence(r: &RunResults, last: usize) -> String {
+    let parts: Vec<String> = [
+        Metric::MeasuredAdoption,
+        Metric::PerformativeShare,
+        Metric::GoodhartGap,
+        Metric::OutputIndex,
+        Metric::NetValueUsd,
+    ]
+    .into_iter()
+    .map(|m| {
+        let s = r.final_value(0, m);
+        format!(
+            "{} {}{}",
+            noun(m),
+            ci(&s, decimals(numbers(&s))),
+            text::unit(m)
+        )
+    })
+    .collect();
+    format!(
+        "At week {last} ({} replicates, mean [95% CI]): {}.",
+        r.replicates,
+        text::list(&parts)
+    )
+}
+
+/// Rows of metric, unit, then cells.
+fn metric_row(m: Metric, cells: Vec<Cell>) -> Vec<Cell> {
+    let mut row = vec![Cell::text(noun(m)), Cell::text(m.unit())];
+    row.extend(cells);
+    row
+}
+
+/// The base level and each variant's paired difference, per effect metric.
+fn effect_table(r: &RunResults, last: usize) -> Table {
+    let mut header = vec![
+        "Metric".to_string(),
+        "Unit".into(),
+        format!("Base, week {last}"),
+    ];
+    header.extend((1..r.variants.len()).map(|v| format!("{} minus base", r.variants[v])));
+    let rows = Metric::EFFECTS
+        .into_iter()
+        .map(|m| {
+            let base = r.final_value(0, m);
+            let diffs: Vec<_> = (1..r.variants.len())
+                .map(|v| r.paired_difference(v, m, last))
+                .collect();
+            let d = row_style(r, m, last);
+            let mut cells = vec![Cell::num(ci(&base, decimals(numbers(&base))))];
+            cells.extend(diffs.iter().map(|s| effect_cell(s, d)));
+            metric_row(m, cells)
+        })
+        .collect();
+    Table {
+        caption: format!(
+            "Effect of each variant at week {last}: difference from the base, mean [95% CI] over {} paired replicates",
+            r.replicates
+        ),
+        header,
+        rows,
+        note: format!(
+            "Each arm runs replicate r with the same seed, so differences are taken within replicates. Bold: the 95% CI excludes 0. Levels to {SIG} significant figures, and the differences in a row alike."
+        ),
+    }
+}
+
+/// A single arm's levels at week 0 and at the end, and the change.
+fn level_table(r: &RunResults, last: usize) -> Table {
+    let rows = Metric::HEADLINE
+        .into_iter()
+        .map(|m| {
+            let (a, b, c) = (
+                r.at_week(0, m, 0),
+                r.final_value(0, m),
+                r.change(0, m, 0, last),
+            );
+            let d = decimals([a, b, c].iter().flat_map(numbers));
+            metric_row(
+                m,
+                vec![
+                    Cell::num(ci(&a, d)),
+                    Cell::num(ci(&b, d)),
+                    effect_cell(&c, d),
+                ],
+            )
+        })
+        .collect();
+    Table {
+        caption: format!(
+            "Levels at week 0 and week {last}, mean [95% CI] over {} replicates",
+            r.replicates
+        ),
+        header: [
+            "Metric",
+            "Unit",
+            "Week 0",
+            &format!("Week {last}"),
+            "Change",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+        note: "The change is taken within each replicate. Bold: its 95% CI excludes 0.".into(),
+    }
+}
+
+fn method(r: &RunResults) -> Vec<String> {
+    let m = &r.manifest;
+    let team = m.parameters.get("team_size").map_or_else(String::new, |t| {
+        format!(" in teams of {}", text::param_value(t))
+    });
+    let mut out = vec![format!(
+        "Simulated with goodhart {}, reference model TM-1 (the model contract, docs/MODEL.md in goodhart's repository): {} employees{team}, {} weeks, {} replicate runs per arm, {}.",
+        m.header.version_text(),
+        m.employees,
+        m.weeks,
+        m.replicates,
+        match r.variants.len() {
+            1 => "one arm".to_string(),
+            n => format!("{n} arms (the base and {} variants)", n - 1),
+        }
+    )];
+    if r.variants.len() > 1 {
+        out.push(if r.paired() {
+            "Every arm runs replicate r with the same seed (common random numbers): the same employees meet the same random draws, so the difference between two arms within a replicate is the policy's effect plus much less noise than two independent runs would have. Differences are summarised over replicates with a Student t 95% interval.".into()
+        } else {
+            "The arms did not all run with the same seeds (results merged from different runs): differences use only the replicates whose seeds match.".into()
+        });
+    }
+    out.push(format!(
+        "Levels are means over replicates with Student t 95% intervals, cut to each metric's possible range. Master seed {}; replicate seeds {}.",
+        m.master_seed,
+        m.run_seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    out
+}
+
+fn limitations(r: &RunResults, last: usize, used: &[Metric]) -> Vec<String> {
+    let mut out = vec![
+        "goodhart is a stylised model calibrated to reported patterns: its numbers show the direction and rough size of incentive effects, not a forecast for a particular organisation.".to_string(),
+    ];
+    match r.replicates {
+        1 => out.push("One replicate: no interval can be computed, so nothing here separates an effect from chance. Rerun with more replicates ([run] replicates).".into()),
+        n if n < 10 => out.push(format!(
+            "Only {n} replicates: intervals use Student's t with {} and are wide; effects smaller than their half-width cannot be resolved. More replicates ([run] replicates) narrow them by the square root of the number.",
+            match n - 1 {
+                1 => "1 degree of freedom".to_string(),
+                df => format!("{df} degrees of freedom"),
+            }
+        )),
+        _ => {}
+    }
+    if r.variants.len() > 1 {
+        let unclear: Vec<String> = Metric::EFFECTS
+            .into_iter()
+            .filter(|&m| {
+                (1..r.variants.len()).all(|v| !text::clear(&r.paired_difference(v, m, last)))
+            })
+            .map(noun)
+            .collect();
+        if !unclear.is_empty() {
+            out.push(format!(
+                "No variant changes {} distinguishably from zero at week {last}; a real effect smaller than the intervals may still exist.",
+                text::list(&unclear)
+            ));
+        }
+    }
+    for &m in used {
+        let (nan, all) = r.undefined(m);
+        if nan > 0 {
+            let why = m.range().undefined.unwrap_or("for some weeks");
+            out.push(format!(
+                "{} is undefined in {nan} of {all} arm-week-replicate values ({why}); those are gaps in the charts and are left out of means.",
+                noun(m)
+            ));
+        }
+    }
+    if r.manifest.employees < 200 {
+        out.push(format!(
+            "With {} employees, organisation-level metrics move noticeably from week to week by chance alone.",
+            r.manifest.employees
+        ));
+    }
+    out
+}
+
+fn appendix(r: &RunResults, dir: &Path, figures: Vec<Figure>) -> Appendix {
+    let m = &r.manifest;
+    let mut facts = vec![
+        ("Results".to_string(), dir.display().to_string()),
+        ("Scenario file".into(), m.input_file.clone()),
+        ("Command".into(), m.command_line.join(" ")),
+        ("goodhart".into(), m.header.version_text()),
+        ("Input SHA-256".into(), m.header.input_sha256.clone()),
+    ];
+    for v in &m.variants {
+        let what: Vec<String> = v
+            .changes
+            .iter()
+            .map(|(k, x)| format!("{k} = {}", text::param_value(x)))
+            .collect();
+        facts.push((
+            format!("Variant {}", v.name),
+            format!("{} ({})", v.description, what.join(", ")),
+        ));
+    }
+    for marker in r.markers() {
+        let arms: Vec<String> = marker.arms.iter().map(|&v| arm(r, v)).collect();
+        facts.push((
+            "Timeline".into(),
+            format!("{} (in {})", marker.describe(), text::list(&arms)),
+        ));
+    }
+    let params = Table {
+        caption: "Parameters of the base arm".into(),
+        header: vec!["Parameter".into(), "Value".into()],
+        rows: m
+            .parameters
+            .iter()
+            .map(|(k, v)| vec![Cell::text(k), Cell::text(text::param_value(v))])
+            .collect(),
+        note: String::new(),
+    };
+    Appendix {
+        figures,
+        tables: vec![params],
+        facts,
+    }
+}
+
+pub fn section(dir: &Path, report_dir: &Path) -> Result<Section, ReportError> {
+    let r = RunResults::load(dir).map_err(ReportError::Chart)?;
+    let last = r.weeks.saturating_sub(1);
+    let arms = r.variants.len();
+    let charts = figures::defaults(dir, report_dir)?;
+    let stems: Vec<String> = charts.iter().map(|(c, _)| c.stem()).collect();
+    let answer_stem = if arms > 1 {
+        "differences".to_string()
+    } else {
+        format!("timeseries_{}", Metric::PerformativeShare)
+    };
+    let mut answer = None;
+    let mut rest = Vec::new();
+    for (c, f) in charts {
+        let stem = c.stem();
+        if stem == answer_stem {
+            answer = Some(f);
+        } else if (arms > 1 && stem.starts_with("timeseries_"))
+            || (arms == 1 && stem == "dashboard")
+        {
+            // Shown in the dashboard (several arms) or one by one (one
+            // arm): never the same series twice.
+        } else {
+            rest.push(f);
+        }
+    }
+    rest.extend(figures::added(dir, &stems, report_dir));
+    let (mut summary, table, mut used) = if arms > 1 {
+        let mut s = variant_sentences(&r, last);
+        s.push(ranking_sentence(&r, last));
+        (s, effect_table(&r, last), Metric::EFFECTS.to_vec())
+    } else {
+        (
+            vec![levels_sentence(&r, last)],
+            level_table(&r, last),
+            Metric::HEADLINE.to_vec(),
+        )
+    };
+    summary.extend(event_sentences(&r, last));
+    used.extend(Metric::DASHBOARD);
+    used.sort();
+    used.dedup();
+    let limitations = limitations(&r, last, &used);
+    Ok(Section {
+        title: r.scenario.clone(),
+        question: r.description.clone(),
+        summary,
+        table: Some(table),
+        answer,
+        method: method(&r),
+        limitations,
+        metrics: used,
+        appendix: appendix(&r, dir, rest),
+    })
+}
