@@ -11,6 +11,7 @@ pub mod data;
 pub mod defaults;
 mod series;
 mod sweep;
+pub mod agents;
 
 pub use series::{Comparison, Dashboard, Hysteresis, TimeSeries};
 pub use sweep::{Heatmap, MorrisScatter, ResponseCurves, SobolBars};
