@@ -23,11 +23,44 @@ impl From<crate::results::ReadError> for ChartError {
     }
 }
 
-/// A timeline event as drawn on charts.
-#[derive(Clone, Debug)]
+/// A timeline event as drawn on charts, with the arms that have it.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Marker {
-    pub week: usize,
-    pub label: String,
+    /// Indices (into [`RunResults::variants`]) of the arms with the event.
+    pub arms: Vec<usize>,
+    pub kind: MarkerKind,
+}
+
+/// What a timeline event does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MarkerKind {
+    /// A lever set at a week: `what` says from what to what.
+    Set { week: usize, what: String },
+    /// A lever ramped over weeks `from..=to`.
+    Ramp {
+        from: usize,
+        to: usize,
+        what: String,
+        rising: bool,
+    },
+}
+
+impl Marker {
+    /// The first week the event acts in.
+    pub fn week(&self) -> usize {
+        match self.kind {
+            MarkerKind::Set { week, .. } => week,
+            MarkerKind::Ramp { from, .. } => from,
+        }
+    }
+
+    /// What the event does, in words ("week 26: leaderboard org → manager").
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            MarkerKind::Set { week, what } => format!("week {week}: {what}"),
+            MarkerKind::Ramp { from, to, what, .. } => format!("weeks {from}-{to}: {what}"),
+        }
+    }
 }
 
 /// The results of `goodhart run` in one directory.
@@ -40,8 +73,10 @@ pub struct RunResults {
     pub manifest: RunManifest,
     /// The scenario the runs used (rebuilt from the manifest).
     pub source: Scenario,
-    /// values[variant][metric][week] = replicate values.
+    /// values[variant][metric][week][replicate] (NaN where missing).
     values: Vec<Vec<Vec<Vec<f64>>>>,
+    /// seeds[variant][replicate]: the seed each replicate ran with.
+    seeds: Vec<Vec<Option<u64>>>,
 }
 
 impl RunResults {
@@ -58,6 +93,7 @@ impl RunResults {
         let source = manifest.scenario(dir)?;
         let mut variants: Vec<String> = Vec::new();
         let mut values: Vec<Vec<Vec<Vec<f64>>>> = Vec::new();
+        let mut seeds: Vec<Vec<Option<u64>>> = Vec::new();
         let mut weeks = 0;
         each_row(&dir.join("weekly.csv"), |row: WeeklyRow| {
             let vi = match variants.iter().position(|x| *x == row.variant) {
@@ -65,6 +101,7 @@ impl RunResults {
                 None => {
                     variants.push(row.variant.clone());
                     values.push(vec![Vec::new(); Metric::ALL.len()]);
+                    seeds.push(Vec::new());
                     variants.len() - 1
                 }
             };
@@ -75,12 +112,27 @@ impl RunResults {
                 )));
             };
             weeks = weeks.max(w + 1);
+            let r = row.replicate;
+            let known = &mut seeds[vi];
+            if known.len() <= r {
+                known.resize(r + 1, None);
+            }
+            if known[r].is_some_and(|s| s != row.seed) {
+                return Err(ChartError::Data(format!(
+                    "weekly.csv: replicate {r} of variant {} appears with two seeds",
+                    row.variant
+                )));
+            }
+            known[r] = Some(row.seed);
             for &m in Metric::ALL {
                 let series = &mut values[vi][m as usize];
                 if series.len() <= w {
                     series.resize(w + 1, Vec::new());
                 }
-                series[w].push(row.metrics.get(m));
+                if series[w].len() <= r {
+                    series[w].resize(r + 1, f64::NAN);
+                }
+                series[w][r] = row.metrics.get(m);
             }
             Ok(())
         })?;
@@ -99,18 +151,22 @@ impl RunResults {
             manifest,
             source,
             values,
+            seeds,
         })
     }
 
-    /// (week, mean, ci_low, ci_high) of a metric for one variant.
+    /// (week, mean, ci_low, ci_high) of a metric for one variant; the
+    /// interval is cut to the metric's declared range (a count's interval
+    /// does not go below zero), and is the mean itself with one replicate.
     pub fn band(&self, variant: usize, metric: Metric) -> Vec<(f64, f64, f64, f64)> {
+        let r = metric.range();
         self.values[variant][metric as usize]
             .iter()
             .enumerate()
             .map(|(w, xs)| {
                 let s = summarise(xs);
                 let (lo, hi) = if s.ci_low.is_finite() {
-                    (s.ci_low, s.ci_high)
+                    (s.ci_low.max(r.min), s.ci_high.min(r.max))
                 } else {
                     (s.mean, s.mean)
                 };
@@ -119,31 +175,113 @@ impl RunResults {
             .collect()
     }
 
-    /// Replicate summary of a metric's final-week value.
-    pub fn final_value(&self, variant: usize, metric: Metric) -> Summary {
-        summarise(
-            self.values[variant][metric as usize]
-                .last()
-                .map_or(&[][..], |v| v),
-        )
+    /// Replicate summary of a metric's value in `week` (the interval cut
+    /// to the metric's range).
+    pub fn at_week(&self, variant: usize, metric: Metric, week: usize) -> Summary {
+        let xs = self.values[variant][metric as usize]
+            .get(week)
+            .map_or(&[][..], |v| v);
+        bounded(summarise(xs), metric.range().min, metric.range().max)
     }
 
-    /// Timeline events of the base scenario, for vertical markers.
+    /// Replicate summary of a metric's final-week value.
+    pub fn final_value(&self, variant: usize, metric: Metric) -> Summary {
+        self.at_week(variant, metric, self.weeks.saturating_sub(1))
+    }
+
+    /// The paired difference `variant - base` of a metric in `week`:
+    /// replicate r of every arm runs with the same seed (common random
+    /// numbers), so the interval is a t interval over the per-replicate
+    /// differences, narrower than comparing two arms' own intervals.
+    /// Replicates where either value is NaN are left out (`n` says how
+    /// many were used).
+    pub fn paired_difference(&self, variant: usize, metric: Metric, week: usize) -> Summary {
+        let get = |v: usize| self.values[v][metric as usize].get(week);
+        let (Some(a), Some(b)) = (get(variant), get(0)) else {
+            return summarise(&[]);
+        };
+        let diffs: Vec<f64> = a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .filter(|(r, _)| self.seeds[variant].get(*r) == self.seeds[0].get(*r))
+            .map(|(_, (x, y))| x - y)
+            .collect();
+        let span = metric.range().max - metric.range().min;
+        bounded(summarise(&diffs), -span, span)
+    }
+
+    /// Whether every arm ran replicate r with the same seed as the base.
+    pub fn paired(&self) -> bool {
+        self.seeds.iter().all(|s| *s == self.seeds[0])
+    }
+
+    /// Timeline events of every arm, an event shared by several arms
+    /// listed once with all of them.
     pub fn markers(&self) -> Vec<Marker> {
         let mut out: Vec<Marker> = Vec::new();
-        for e in &self.source.timeline.events {
-            let (week, label) = match &e.change {
-                Change::Set { week, value } => {
-                    (*week, format!("{} = {}", e.param.name, e.param.show(value)))
-                }
-                Change::Ramp { from_week, .. } => (*from_week, format!("{} ramp", e.param.name)),
+        for arm in self.source.arms() {
+            let Some(vi) = self.variants.iter().position(|v| *v == arm.name) else {
+                continue;
             };
-            match out.iter_mut().find(|m| m.week == week) {
-                Some(m) => m.label = format!("{}; {label}", m.label),
-                None => out.push(Marker { week, label }),
+            for e in &arm.timeline.events {
+                let name = e.param.name;
+                let kind = match &e.change {
+                    Change::Set { week, value } => {
+                        let before = self
+                            .lever_value(&arm, name, week.saturating_sub(1), *week == 0)
+                            .unwrap_or_default();
+                        MarkerKind::Set {
+                            week: *week,
+                            what: format!(
+                                "{name} {before} → {}",
+                                e.param.show(value).trim_matches('"')
+                            ),
+                        }
+                    }
+                    Change::Ramp {
+                        from_week,
+                        to_week,
+                        start,
+                        end,
+                    } => MarkerKind::Ramp {
+                        from: *from_week,
+                        to: *to_week,
+                        what: format!(
+                            "{name} {} → {}",
+                            crate::output::sig(*start, 3),
+                            crate::output::sig(*end, 3)
+                        ),
+                        rising: end > start,
+                    },
+                };
+                match out.iter_mut().find(|m| m.kind == kind) {
+                    Some(m) => m.arms.push(vi),
+                    None => out.push(Marker {
+                        arms: vec![vi],
+                        kind,
+                    }),
+                }
             }
         }
         out
+    }
+
+    /// A lever's value as the arm's timeline has it in `week` (before any
+    /// event when `initial`), as written in a scenario file.
+    fn lever_value(
+        &self,
+        arm: &crate::scenario::Variant,
+        param: &str,
+        week: usize,
+        initial: bool,
+    ) -> Option<String> {
+        let def = registry::find(MODEL_PARAMS, param)?;
+        let mut p: ModelParams = arm.params.clone();
+        if !initial {
+            (0..=week).for_each(|w| arm.timeline.apply(w, &mut p));
+        }
+        Some(def.show(&(def.get)(&p)).trim_matches('"').to_string())
     }
 
     /// The value of numeric lever `param` in each week of the base run, as
@@ -169,6 +307,15 @@ impl RunResults {
         }
         out
     }
+}
+
+/// `s` with its interval cut to `[lo, hi]`.
+fn bounded(mut s: Summary, lo: f64, hi: f64) -> Summary {
+    if s.ci_low.is_finite() {
+        s.ci_low = s.ci_low.max(lo);
+        s.ci_high = s.ci_high.min(hi);
+    }
+    s
 }
 
 /// The results of `goodhart sweep` in one directory (final-week
@@ -218,7 +365,9 @@ impl SweepResults {
         let mut finals = HashMap::new();
         each_row(&dir.join("aggregate.csv"), |r: AggregateRow| {
             if r.statistic == Statistic::Final {
-                finals.insert((r.point, r.metric), (r.mean, r.ci_low, r.ci_high));
+                // The interval cut to the metric's range, as in runs.
+                let b = bounded(r.summary(), r.metric.range().min, r.metric.range().max);
+                finals.insert((r.point, r.metric), (b.mean, b.ci_low, b.ci_high));
             }
             Ok::<(), ChartError>(())
         })?;
@@ -262,4 +411,81 @@ impl SweepResults {
         }
         out
     }
+}
+
+impl SweepResults {
+    /// The value of parameter `i` at each point, if every value is a
+    /// number.
+    pub fn numeric(&self, i: usize) -> Option<Vec<f64>> {
+        self.points
+            .iter()
+            .map(|p| p[i].parse::<f64>().ok())
+            .collect()
+    }
+
+    /// The parameters ranked by how much of the spread of a metric's
+    /// point means they explain (the correlation ratio eta squared: the
+    /// share of the variance between groups of points with the same value,
+    /// or, for a parameter with more than ten values, the same quintile).
+    /// Most influential first.
+    pub fn influence(&self, metric: Metric) -> Vec<(usize, f64)> {
+        let y: Vec<Option<f64>> = (0..self.points.len())
+            .map(|p| self.value(p, metric).map(|v| v.0).filter(|v| v.is_finite()))
+            .collect();
+        let mut out: Vec<(usize, f64)> = (0..self.params.len())
+            .map(|i| (i, eta_squared(&self.groups(i), &y)))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    /// A group number per point for parameter `i`: its level, or its
+    /// quintile when it takes more than ten values.
+    fn groups(&self, i: usize) -> Vec<usize> {
+        let levels = self.levels(i);
+        match self.numeric(i) {
+            Some(xs) if levels.len() > 10 => {
+                let mut sorted = xs.clone();
+                sorted.sort_by(f64::total_cmp);
+                xs.iter()
+                    .map(|x| {
+                        let rank = sorted.partition_point(|s| s < x);
+                        rank * 5 / sorted.len().max(1)
+                    })
+                    .collect()
+            }
+            _ => self
+                .points
+                .iter()
+                .map(|p| levels.iter().position(|l| *l == p[i]).unwrap_or(0))
+                .collect(),
+        }
+    }
+}
+
+/// The share of the variance of `y` between the groups (points with a
+/// missing `y` left out); 0 when `y` does not vary.
+fn eta_squared(groups: &[usize], y: &[Option<f64>]) -> f64 {
+    let pairs: Vec<(usize, f64)> = groups
+        .iter()
+        .zip(y)
+        .filter_map(|(g, v)| v.map(|v| (*g, v)))
+        .collect();
+    let n = pairs.len() as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let mean = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+    let total: f64 = pairs.iter().map(|p| (p.1 - mean).powi(2)).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let mut sums: HashMap<usize, (f64, f64)> = HashMap::new();
+    for (g, v) in &pairs {
+        let e = sums.entry(*g).or_insert((0.0, 0.0));
+        e.0 += v;
+        e.1 += 1.0;
+    }
+    let between: f64 = sums.values().map(|(s, k)| k * (s / k - mean).powi(2)).sum();
+    (between / total).clamp(0.0, 1.0)
 }

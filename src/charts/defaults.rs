@@ -3,8 +3,8 @@
 
 use super::data::{RunResults, SweepResults};
 use super::{
-    Chart, ChartError, Comparison, Dashboard, Format, Heatmap, Hysteresis, MorrisScatter,
-    ResponseCurves, SobolBars, TimeSeries, render, to_svg,
+    Chart, ChartError, Comparison, Dashboard, Differences, Format, Heatmap, Hysteresis,
+    MorrisScatter, ResponseCurves, Scatter, SobolBars, TimeSeries, render, to_svg,
 };
 use crate::model::metrics::Metric;
 use crate::results::{Index, Statistic};
@@ -16,9 +16,11 @@ use std::path::{Path, PathBuf};
 pub enum AnyChart {
     TimeSeries(TimeSeries),
     Dashboard(Dashboard),
+    Differences(Differences),
     Comparison(Comparison),
     Hysteresis(Hysteresis),
     Response(ResponseCurves),
+    Scatter(Scatter),
     Heatmap(Heatmap),
     Sobol(SobolBars),
     Morris(MorrisScatter),
@@ -29,9 +31,11 @@ macro_rules! each {
         match $self {
             AnyChart::TimeSeries($c) => $e,
             AnyChart::Dashboard($c) => $e,
+            AnyChart::Differences($c) => $e,
             AnyChart::Comparison($c) => $e,
             AnyChart::Hysteresis($c) => $e,
             AnyChart::Response($c) => $e,
+            AnyChart::Scatter($c) => $e,
             AnyChart::Heatmap($c) => $e,
             AnyChart::Sobol($c) => $e,
             AnyChart::Morris($c) => $e,
@@ -51,9 +55,19 @@ impl Chart for AnyChart {
     }
 }
 
-/// Charts of a run directory: the dashboard, a time series per metric,
-/// the variant comparison (with variants) and hysteresis plots (when the
-/// timeline ramps a lever up and back down).
+/// The levels compared across arms by default.
+const COMPARED: [Metric; 4] = [
+    Metric::MeasuredAdoption,
+    Metric::GoodhartGap,
+    Metric::PerformativeShare,
+    Metric::OutputIndex,
+];
+
+/// Charts of a run directory. By default: the paired differences of the
+/// arms from the base (with arms), the dashboard, a time series per
+/// dashboard metric, each arm's final levels, and hysteresis plots when
+/// the timeline ramps a lever up and back down. With `metrics`: the same
+/// kinds for those metrics, under file names that say which.
 pub fn run_charts(r: &RunResults, metrics: &[Metric]) -> Result<Vec<AnyChart>, ChartError> {
     let defaults = metrics.is_empty();
     let chosen: Vec<Metric> = if defaults {
@@ -61,41 +75,54 @@ pub fn run_charts(r: &RunResults, metrics: &[Metric]) -> Result<Vec<AnyChart>, C
     } else {
         metrics.to_vec()
     };
-    let series = |metric: Metric| -> Result<TimeSeries, ChartError> {
-        let series = (0..r.variants.len())
+    let markers = r.markers();
+    let series = |metric: Metric| TimeSeries {
+        scenario: r.scenario.clone(),
+        metric,
+        replicates: r.replicates,
+        series: (0..r.variants.len())
             .map(|v| (r.variants[v].clone(), r.band(v, metric)))
-            .collect();
-        Ok(TimeSeries {
-            scenario: r.scenario.clone(),
-            metric,
-            replicates: r.replicates,
-            series,
-            markers: r.markers(),
-        })
+            .collect(),
+        markers: markers.clone(),
     };
+    let last = r.weeks.saturating_sub(1);
     let mut out = Vec::new();
+    if r.variants.len() > 1 {
+        let pick: Vec<Metric> = if defaults {
+            Metric::EFFECTS.to_vec()
+        } else {
+            chosen.clone()
+        };
+        out.push(AnyChart::Differences(Differences {
+            scenario: r.scenario.clone(),
+            week: last,
+            replicates: r.replicates,
+            arms: r.variants.clone(),
+            metrics: pick
+                .iter()
+                .map(|&m| {
+                    let d = (1..r.variants.len())
+                        .map(|v| r.paired_difference(v, m, last))
+                        .collect();
+                    (m, d)
+                })
+                .collect(),
+            default_set: defaults,
+        }));
+    }
     if defaults {
-        let panels = Metric::DASHBOARD
-            .into_iter()
-            .map(series)
-            .collect::<Result<_, _>>()?;
         out.push(AnyChart::Dashboard(Dashboard {
             scenario: r.scenario.clone(),
             replicates: r.replicates,
-            panels,
+            panels: Metric::DASHBOARD.into_iter().map(series).collect(),
         }));
     }
     for &m in &chosen {
-        out.push(AnyChart::TimeSeries(series(m)?));
+        out.push(AnyChart::TimeSeries(series(m)));
     }
     if r.variants.len() > 1 {
         let pick: Vec<Metric> = if defaults {
-            vec![
-                Metric::MeasuredAdoption,
-                Metric::GoodhartGap,
-                Metric::PerformativeShare,
-                Metric::OutputIndex,
-            ]
+            COMPARED.to_vec()
         } else {
             chosen.clone()
         };
@@ -117,10 +144,11 @@ pub fn run_charts(r: &RunResults, metrics: &[Metric]) -> Result<Vec<AnyChart>, C
             .collect();
         out.push(AnyChart::Comparison(Comparison {
             scenario: r.scenario.clone(),
-            week: r.weeks.saturating_sub(1),
+            week: last,
             replicates: r.replicates,
             variants: r.variants.clone(),
             metrics,
+            default_set: defaults,
         }));
     }
     for lever in r.ramped_params() {
@@ -144,6 +172,7 @@ pub fn run_charts(r: &RunResults, metrics: &[Metric]) -> Result<Vec<AnyChart>, C
                 scenario: r.scenario.clone(),
                 metric: m,
                 lever: lever.to_string(),
+                replicates: r.replicates,
                 path: pts,
             }));
         }
@@ -151,8 +180,31 @@ pub fn run_charts(r: &RunResults, metrics: &[Metric]) -> Result<Vec<AnyChart>, C
     Ok(out)
 }
 
-/// Charts of a sweep directory: response curves and (with two grid
-/// parameters) heatmaps, or sensitivity charts for Sobol/Morris designs.
+/// Sensitivity indices of metric `m` (final week) per parameter.
+fn indices(s: &SweepResults, m: Metric, ix: Index) -> Vec<(f64, f64, f64)> {
+    s.params
+        .iter()
+        .map(|p| {
+            s.sensitivity
+                .iter()
+                .find(|r| {
+                    r.metric == m
+                        && r.statistic == Statistic::Final
+                        && r.parameter == *p
+                        && r.index == ix
+                })
+                .map_or((f64::NAN, f64::NAN, f64::NAN), |r| {
+                    (r.estimate, r.ci_low, r.ci_high)
+                })
+        })
+        .collect()
+}
+
+/// Charts of a sweep directory: ranked sensitivity charts for Sobol and
+/// Morris designs; for a grid, response curves against the most
+/// influential parameter (one line per level of the next) and a heatmap
+/// over the two; for other designs, a scatter against the most
+/// influential parameter coloured by the next.
 pub fn sweep_charts(s: &SweepResults, metrics: &[Metric]) -> Result<Vec<AnyChart>, ChartError> {
     let chosen: Vec<Metric> = if metrics.is_empty() {
         vec![
@@ -163,117 +215,151 @@ pub fn sweep_charts(s: &SweepResults, metrics: &[Metric]) -> Result<Vec<AnyChart
     } else {
         metrics.to_vec()
     };
+    let m = &s.manifest;
     let mut out = Vec::new();
-    match s.design.as_str() {
-        "sobol" | "morris" => {
-            for &m in &chosen {
-                let rows = |ix: Index| -> Vec<(f64, f64, f64)> {
-                    s.params
-                        .iter()
-                        .map(|p| {
-                            s.sensitivity
-                                .iter()
-                                .find(|r| {
-                                    r.metric == m
-                                        && r.statistic == Statistic::Final
-                                        && r.parameter == *p
-                                        && r.index == ix
-                                })
-                                .map_or((f64::NAN, f64::NAN, f64::NAN), |r| {
-                                    (r.estimate, r.ci_low, r.ci_high)
-                                })
-                        })
-                        .collect()
+    if s.params.is_empty() {
+        return Ok(out);
+    }
+    for &metric in &chosen {
+        let scenario = s.scenario.clone();
+        match s.design.as_str() {
+            "sobol" => out.push(AnyChart::Sobol(SobolBars {
+                scenario,
+                metric,
+                statistic: Statistic::Final,
+                params: s.params.clone(),
+                first: indices(s, metric, Index::S1),
+                total: indices(s, metric, Index::ST),
+                samples: m.samples,
+                points: m.points,
+                replicates: m.replicates,
+                bootstrap: m.bootstrap,
+            })),
+            "morris" => out.push(AnyChart::Morris(MorrisScatter {
+                scenario,
+                metric,
+                statistic: Statistic::Final,
+                params: s.params.clone(),
+                mu_star: indices(s, metric, Index::MuStar),
+                sigma: indices(s, metric, Index::Sigma)
+                    .into_iter()
+                    .map(|v| v.0)
+                    .collect(),
+                trajectories: m.samples,
+                points: m.points,
+                replicates: m.replicates,
+            })),
+            "grid" => grid_charts(s, metric, &mut out),
+            _ => {
+                let rank = s.influence(metric);
+                let x_i = rank[0].0;
+                let xs = s.numeric(x_i);
+                let colour = rank.get(1).and_then(|&(c, _)| s.numeric(c).map(|v| (c, v)));
+                let Some(xs) = xs else {
+                    grid_charts(s, metric, &mut out);
+                    continue;
                 };
-                let (scenario, metric, statistic, params) =
-                    (s.scenario.clone(), m, Statistic::Final, s.params.clone());
-                if s.design == "sobol" {
-                    out.push(AnyChart::Sobol(SobolBars {
-                        scenario,
-                        metric,
-                        statistic,
-                        params,
-                        first: rows(Index::S1),
-                        total: rows(Index::ST),
-                    }));
-                } else {
-                    let sigma = rows(Index::Sigma).into_iter().map(|v| v.0).collect();
-                    out.push(AnyChart::Morris(MorrisScatter {
-                        scenario,
-                        metric,
-                        statistic,
-                        params,
-                        mu_star: rows(Index::MuStar),
-                        sigma,
-                    }));
-                }
-            }
-        }
-        _ if s.params.is_empty() => {}
-        _ => {
-            let (x_i, g_i) = (0, (s.params.len() >= 2).then_some(1));
-            let x_levels = s.levels(x_i);
-            let groups: Vec<Option<String>> = match g_i {
-                Some(g) => s.levels(g).into_iter().map(Some).collect(),
-                None => vec![None],
-            };
-            for &m in &chosen {
-                let series = groups
-                    .iter()
-                    .map(|g| {
-                        let pts = x_levels
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(xi, xv)| {
-                                let point = s.points.iter().position(|p| {
-                                    p[x_i] == *xv && g_i.is_none_or(|gi| Some(&p[gi]) == g.as_ref())
-                                })?;
-                                s.value(point, m).map(|(mean, lo, hi)| (xi, mean, lo, hi))
-                            })
-                            .collect();
-                        (g.clone().unwrap_or_default(), pts)
+                let points = (0..s.points.len())
+                    .filter_map(|p| {
+                        let (mean, lo, hi) = s.value(p, metric)?;
+                        let c = colour.as_ref().map_or(0.0, |(_, v)| v[p]);
+                        Some((xs[p], c, mean, lo, hi))
                     })
                     .collect();
-                out.push(AnyChart::Response(ResponseCurves {
-                    scenario: s.scenario.clone(),
-                    metric: m,
+                out.push(AnyChart::Scatter(Scatter {
+                    scenario,
+                    metric,
+                    design: s.design.clone(),
                     x_param: s.params[x_i].clone(),
-                    x_levels: x_levels.clone(),
-                    group_param: g_i.map(|g| s.params[g].clone()),
-                    series,
+                    colour_param: colour.map(|(c, _)| s.params[c].clone()),
+                    points,
                     replicates: s.replicates,
                 }));
-                if let Some(g) = g_i.filter(|_| s.design == "grid") {
-                    let y_levels = s.levels(g);
-                    let values = y_levels
-                        .iter()
-                        .map(|yv| {
-                            x_levels
-                                .iter()
-                                .map(|xv| {
-                                    s.points
-                                        .iter()
-                                        .position(|p| p[x_i] == *xv && p[g] == *yv)
-                                        .and_then(|pt| s.value(pt, m))
-                                        .map(|v| v.0)
-                                })
-                                .collect()
-                        })
-                        .collect();
-                    out.push(AnyChart::Heatmap(Heatmap {
-                        scenario: s.scenario.clone(),
-                        metric: m,
-                        x_param: s.params[x_i].clone(),
-                        y_param: s.params[g].clone(),
-                        x_levels: x_levels.clone(),
-                        y_levels,
-                        values,
-                    }));
-                }
             }
         }
     }
     Ok(out)
+}
+
+/// Response curves and (with two or more parameters) a heatmap of a grid:
+/// the most influential parameter on x, the next as lines and rows; any
+/// further parameters at their first level.
+fn grid_charts(s: &SweepResults, metric: Metric, out: &mut Vec<AnyChart>) {
+    let rank = s.influence(metric);
+    let x_i = rank[0].0;
+    let g_i = rank.get(1).map(|r| r.0);
+    let x_levels = s.levels(x_i);
+    let first: Vec<String> = (0..s.params.len())
+        .map(|i| s.levels(i).first().cloned().unwrap_or_default())
+        .collect();
+    // The point with x level xv and group level gv, others at their first.
+    let find = |xv: &String, gv: Option<&String>| {
+        s.points.iter().position(|p| {
+            (0..s.params.len()).all(|i| {
+                if i == x_i {
+                    p[i] == *xv
+                } else if Some(i) == g_i {
+                    gv.is_none_or(|g| p[i] == *g)
+                } else {
+                    p[i] == first[i]
+                }
+            })
+        })
+    };
+    let groups: Vec<Option<String>> = match g_i {
+        Some(g) => s.levels(g).into_iter().map(Some).collect(),
+        None => vec![None],
+    };
+    let series = groups
+        .iter()
+        .map(|g| {
+            let pts = x_levels
+                .iter()
+                .enumerate()
+                .filter_map(|(xi, xv)| {
+                    let point = find(xv, g.as_ref())?;
+                    s.value(point, metric)
+                        .map(|(mean, lo, hi)| (xi, mean, lo, hi))
+                })
+                .collect();
+            (g.clone().unwrap_or_default(), pts)
+        })
+        .collect();
+    out.push(AnyChart::Response(ResponseCurves {
+        scenario: s.scenario.clone(),
+        metric,
+        x_param: s.params[x_i].clone(),
+        x_levels: x_levels.clone(),
+        group_param: g_i.map(|g| s.params[g].clone()),
+        series,
+        replicates: s.replicates,
+    }));
+    if let Some(g) = g_i.filter(|_| s.design == "grid") {
+        let y_levels = s.levels(g);
+        let values = y_levels
+            .iter()
+            .map(|yv| {
+                x_levels
+                    .iter()
+                    .map(|xv| {
+                        find(xv, Some(yv))
+                            .and_then(|pt| s.value(pt, metric))
+                            .map(|v| v.0)
+                    })
+                    .collect()
+            })
+            .collect();
+        out.push(AnyChart::Heatmap(Heatmap {
+            scenario: s.scenario.clone(),
+            metric,
+            x_param: s.params[x_i].clone(),
+            y_param: s.params[g].clone(),
+            x_levels,
+            y_levels,
+            values,
+            replicates: s.replicates,
+        }));
+    }
 }
 
 /// The charts of a result directory (run or sweep).

@@ -7,14 +7,21 @@
 //! from the Okabe-Ito palette, which stays distinguishable with the common
 //! colour-vision deficiencies; heatmaps use viridis.
 
+pub mod axis;
+mod clip;
 pub mod data;
 pub mod defaults;
+mod effects;
+mod frame;
+mod screening;
 mod series;
 mod sweep;
 pub mod agents;
 
+pub use effects::Differences;
+pub use screening::{MorrisScatter, SobolBars};
 pub use series::{Comparison, Dashboard, Hysteresis, TimeSeries};
-pub use sweep::{Heatmap, MorrisScatter, ResponseCurves, SobolBars};
+pub use sweep::{Heatmap, ResponseCurves, Scatter};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -110,30 +117,72 @@ pub fn viridis(t: f64) -> RGBColor {
     )
 }
 
-/// Text styles, sized for a 1600x1000 canvas.
-pub fn font(size: f64) -> TextStyle<'static> {
-    ("sans-serif", size).into_font().color(&BLACK)
+/// The smallest text on any chart, in pixels: a 1600-pixel chart printed
+/// 16 cm wide has 100 pixels per cm, and 7 pt is 0.247 cm.
+pub const MIN_TEXT: f64 = 26.0;
+
+/// Text style at `size` pixels (never below [`MIN_TEXT`]).
+pub fn font<'a>(size: f64) -> TextStyle<'a> {
+    ("sans-serif", size.max(MIN_TEXT)).into_font().color(&BLACK)
 }
 
-/// Bold title text, shrunk so that `title` fits the canvas width.
-pub fn title_font(title: &str) -> TextStyle<'static> {
-    // DejaVu Sans Bold averages about 0.64 em per character.
-    let fit = (SIZE.0 as f64 - 80.0) / (0.64 * title.chars().count().max(1) as f64);
-    ("sans-serif", fit.clamp(24.0, 42.0), FontStyle::Bold)
-        .into_font()
-        .color(&BLACK)
+/// Title text size: larger than any axis text.
+const TITLE_SIZE: f64 = 38.0;
+
+/// Breaks `text` into lines no wider than `width` pixels at `style`.
+pub fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle,
+    width: u32,
+) -> Vec<String> {
+    let fits = |s: &str| {
+        area.estimate_text_size(s, style)
+            .map_or(s.len() as u32 * 20 <= width, |d| d.0 <= width)
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if current.is_empty() {
+            word.to_string()
+        } else {
+            format!("{current} {word}")
+        };
+        if fits(&candidate) || current.is_empty() {
+            current = candidate;
+        } else {
+            lines.push(std::mem::replace(&mut current, word.to_string()));
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
 }
 
-/// Draws the chart's title and returns the area below it.
+/// Draws the chart's title (wrapped onto as many lines as it needs) and
+/// returns the area below it.
 pub fn titled<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
 ) -> Result<DrawingArea<DB, Shift>, String> {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let area = root
-        .titled(title, title_font(title))
+    let style: TextStyle = ("sans-serif", TITLE_SIZE, FontStyle::Bold)
+        .into_font()
+        .color(&BLACK);
+    let width = root.dim_in_pixel().0.saturating_sub(80);
+    let lines = wrap(root, title, &style, width);
+    let line_h = (TITLE_SIZE * 1.25) as i32;
+    for (i, line) in lines.iter().enumerate() {
+        root.draw(&Text::new(
+            line.clone(),
+            (40, 18 + i as i32 * line_h),
+            style.clone(),
+        ))
         .map_err(|e| e.to_string())?;
-    Ok(area.margin(10, 0, 0, 0))
+    }
+    let (_, below) = root.split_vertically(24 + line_h * lines.len() as i32);
+    Ok(below)
 }
 
 /// Draws `chart` into `dir/<stem>.png` and/or `.svg`, each atomically.
@@ -191,128 +240,14 @@ pub fn to_svg<C: Chart>(chart: &C) -> Result<String, ChartError> {
     Ok(svg)
 }
 
-/// Draws the series legend (labels registered with `.label()`), in the
-/// project's style, at `position`.
-pub fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
-    chart: &mut ChartContext<'a, DB, CT>,
-    position: SeriesLabelPosition,
-    size: f64,
-) -> Result<(), String> {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .legend_area_size(60)
-        .label_font(font(size))
-        .background_style(WHITE.mix(0.88))
-        .border_style(RGBColor(180, 180, 180))
-        .draw()
-        .map_err(|e| e.to_string())
-}
-
-/// The legend corner that hides the fewest data points: each corner box
-/// covers 40% of the width and 30% of the height of the plot.
-pub fn quiet_corner(
-    points: impl Iterator<Item = (f64, f64)>,
-    x: (f64, f64),
-    y: (f64, f64),
-) -> SeriesLabelPosition {
-    let mut counts = [0usize; 4];
-    for (px, py) in points {
-        let u = (px - x.0) / (x.1 - x.0);
-        let v = (py - y.0) / (y.1 - y.0);
-        let (left, right, low, high) = (u < 0.4, u > 0.6, v < 0.3, v > 0.7);
-        counts[0] += usize::from(left && high);
-        counts[1] += usize::from(right && high);
-        counts[2] += usize::from(left && low);
-        counts[3] += usize::from(right && low);
-    }
-    let order = [
-        (3, SeriesLabelPosition::LowerRight),
-        (1, SeriesLabelPosition::UpperRight),
-        (0, SeriesLabelPosition::UpperLeft),
-        (2, SeriesLabelPosition::LowerLeft),
-    ];
-    order
-        .into_iter()
-        .min_by_key(|(i, _)| counts[*i])
-        .map_or(SeriesLabelPosition::UpperRight, |(_, p)| p)
-}
-
-/// Axis range covering `values` with 5% padding (and a sensible span when
-/// all values are equal).
-pub fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in values.filter(|v| v.is_finite()) {
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    if !lo.is_finite() {
-        return (0.0, 1.0);
-    }
-    if hi - lo < 1e-12 {
-        let pad = if lo.abs() > 1e-9 { lo.abs() * 0.1 } else { 1.0 };
-        return (lo - pad, hi + pad);
-    }
-    let pad = (hi - lo) * 0.05;
-    (lo - pad, hi + pad)
-}
-
-/// Tick labels for an axis spanning `lo..hi`: enough decimals to tell
-/// neighbouring ticks apart, k/M suffixes for large numbers.
-pub fn ticker(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
-    let span = (hi - lo).abs().max(1e-12);
-    let decimals = (-(span / 5.0).log10().floor()).clamp(0.0, 6.0) as usize;
-    move |v: &f64| {
-        let v = *v + 0.0; // no "-0"
-        let a = v.abs();
-        if a >= 1e6 && span >= 1e5 {
-            format!("{:.1}M", v / 1e6)
-        } else if a >= 1e4 && span >= 1e3 {
-            format!("{:.0}k", v / 1e3)
-        } else {
-            format!("{v:.decimals$}")
-        }
-    }
-}
-
-/// Tick label: few significant digits, thousands separators for large
-/// numbers.
-pub fn tick(v: f64) -> String {
-    let v = v + 0.0;
-    let a = v.abs();
-    if a >= 1e6 {
-        format!("{:.1}M", v / 1e6)
-    } else if a >= 1e4 {
-        format!("{:.0}k", v / 1e3)
-    } else if a >= 100.0 || v == v.round() {
-        format!("{v:.0}")
-    } else if a >= 1.0 {
-        format!("{v:.1}")
-    } else {
-        let s = format!("{v:.3}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn viridis_ends_and_ticks() {
+    fn viridis_ends() {
         assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
         assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
-        assert_eq!(tick(0.25), "0.25");
-        assert_eq!(tick(2_500_000.0), "2.5M");
-        assert_eq!(tick(-45_000.0), "-45k");
-        assert_eq!(padded_range([1.0, 1.0].into_iter()), (0.9, 1.1));
-        let t = ticker(0.95, 1.25);
-        assert_eq!(
-            (t(&1.05), t(&1.1)),
-            ("1.05".to_string(), "1.10".to_string())
-        );
-        assert_eq!(ticker(-0.15, 0.05)(&-0.0), "0.00");
-        assert_eq!(ticker(0.0, 52.0)(&25.0), "25");
-        assert_eq!(ticker(0.0, 600_000.0)(&250_000.0), "250k");
+        assert_eq!(viridis(f64::NAN), RGBColor(68, 1, 84));
     }
 }

@@ -1,23 +1,28 @@
-//! Charts of sweeps: response curves, heatmaps over two parameters, and
-//! sensitivity indices (Sobol bars, Morris mu* against sigma).
+//! Charts of sweeps over parameters: response curves (a grid's levels),
+//! scatter plots (Latin hypercube and other continuous designs, coloured
+//! by a second parameter on a colour bar) and heatmaps over two grid
+//! parameters. The most influential parameter (see
+//! [`SweepResults::influence`](super::data::SweepResults::influence)) goes
+//! on the x axis.
 
-use super::{
-    Chart, colour, draw_legend, font, padded_range, quiet_corner, tick, ticker, titled, viridis,
-};
+use super::axis::{Axis, Fit, reference, shared_decimals};
+use super::frame::{Frame, Key, Spec, colour_bar, legend_below, series_style};
+use super::{Chart, font, titled, viridis};
 use crate::model::metrics::Metric;
-use crate::results::Statistic;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-
-fn e<T: std::fmt::Display>(x: T) -> String {
-    x.to_string()
-}
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// (x index, mean, ci_low, ci_high).
 pub type Point = (usize, f64, f64, f64);
 
-/// A metric's final value against one parameter, with bands, one line per
-/// level of a second parameter.
+const GREY: RGBColor = RGBColor(90, 90, 90);
+
+/// Series beyond this many get viridis colours and a colour bar.
+const MAX_KEYED: usize = 14;
+
+/// A metric's final value against one parameter, one line per level of a
+/// second parameter.
 pub struct ResponseCurves {
     pub scenario: String,
     pub metric: Metric,
@@ -25,17 +30,23 @@ pub struct ResponseCurves {
     /// The x levels as written; numeric levels get a numeric axis.
     pub x_levels: Vec<String>,
     pub group_param: Option<String>,
-    /// (group label, [(x index, mean, ci_low, ci_high)]).
+    /// (group level, points).
     pub series: Vec<(String, Vec<Point>)>,
     pub replicates: usize,
 }
 
+/// Numbers of `levels`, if every level is one.
+fn numbers(levels: &[String]) -> Option<Vec<f64>> {
+    levels.iter().map(|s| s.parse::<f64>().ok()).collect()
+}
+
 impl ResponseCurves {
-    fn numeric_x(&self) -> Option<Vec<f64>> {
-        self.x_levels
-            .iter()
-            .map(|s| s.parse::<f64>().ok())
-            .collect()
+    fn colour(&self, i: usize) -> (RGBColor, bool) {
+        if self.series.len() > MAX_KEYED {
+            (viridis(i as f64 / (self.series.len() - 1) as f64), false)
+        } else {
+            series_style(i)
+        }
     }
 }
 
@@ -45,99 +56,186 @@ impl Chart for ResponseCurves {
     }
 
     fn title(&self) -> String {
-        let name = self.metric.label();
         let by = self
             .group_param
             .as_ref()
-            .map_or(String::new(), |g| format!(" and {g}"));
+            .map_or(String::new(), |g| format!(", one line per {g}"));
         format!(
-            "{}: final-week {name} by {}{by}",
-            self.scenario, self.x_param
+            "{}: final-week {} by {}{by} (mean and 95% CI over {} replicates per point)",
+            self.scenario,
+            self.metric.label(),
+            self.x_param,
+            self.replicates
         )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let area = titled(root, &self.title())?;
-        let unit = self.metric.unit();
-        let xs: Vec<f64> = self
-            .numeric_x()
+        let numeric = numbers(&self.x_levels);
+        let xs: Vec<f64> = numeric
+            .clone()
             .unwrap_or_else(|| (0..self.x_levels.len()).map(|i| i as f64).collect());
-        let categorical = self.numeric_x().is_none();
-        let (xl, xh) = if categorical {
-            (-0.3, self.x_levels.len() as f64 - 0.7)
-        } else {
-            padded_range(xs.iter().copied())
+        let many = self.series.len() > MAX_KEYED;
+        let area = match (&self.group_param, many) {
+            (Some(g), false) => {
+                let entries: Vec<(String, Key)> = (0..self.series.len())
+                    .map(|i| {
+                        let (c, dashed) = self.colour(i);
+                        (
+                            format!("{g} = {}", self.series[i].0),
+                            Key::LineBand(c, dashed),
+                        )
+                    })
+                    .collect();
+                legend_below(&area, &entries, 26.0)?
+            }
+            (None, _) => legend_below(
+                &area,
+                &[(
+                    format!("mean over {} replicates, 95% CI", self.replicates),
+                    Key::LineBand(series_style(0).0, false),
+                )],
+                26.0,
+            )?,
+            (Some(_), true) => area,
         };
-        let (yl, yh) = padded_range(
+        let area = if let (Some(g), true) = (&self.group_param, many) {
+            let (plot, bar) = area.split_horizontally(area.dim_in_pixel().0 as i32 - 220);
+            let levels: Vec<String> = self.series.iter().map(|s| s.0.clone()).collect();
+            let axis = match numbers(&levels) {
+                Some(v) => Axis::fit(v, &Fit::default().ticks(6)),
+                None => Axis::new(0.0, (levels.len() - 1) as f64, 6),
+            };
+            colour_bar(&bar, &axis, g)?;
+            plot
+        } else {
+            area
+        };
+        let x = match &numeric {
+            Some(v) => Axis::fit(v.iter().copied(), &Fit::default()),
+            None => Axis::categories(self.x_levels.len()),
+        };
+        let y = Axis::fit(
             self.series
                 .iter()
-                .flat_map(|(_, s)| s.iter().flat_map(|p| [p.2, p.3])),
+                .flat_map(|(_, s)| s.iter().flat_map(|p| [p.1, p.2, p.3])),
+            &Fit::metric(self.metric),
         );
-        let mut chart = ChartBuilder::on(&area)
-            .margin(30)
-            .x_label_area_size(90)
-            .y_label_area_size(130)
-            .build_cartesian_2d(xl..xh, yl..yh)
-            .map_err(e)?;
-        let levels = self.x_levels.clone();
-        let (xt, yf) = (ticker(xl, xh), ticker(yl, yh));
-        let fmt = move |v: &f64| {
-            if categorical {
-                let i = v.round();
-                if (v - i).abs() < 1e-6 && i >= 0.0 {
-                    levels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
+        let y_desc = format!(
+            "{} ({}), final week",
+            self.metric.short(),
+            self.metric.unit()
+        );
+        let mut spec = Spec::new(x, y, &self.x_param, &y_desc);
+        if numeric.is_none() {
+            spec.x_names = Some(self.x_levels.clone());
+        }
+        let mut f = Frame::new(&area, spec)?;
+        if let Some(r) = reference(self.metric) {
+            f.hline(r, GREY.stroke_width(2), true)?;
+        }
+        // Categories: each series shifted a little so intervals do not overlap.
+        let k = self.series.len() as f64;
+        for (i, (_, pts)) in self.series.iter().enumerate() {
+            let (c, dashed) = self.colour(i);
+            let dodge = if numeric.is_none() && k > 1.0 {
+                (i as f64 - (k - 1.0) / 2.0) * (0.5 / k)
             } else {
-                xt(v)
-            }
-        };
-        let mut mesh = chart.configure_mesh();
-        mesh.x_desc(self.x_param.as_str())
-            .y_desc(format!("{} ({unit}), final week", self.metric))
-            .axis_desc_style(font(30.0))
-            .label_style(font(26.0))
-            .x_label_formatter(&fmt)
-            .y_label_formatter(&yf)
-            .light_line_style(RGBColor(235, 235, 235));
-        if categorical {
-            mesh.x_labels(self.x_levels.len() * 4 + 1).disable_x_mesh();
-        }
-        mesh.draw().map_err(e)?;
-        for (i, (label, pts)) in self.series.iter().enumerate() {
-            let c = colour(i);
-            let at = |p: &(usize, f64, f64, f64)| xs[p.0];
-            let poly: Vec<(f64, f64)> = pts
-                .iter()
-                .map(|p| (at(p), p.2))
-                .chain(pts.iter().rev().map(|p| (at(p), p.3)))
-                .collect();
-            chart
-                .draw_series(std::iter::once(Polygon::new(poly, c.mix(0.15).filled())))
-                .map_err(e)?;
-            let s = chart
-                .draw_series(LineSeries::new(
-                    pts.iter().map(|p| (at(p), p.1)),
-                    c.stroke_width(4),
-                ))
-                .map_err(e)?;
-            let name = match &self.group_param {
-                Some(g) => format!("{g} = {label}"),
-                None => format!("mean, 95% CI ({} replicates)", self.replicates),
+                0.0
             };
-            s.label(name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 40, y)], c.stroke_width(5)));
-            chart
-                .draw_series(pts.iter().map(|p| Circle::new((at(p), p.1), 8, c.filled())))
-                .map_err(e)?;
+            let at = |p: &Point| xs[p.0] + dodge;
+            if numeric.is_some() {
+                let band: Vec<(f64, f64, f64)> = pts.iter().map(|p| (at(p), p.2, p.3)).collect();
+                f.band(&band, c.mix(0.15))?;
+            } else {
+                for p in pts {
+                    f.interval_v(at(p), p.2, p.3, c.stroke_width(3))?;
+                }
+            }
+            let line: Vec<(f64, f64)> = pts.iter().map(|p| (at(p), p.1)).collect();
+            if dashed {
+                f.dashed(&line, c.stroke_width(4))?;
+            } else {
+                f.line(&line, c.stroke_width(4))?;
+            }
+            for p in pts {
+                f.dot((at(p), p.1), 8, c.filled())?;
+            }
         }
-        let pts = self
-            .series
-            .iter()
-            .flat_map(|(_, s)| s.iter().flat_map(|p| [(xs[p.0], p.2), (xs[p.0], p.3)]));
-        let corner = quiet_corner(pts, (xl, xh), (yl, yh));
-        draw_legend(&mut chart, corner, 24.0)?;
+        Ok(())
+    }
+}
+
+/// A metric's final value at each point of a continuous design against
+/// the most influential parameter, coloured by the second.
+pub struct Scatter {
+    pub scenario: String,
+    pub metric: Metric,
+    pub design: String,
+    pub x_param: String,
+    /// The second most influential parameter, if numeric.
+    pub colour_param: Option<String>,
+    /// (x, colour value, mean, ci_low, ci_high) per point.
+    pub points: Vec<(f64, f64, f64, f64, f64)>,
+    pub replicates: usize,
+}
+
+impl Chart for Scatter {
+    fn stem(&self) -> String {
+        format!("response_{}_{}", self.metric, self.x_param)
+    }
+
+    fn title(&self) -> String {
+        let colour = self
+            .colour_param
+            .as_ref()
+            .map_or(String::new(), |c| format!(", coloured by {c}"));
+        format!(
+            "{}: final-week {} at {} {} points by {} (the most influential parameter){colour}; \
+             mean and 95% CI over {} replicates",
+            self.scenario,
+            self.metric.label(),
+            self.points.len(),
+            self.design,
+            self.x_param,
+            self.replicates
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let area = titled(root, &self.title())?;
+        let (area, cbar) = match &self.colour_param {
+            Some(c) => {
+                let (plot, bar) = area.split_horizontally(area.dim_in_pixel().0 as i32 - 240);
+                let axis = Axis::fit(self.points.iter().map(|p| p.1), &Fit::default().ticks(6));
+                colour_bar(&bar, &axis, c)?;
+                (plot, Some(axis))
+            }
+            None => (area, None),
+        };
+        let x = Axis::fit(self.points.iter().map(|p| p.0), &Fit::default());
+        let y = Axis::fit(
+            self.points.iter().flat_map(|p| [p.2, p.3, p.4]),
+            &Fit::metric(self.metric),
+        );
+        let y_desc = format!(
+            "{} ({}), final week",
+            self.metric.short(),
+            self.metric.unit()
+        );
+        let mut f = Frame::new(&area, Spec::new(x, y, &self.x_param, &y_desc))?;
+        if let Some(r) = reference(self.metric) {
+            f.hline(r, GREY.stroke_width(2), true)?;
+        }
+        for p in &self.points {
+            let c = match &cbar {
+                Some(a) => viridis((p.1 - a.lo) / a.span()),
+                None => series_style(0).0,
+            };
+            f.interval_v(p.0, p.3, p.4, c.mix(0.7).stroke_width(2))?;
+            f.dot((p.0, p.2), 9, c.filled())?;
+            f.dot((p.0, p.2), 9, BLACK.mix(0.5).stroke_width(1))?;
+        }
         Ok(())
     }
 }
@@ -152,6 +250,7 @@ pub struct Heatmap {
     pub y_levels: Vec<String>,
     /// values[y][x] (replicate means).
     pub values: Vec<Vec<Option<f64>>>,
+    pub replicates: usize,
 }
 
 impl Chart for Heatmap {
@@ -160,323 +259,56 @@ impl Chart for Heatmap {
     }
 
     fn title(&self) -> String {
-        let name = self.metric.label();
         format!(
-            "{}: final-week {name} by {} and {}",
-            self.scenario, self.x_param, self.y_param
+            "{}: final-week {} by {} and {} (mean over {} replicates per cell)",
+            self.scenario,
+            self.metric.label(),
+            self.x_param,
+            self.y_param,
+            self.replicates
         )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let area = titled(root, &self.title())?;
-        let (plot, bar) = area.split_horizontally(1380);
-        let unit = self.metric.unit();
-        let (nx, ny) = (self.x_levels.len(), self.y_levels.len());
-        // The colour scale spans the finite values (with none, a unit
-        // range: every cell is then drawn as missing).
-        let (lo, hi) = self
+        let (plot, bar) = area.split_horizontally(area.dim_in_pixel().0 as i32 - 240);
+        let finite: Vec<f64> = self
             .values
             .iter()
             .flatten()
             .filter_map(|v| v.filter(|x| x.is_finite()))
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                (a.min(v), b.max(v))
-            });
-        let lo = if lo.is_finite() { lo } else { 0.0 };
-        let span = if hi > lo { hi - lo } else { 1.0 };
-        let ylabel_w =
-            30.0 + 16.0 * self.y_levels.iter().map(|s| s.len()).max().unwrap_or(3) as f64;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(30)
-            .x_label_area_size(90)
-            .y_label_area_size(ylabel_w.max(90.0))
-            .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)
-            .map_err(e)?;
-        let (xl, yl) = (self.x_levels.clone(), self.y_levels.clone());
-        let cat = |levels: Vec<String>| {
-            move |v: &f64| {
-                let i = v - 0.5;
-                if (i - i.round()).abs() < 1e-6 && i >= 0.0 {
-                    levels.get(i.round() as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            }
-        };
-        let (fx, fy) = (cat(xl), cat(yl));
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(self.x_param.as_str())
-            .y_desc(self.y_param.as_str())
-            .axis_desc_style(font(30.0))
-            .label_style(font(26.0))
-            .x_labels(nx * 2 + 1)
-            .y_labels(ny * 2 + 1)
-            .x_label_formatter(&fx)
-            .y_label_formatter(&fy)
-            .draw()
-            .map_err(e)?;
+            .collect();
+        let scale = Axis::fit(finite.iter().copied(), &Fit::metric(self.metric).ticks(6));
+        colour_bar(&bar, &scale, self.metric.unit())?;
+        let (nx, ny) = (self.x_levels.len(), self.y_levels.len());
+        let mut spec = Spec::new(
+            Axis::categories(nx),
+            Axis::categories(ny),
+            &self.x_param,
+            &self.y_param,
+        );
+        spec.x_names = Some(self.x_levels.clone());
+        spec.y_names = Some(self.y_levels.clone());
+        let mut f = Frame::new(&plot, spec)?;
+        let decimals = shared_decimals(finite.iter().copied(), 3);
+        let size = if nx > 8 { 26.0 } else { 30.0 };
         for (yi, row) in self.values.iter().enumerate() {
             for (xi, v) in row.iter().enumerate() {
                 let (x, y) = (xi as f64, yi as f64);
-                let Some(v) = v.filter(|x| x.is_finite()) else {
-                    chart
-                        .draw_series(std::iter::once(Rectangle::new(
-                            [(x, y), (x + 1.0, y + 1.0)],
-                            RGBColor(220, 220, 220).filled(),
-                        )))
-                        .map_err(e)?;
-                    continue;
+                let (fill, text, ink) = match v.filter(|x| x.is_finite()) {
+                    Some(v) => {
+                        let t = (v - scale.lo) / scale.span();
+                        let ink = if t > 0.6 { BLACK } else { WHITE };
+                        (viridis(t), super::axis::fixed(v, decimals), ink)
+                    }
+                    None => (RGBColor(220, 220, 220), "NaN".to_string(), BLACK),
                 };
-                let t = (v - lo) / span;
-                let c = viridis(t);
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(x, y), (x + 1.0, y + 1.0)],
-                        c.filled(),
-                    )))
-                    .map_err(e)?;
-                let text_colour = if t > 0.6 { BLACK } else { WHITE };
-                let style =
-                    font(26.0)
-                        .color(&text_colour)
-                        .pos(plotters::style::text_anchor::Pos::new(
-                            plotters::style::text_anchor::HPos::Center,
-                            plotters::style::text_anchor::VPos::Center,
-                        ));
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        tick(v),
-                        (x + 0.5, y + 0.5),
-                        style,
-                    )))
-                    .map_err(e)?;
+                f.rect((x - 0.5, y - 0.5), (x + 0.5, y + 0.5), fill.filled())?;
+                let style = font(size)
+                    .color(&ink)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                f.text((x, y), (0, 0), &text, style)?;
             }
-        }
-        // Colour bar.
-        let mut cb = ChartBuilder::on(&bar)
-            .margin_top(30)
-            .margin_bottom(120)
-            .margin_right(20)
-            .y_label_area_size(110)
-            .caption(unit, font(24.0))
-            .build_cartesian_2d(0.0..1.0, lo..(lo + span))
-            .map_err(e)?;
-        let cf = ticker(lo, lo + span);
-        cb.configure_mesh()
-            .disable_mesh()
-            .disable_x_axis()
-            .label_style(font(22.0))
-            .y_label_formatter(&cf)
-            .draw()
-            .map_err(e)?;
-        let steps = 100;
-        cb.draw_series((0..steps).map(|i| {
-            let (a, b) = (
-                lo + span * i as f64 / steps as f64,
-                lo + span * (i + 1) as f64 / steps as f64,
-            );
-            Rectangle::new(
-                [(0.0, a), (1.0, b)],
-                viridis(i as f64 / (steps - 1) as f64).filled(),
-            )
-        }))
-        .map_err(e)?;
-        Ok(())
-    }
-}
-
-type Ci = (f64, f64, f64);
-
-/// First- and total-order Sobol indices of one metric, with 95% CIs.
-pub struct SobolBars {
-    pub scenario: String,
-    pub metric: Metric,
-    pub statistic: Statistic,
-    pub params: Vec<String>,
-    pub first: Vec<Ci>,
-    pub total: Vec<Ci>,
-}
-
-impl Chart for SobolBars {
-    fn stem(&self) -> String {
-        format!("sobol_{}_{}", self.metric, self.statistic.word())
-    }
-
-    fn title(&self) -> String {
-        let name = self.metric.label();
-        let when = if self.statistic == Statistic::Final {
-            "final week"
-        } else {
-            "run average"
-        };
-        format!("{}: Sobol indices of {name} ({when})", self.scenario)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let area = titled(root, &self.title())?;
-        let n = self.params.len();
-        let hi = self
-            .first
-            .iter()
-            .chain(&self.total)
-            .map(|v| v.2.max(v.0))
-            .filter(|v| v.is_finite())
-            .fold(0.1f64, f64::max)
-            .min(1.5)
-            * 1.08;
-        let lo = self
-            .first
-            .iter()
-            .map(|v| v.1.min(v.0))
-            .filter(|v| v.is_finite())
-            .fold(0.0f64, f64::min)
-            .max(-0.5);
-        let label_w = 40.0 + 15.0 * self.params.iter().map(|p| p.len()).max().unwrap_or(4) as f64;
-        let mut chart = ChartBuilder::on(&area)
-            .margin(30)
-            .x_label_area_size(90)
-            .y_label_area_size(label_w)
-            .build_cartesian_2d(lo..hi, -0.5..(n as f64 - 0.5))
-            .map_err(e)?;
-        let names = self.params.clone();
-        let xf = ticker(lo, hi);
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .x_desc("Sobol index (share of output variance), 95% bootstrap CI")
-            .axis_desc_style(font(30.0))
-            .label_style(font(26.0))
-            .y_labels(n * 2 + 1)
-            .y_label_formatter(&move |y| {
-                let i = y.round();
-                if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
-                    names[names.len() - 1 - i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
-            .x_label_formatter(&xf)
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(e)?;
-        for (k, (label, vals)) in [
-            ("S1: first order (alone)", &self.first),
-            ("ST: total order (with interactions)", &self.total),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let c = colour(k);
-            let off = if k == 0 { 0.18 } else { -0.18 };
-            let mut first = true;
-            for (i, v) in vals.iter().enumerate() {
-                let y = (n - 1 - i) as f64 + off;
-                let bar = Rectangle::new(
-                    [(0.0, y - 0.15), (v.0.max(lo), y + 0.15)],
-                    c.mix(0.85).filled(),
-                );
-                let s = chart.draw_series(std::iter::once(bar)).map_err(e)?;
-                if first {
-                    first = false;
-                    s.label(label).legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 8), (x + 30, y + 8)], c.filled())
-                    });
-                }
-                if v.1.is_finite() && v.2.is_finite() {
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(
-                            [(v.1, y), (v.2, y)],
-                            BLACK.stroke_width(3),
-                        )))
-                        .map_err(e)?;
-                }
-            }
-        }
-        draw_legend(&mut chart, SeriesLabelPosition::LowerRight, 26.0)?;
-        Ok(())
-    }
-}
-
-/// Morris screening: mean absolute elementary effect mu* (with 95% CI)
-/// against the sd of the effects sigma, one point per parameter.
-pub struct MorrisScatter {
-    pub scenario: String,
-    pub metric: Metric,
-    pub statistic: Statistic,
-    pub params: Vec<String>,
-    pub mu_star: Vec<Ci>,
-    pub sigma: Vec<f64>,
-}
-
-impl Chart for MorrisScatter {
-    fn stem(&self) -> String {
-        format!("morris_{}_{}", self.metric, self.statistic.word())
-    }
-
-    fn title(&self) -> String {
-        let name = self.metric.label();
-        format!("{}: Morris screening of {name}", self.scenario)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let area = titled(root, &self.title())?;
-        let unit = self.metric.unit();
-        let xh = self
-            .mu_star
-            .iter()
-            .map(|v| v.2.max(v.0))
-            .filter(|v| v.is_finite())
-            .fold(1e-9, f64::max)
-            * 1.25;
-        let yh = self
-            .sigma
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .fold(1e-9, f64::max)
-            * 1.2;
-        let mut chart = ChartBuilder::on(&area)
-            .margin(30)
-            .x_label_area_size(90)
-            .y_label_area_size(130)
-            .build_cartesian_2d(0.0..xh, 0.0..yh)
-            .map_err(e)?;
-        let (xf, yf) = (ticker(0.0, xh), ticker(0.0, yh));
-        chart
-            .configure_mesh()
-            .x_desc(format!(
-                "mu*: mean |elementary effect| ({unit} per full range), 95% CI"
-            ))
-            .y_desc("sigma: sd of elementary effects (non-linearity, interactions)")
-            .axis_desc_style(font(28.0))
-            .label_style(font(26.0))
-            .x_label_formatter(&xf)
-            .y_label_formatter(&yf)
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(e)?;
-        for (i, p) in self.params.iter().enumerate() {
-            let (m, s) = (self.mu_star[i], self.sigma[i]);
-            if !(m.0.is_finite() && s.is_finite()) {
-                continue;
-            }
-            let c = colour(i);
-            if m.1.is_finite() {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        [(m.1, s), (m.2, s)],
-                        c.stroke_width(3),
-                    )))
-                    .map_err(e)?;
-            }
-            chart
-                .draw_series(std::iter::once(Circle::new((m.0, s), 12, c.filled())))
-                .map_err(e)?;
-            // The name sits above and right of its point, clear of the whisker.
-            let label = EmptyElement::at((m.0, s)) + Text::new(p.clone(), (12, -42), font(26.0));
-            chart.draw_series(std::iter::once(label)).map_err(e)?;
         }
         Ok(())
     }

@@ -179,6 +179,20 @@ impl Metric {
         Metric::MeanPerceivedSurveillance,
     ];
 
+    /// The effects charted and tabled for every arm against the base:
+    /// what the policy does to gaming, real adoption, output, money,
+    /// tokens, security and trust.
+    pub const EFFECTS: [Metric; 8] = [
+        Metric::PerformativeShare,
+        Metric::GoodhartGap,
+        Metric::ProductiveAdoption,
+        Metric::OutputIndex,
+        Metric::NetValueUsd,
+        Metric::TokensPerEmployeeMtok,
+        Metric::Incidents,
+        Metric::MeanPerceivedSurveillance,
+    ];
+
     /// The columns of the scenario library's index.
     pub const CATALOGUE: [Metric; 6] = [
         Metric::MeasuredAdoption,

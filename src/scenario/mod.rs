@@ -12,6 +12,8 @@ pub mod sweep_spec;
 pub mod template;
 
 pub use error::{Diagnostic, ScenarioError};
+/// The name of the base arm (the scenario as written) in result files.
+pub use parse::variants::BASE as BASE_ARM;
 
 use crate::params::registry::{self, Value};
 use crate::params::timeline::Timeline;
