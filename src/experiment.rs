@@ -45,13 +45,16 @@ pub struct Run<'a> {
     pub seed: u64,
 }
 
+/// Where the parts of the runs' recordings go, in (arm, replicate) order.
+pub type OnPart<'a, P, E> = dyn FnMut(&Run, P) -> Result<(), E> + 'a;
+
 /// As [`run_replicates_with`], each run watched by `record(run)`, whose
 /// parts go to `part` in (arm, replicate) order as the runs finish (so a
 /// caller can stream them to disk without holding them all).
 pub fn run_replicates_recording<R: Record, E: From<InvalidParams>>(
     sc: &Scenario,
     record: &(dyn Fn(&Run) -> R + Sync),
-    part: &mut dyn FnMut(&Run, R::Part) -> Result<(), E>,
+    part: &mut OnPart<'_, R::Part, E>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<RunResult>, E> {
     let arms = sc.arms();

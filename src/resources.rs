@@ -309,7 +309,7 @@ pub fn count_text(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -352,7 +352,10 @@ mod tests {
     #[test]
     fn chunks_hold_at_most_the_record_budget() {
         let p = ModelParams::default();
-        let size = |run| RecordSize { run, part: run / 52 };
+        let size = |run| RecordSize {
+            run,
+            part: run / 52,
+        };
         assert_eq!(chunking(&p, size(0), 2), Chunking::Parallel(8));
         assert_eq!(chunking(&p, size(0), 16), Chunking::Parallel(64));
         assert_eq!(chunking(&p, size(100 << 20), 2), Chunking::Parallel(2));

@@ -65,7 +65,11 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         .unwrap_or(&sc.params);
     // agents.csv: rows of the longest labels held per chunk, and on disk.
     let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
-    let longest = names.iter().copied().max_by_key(|n| n.len()).unwrap_or("base");
+    let longest = names
+        .iter()
+        .copied()
+        .max_by_key(|n| n.len())
+        .unwrap_or("base");
     let record = if agent_weeks.is_empty() {
         RecordSize::default()
     } else {
@@ -80,7 +84,13 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     );
     estimate.check(available_memory())?;
     let agent_file = (!agent_weeks.is_empty()).then(|| {
-        agents::estimate(&sc.name, &names, runs, sc.params.employees, agent_weeks.len())
+        agents::estimate(
+            &sc.name,
+            &names,
+            runs,
+            sc.params.employees,
+            agent_weeks.len(),
+        )
     });
     if let Some(f) = &agent_file {
         f.check(&target, available_disk(&target))?;
@@ -158,7 +168,13 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         // Streamed into the staging directory, a chunk of runs at a time.
         let mut file = AgentFile::create(staging.path())?;
         let record = |run: &Run| {
-            AgentCsv::new(&sc.name, &run.arm.name, run.replicate, run.seed, &agent_weeks)
+            AgentCsv::new(
+                &sc.name,
+                &run.arm.name,
+                run.replicate,
+                run.seed,
+                &agent_weeks,
+            )
         };
         let results = run_replicates_recording(
             &sc,

@@ -64,7 +64,13 @@ pub struct AgentCsv {
 }
 
 impl AgentCsv {
-    pub fn new(scenario: &str, variant: &str, replicate: usize, seed: u64, weeks: &[usize]) -> Self {
+    pub fn new(
+        scenario: &str,
+        variant: &str,
+        replicate: usize,
+        seed: u64,
+        weeks: &[usize],
+    ) -> Self {
         AgentCsv {
             weeks: weeks.to_vec(),
             row: AgentRow {
@@ -221,8 +227,10 @@ mod tests {
         let rows: Vec<AgentRow> = crate::results::read_rows(&dir.path().join(AGENTS)).unwrap();
         assert_eq!(rows.len(), 280);
         // Run order, then week order, then employee order.
-        let keys: Vec<(usize, usize, usize)> =
-            rows.iter().map(|r| (r.replicate, r.week, r.employee)).collect();
+        let keys: Vec<(usize, usize, usize)> = rows
+            .iter()
+            .map(|r| (r.replicate, r.week, r.employee))
+            .collect();
         let mut sorted = keys.clone();
         sorted.sort_unstable();
         assert_eq!(keys, sorted);
@@ -245,7 +253,10 @@ mod tests {
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
         assert!(close(sum(|r| r.output), m.output));
         assert!(close(sum(|r| r.tokens), m.tokens_mtok));
-        assert!(close(sum(|r| r.perceived_surveillance) / 70.0, m.mean_perceived_surveillance));
+        assert!(close(
+            sum(|r| r.perceived_surveillance) / 70.0,
+            m.mean_perceived_surveillance
+        ));
         assert!(close(sum(|r| r.stress) / 70.0, m.mean_stress));
     }
 }
