@@ -68,7 +68,9 @@ fn check_svg(path: &Path, title: &str) {
         .collect();
     assert!(texts.len() > 10, "{}", path.display());
     assert!(
-        texts.iter().any(|t| t.contains(title.split(':').next().unwrap())),
+        texts
+            .iter()
+            .any(|t| t.contains(title.split(':').next().unwrap())),
         "{}",
         path.display()
     );
@@ -82,7 +84,15 @@ fn agents_csv_has_every_employee_of_the_chosen_weeks_and_its_charts_draw() {
     fs::write(d.join("s.toml"), SCENARIO).unwrap();
     let o = ok(
         d,
-        &["run", "s.toml", "--out", "out", "--agents", "0,4,last", "--no-charts"],
+        &[
+            "run",
+            "s.toml",
+            "--out",
+            "out",
+            "--agents",
+            "0,4,last",
+            "--no-charts",
+        ],
     );
     assert!(text(&o).contains("agents.csv"), "{}", text(&o));
     let dir = d.join("out");
@@ -110,7 +120,10 @@ fn agents_csv_has_every_employee_of_the_chosen_weeks_and_its_charts_draw() {
     let (mut with, mut without, mut n) = (0.0, 0.0, 0);
     for r in rows.iter().filter(|r| r.variant == "base" && r.week == 7) {
         let other = free[&key(r)];
-        assert_eq!((r.ability, r.ai_speedup, r.seed), (other.ability, other.ai_speedup, other.seed));
+        assert_eq!(
+            (r.ability, r.ai_speedup, r.seed),
+            (other.ability, other.ai_speedup, other.seed)
+        );
         assert!((r.manual + r.productive + r.performative - 1.0).abs() < 1e-12);
         if r.ai_speedup < 0.0 {
             with += r.output;
@@ -136,7 +149,12 @@ fn agents_csv_has_every_employee_of_the_chosen_weeks_and_its_charts_draw() {
             "agents_before_after_week4"
         ]
     );
-    assert!(matches!(charts[3], AgentChart::BeforeAfter(ref b) if b.before == 0 && b.after == 7));
+    // Both arms have the week-4 event (the variant keeps the timeline).
+    assert!(matches!(
+        charts[3],
+        AgentChart::BeforeAfter(ref b)
+            if b.before == 0 && b.after == 7 && b.with_event == [true, true]
+    ));
     let out = d.join("charts");
     for c in &charts {
         let files = render(c, &out, Format::Both).unwrap();
@@ -146,7 +164,10 @@ fn agents_csv_has_every_employee_of_the_chosen_weeks_and_its_charts_draw() {
     }
 
     // Without agents.csv: no agent charts.
-    ok(d, &["run", "s.toml", "--out", "plain", "--no-charts", "--quiet"]);
+    ok(
+        d,
+        &["run", "s.toml", "--out", "plain", "--no-charts", "--quiet"],
+    );
     assert!(agent_charts(&d.join("plain")).unwrap().is_empty());
     assert!(!d.join("plain/agents.csv").exists());
 }
@@ -171,7 +192,16 @@ fn bad_weeks_are_usage_errors_and_bad_files_clear_errors() {
 
     ok(
         d,
-        &["run", "s.toml", "--out", "o", "--agents", "3,last", "--no-charts", "--quiet"],
+        &[
+            "run",
+            "s.toml",
+            "--out",
+            "o",
+            "--agents",
+            "3,last",
+            "--no-charts",
+            "--quiet",
+        ],
     );
     let dir = d.join("o");
     let csv = dir.join("agents.csv");
@@ -179,7 +209,10 @@ fn bad_weeks_are_usage_errors_and_bad_files_clear_errors() {
     let header = full.lines().next().unwrap().to_string();
     let err = |contents: &str| {
         fs::write(&csv, contents).unwrap();
-        agent_charts(&dir).err().map(|e| e.to_string()).unwrap_or_default()
+        agent_charts(&dir)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
     };
     assert!(err("").contains("has no rows"), "{}", err(""));
     assert!(err(&format!("{header}\n")).contains("has no rows"));
@@ -188,10 +221,16 @@ fn bad_weeks_are_usage_errors_and_bad_files_clear_errors() {
     assert!(e.contains("line 1") && e.contains("outputs"), "{e}");
     // A week the manifest does not list, and a run cut short.
     let e = err(&full.replacen(",3,0,", ",5,0,", 1));
-    assert!(e.contains("week 5 is not one of the recorded weeks 3,7"), "{e}");
+    assert!(
+        e.contains("week 5 is not one of the recorded weeks 3,7"),
+        "{e}"
+    );
     let lines: Vec<&str> = full.lines().collect();
     let e = err(&(lines[..lines.len() - 1].join("\n") + "\n"));
-    assert!(e.contains("is incomplete") && e.contains("299 of 300"), "{e}");
+    assert!(
+        e.contains("is incomplete") && e.contains("299 of 300"),
+        "{e}"
+    );
     // Asking for a week that was not recorded.
     fs::write(&csv, &full).unwrap();
     let e = goodhart::charts::agents::AgentData::load(&dir, &[4])
@@ -202,4 +241,59 @@ fn bad_weeks_are_usage_errors_and_bad_files_clear_errors() {
         e.contains("week 4 was not recorded") && e.contains("--agents 3,7,4"),
         "{e}"
     );
+}
+
+/// The names listed in a charts directory's index of goodhart's files.
+fn chart_index(dir: &Path) -> Vec<String> {
+    fs::read_to_string(dir.join("charts/.goodhart-charts"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn run_with_agents_and_plot_draw_the_agent_charts_among_the_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fs::write(d.join("s.toml"), SCENARIO).unwrap();
+    let agent_pngs = [
+        "agents_tokens.png",
+        "agents_by_ai_speedup.png",
+        "agents_by_status_drive.png",
+        "agents_before_after_week4.png",
+    ];
+    // `run --agents` draws them with the default charts and records them.
+    ok(
+        d,
+        &[
+            "run", "s.toml", "--out", "o", "--agents", "2,last", "--quiet",
+        ],
+    );
+    let dir = d.join("o");
+    let index = chart_index(&dir);
+    for png in agent_pngs {
+        check_png(&dir.join("charts").join(png));
+        assert!(index.iter().any(|n| n == png), "{png} not in {index:?}");
+        let svg = png.replace(".png", ".svg");
+        assert!(index.contains(&svg), "{svg} not in {index:?}");
+    }
+    assert!(index.iter().any(|n| n == "dashboard.png"));
+
+    // `plot` redraws them from the files alone; `plot --metric` draws only
+    // the charts of the metrics asked for.
+    fs::remove_dir_all(dir.join("charts")).unwrap();
+    ok(d, &["plot", "o", "--format", "png"]);
+    for png in agent_pngs {
+        check_png(&dir.join("charts").join(png));
+    }
+    fs::remove_dir_all(dir.join("charts")).unwrap();
+    ok(d, &["plot", "o", "--metric", "output_index"]);
+    assert!(chart_index(&dir).iter().all(|n| !n.starts_with("agents_")));
+
+    // Without agents.csv there are no agent charts.
+    ok(d, &["run", "s.toml", "--out", "plain", "--quiet"]);
+    let plain = chart_index(&d.join("plain"));
+    assert!(plain.iter().any(|n| n == "dashboard.png"));
+    assert!(plain.iter().all(|n| !n.starts_with("agents_")), "{plain:?}");
 }

@@ -12,6 +12,8 @@ use crate::model::metrics::{Metric, MetricRange};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use std::ops::Range;
 
+mod log;
+
 /// Most ticks an axis gets; fewer on small panels.
 pub const MAX_TICKS: usize = 7;
 
@@ -23,6 +25,8 @@ pub struct Axis {
     pub ticks: Vec<f64>,
     step: f64,
     format: TickFormat,
+    /// Whether positions are log10 of the values ([`Axis::log`]).
+    log: bool,
 }
 
 /// How tick labels are written: a scale (1, 1e3 = "k", 1e6 = "M") and a
@@ -218,6 +222,7 @@ impl Axis {
             format: TickFormat::new(step, largest),
             ticks,
             step,
+            log: false,
         }
     }
 
@@ -283,6 +288,9 @@ impl Axis {
 
     /// The label of a value on this axis.
     pub fn label(&self, v: f64) -> String {
+        if self.log {
+            return log::label(v);
+        }
         self.format.write(v, self.step)
     }
 

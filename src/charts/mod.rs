@@ -7,6 +7,7 @@
 //! from the Okabe-Ito palette, which stays distinguishable with the common
 //! colour-vision deficiencies; heatmaps use viridis.
 
+pub mod agents;
 pub mod axis;
 mod clip;
 pub mod data;
@@ -16,7 +17,6 @@ mod frame;
 mod screening;
 mod series;
 mod sweep;
-pub mod agents;
 
 pub use effects::Differences;
 pub use screening::{MorrisScatter, SobolBars};

@@ -96,12 +96,7 @@ impl AgentData {
                 dir.join("manifest.json").display()
             )));
         }
-        let list = |w: &[usize]| {
-            w.iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        };
+        let list = |w: &[usize]| w.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
         for w in weeks {
             if !recorded.contains(w) {
                 return Err(ChartError::Data(format!(
@@ -111,7 +106,7 @@ impl AgentData {
                 )));
             }
         }
-        let arms: Vec<String> = std::iter::once("base".to_string())
+        let arms: Vec<String> = std::iter::once(crate::scenario::BASE_ARM.to_string())
             .chain(m.variants.iter().map(|v| v.name.clone()))
             .collect();
         let (reps, n) = (m.replicates, m.employees);
@@ -159,7 +154,11 @@ impl AgentData {
                     rows,
                     format!(
                         "employee {} of variant `{}`, replicate {}, week {} where employee {} was expected (rows are in employee order)",
-                        r.employee, r.variant, r.replicate, r.week, agents.len()
+                        r.employee,
+                        r.variant,
+                        r.replicate,
+                        r.week,
+                        agents.len()
                     ),
                 ));
             }
@@ -252,7 +251,7 @@ pub fn by_decile(
     attr: Attribute,
     value: impl Fn(&[&Agent]) -> f64,
 ) -> Vec<Ci> {
-    let mut per_decile: Vec<Vec<f64>> = vec![Vec::with_capacity(reps.len()); DECILES];
+    let mut per_decile: Vec<Vec<f64>> = vec![Vec::new(); DECILES];
     for agents in reps {
         let d = deciles(agents, attr);
         let mut groups: Vec<Vec<&Agent>> = vec![Vec::new(); DECILES];
@@ -274,7 +273,7 @@ pub fn share_change_by_decile(
     after: &[Vec<Agent>],
     attr: Attribute,
 ) -> Vec<Ci> {
-    let mut per_decile: Vec<Vec<f64>> = vec![Vec::with_capacity(after.len()); DECILES];
+    let mut per_decile: Vec<Vec<f64>> = vec![Vec::new(); DECILES];
     for (b, a) in before.iter().zip(after) {
         let d = deciles(a, attr);
         for (k, xs) in per_decile.iter_mut().enumerate() {
@@ -291,6 +290,16 @@ pub fn share_change_by_decile(
 pub fn ci(xs: &[f64]) -> Ci {
     let s = summarise(xs);
     (s.mean, s.ci_low, s.ci_high)
+}
+
+/// `c` with its interval cut to `lo..=hi`, the range the value can take
+/// (a share's t interval can reach past 1; it is drawn to 1).
+pub fn within(c: Ci, lo: f64, hi: f64) -> Ci {
+    if c.1.is_finite() {
+        (c.0, c.1.max(lo), c.2.min(hi))
+    } else {
+        c
+    }
 }
 
 /// Mean of `attr` in each decile, averaged over replicates (for axis
@@ -339,7 +348,7 @@ mod tests {
         assert!(share.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(share[0].1 < share[0].0 && share[0].0 < share[0].2);
         assert_eq!(decile_means(&reps, Attribute::AiSpeedup)[0], 0.5);
-        assert!(!varies(&[reps.clone()], Attribute::StatusDrive));
+        assert!(!varies(std::slice::from_ref(&reps), Attribute::StatusDrive));
         assert!(varies(&[reps], Attribute::AiSpeedup));
         assert_eq!(performative_share([].iter()), 0.0);
     }
