@@ -17,7 +17,11 @@ use plotters::prelude::*;
 const GREY: RGBColor = RGBColor(90, 90, 90);
 
 /// The widest sideways spread of the arms in one decile (in deciles).
-const DODGE: f64 = 0.5;
+const DODGE: f64 = 0.7;
+
+/// Above this many arms, whiskers and dots are drawn finer so that the
+/// arms' marks stay apart.
+const CROWDED: usize = 4;
 
 /// One panel: its caption, axes and reference line.
 struct Panel<'a> {
@@ -99,6 +103,7 @@ fn decile_panel<DB: DrawingBackend>(
     }
     let n = arms.len().max(1) as f64;
     let gap = (DODGE / n).min(0.12);
+    let (width, radius) = if arms.len() > CROWDED { (2, 5) } else { (3, 7) };
     for (i, values) in arms.iter().enumerate() {
         let (c, dashed) = series_style(i);
         let dx = (i as f64 - (n - 1.0) / 2.0) * gap;
@@ -113,10 +118,10 @@ fn decile_panel<DB: DrawingBackend>(
             f.line(&pts, c.stroke_width(3))?;
         }
         for (&(x, _), v) in pts.iter().zip(values.iter()) {
-            f.interval_v(x, v.1, v.2, c.stroke_width(3))?;
+            f.interval_v(x, v.1, v.2, c.stroke_width(width))?;
         }
         for &p in &pts {
-            f.dot(p, 7, c.filled())?;
+            f.dot(p, radius, c.filled())?;
         }
     }
     Ok(())

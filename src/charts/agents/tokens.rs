@@ -128,7 +128,7 @@ impl Chart for TokenDistribution {
 
     fn title(&self) -> String {
         format!(
-            "{}: tokens per employee in week {}, by arm ({} replicates pooled; dashed lines are the medians)",
+            "{}: tokens per employee in week {}, by arm ({} replicates pooled; thin dashed lines are the medians)",
             self.scenario, self.week, self.replicates
         )
     }
@@ -164,7 +164,7 @@ impl Chart for TokenDistribution {
                 f.line(&c.points, colour.stroke_width(4))?;
             }
             let at = f.x.at(c.median);
-            f.vline(at, colour.stroke_width(3), true)?;
+            f.vline(at, colour.stroke_width(2), true)?;
         }
         Ok(())
     }
