@@ -9,7 +9,7 @@
 //!
 //! [`agent_charts`] builds every chart a run directory's agents.csv
 //! supports (none without agents.csv); they are drawn like any other
-//! chart with [`super::render`], on the shared [`Frame`](super::frame).
+//! chart with [`super::render`], on the shared plot frame (`frame.rs`).
 
 mod build;
 mod data;

@@ -6,7 +6,9 @@
 //! numbers use k/M with the same rule. Ranges are fitted to the values a
 //! chart draws, kept inside a metric's declared range, and given a minimum
 //! span so that replicate noise of a few thousandths does not fill a panel
-//! (a share moving by 0.003 should look flat, because it is).
+//! (a share moving by 0.003 should look flat, because it is). Values that
+//! spread over decades get a log axis ([`Axis::log`], in `axis/log.rs`)
+//! with the same guarantees.
 
 use crate::model::metrics::{Metric, MetricRange};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
