@@ -6,12 +6,19 @@
 //! a time, so what the sink sees (and writes) is the same for any thread
 //! count; a sink may keep the runs (`run`) or stream them to disk chunk by
 //! chunk (`sweep`, which can then resume after the last complete chunk).
+//!
+//! A run may record more than its weekly metrics (agent snapshots for
+//! `run --agents`): a [`Record`], made per job, watches the run as an
+//! [`Observer`] and hands its parts to the sink, in job order, before the
+//! run's metrics. Chunks are sized so that the parts they hold stay within
+//! [`crate::resources::RECORD_BUDGET`]; a run whose parts alone exceed it runs on its own,
+//! handing over its parts week by week ([`chunking`]).
 
 use crate::model::metrics::WeekMetrics;
-use crate::model::simulate;
+use crate::model::{Observer, Simulation};
 use crate::params::timeline::Timeline;
 use crate::params::{InvalidParams, ModelParams};
-use crate::resources::LARGE_RUN;
+use crate::resources::{Chunking, RecordSize, chunking};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -22,9 +29,42 @@ pub struct Job<'a> {
     pub seed: u64,
 }
 
+/// What a run records besides its weekly metrics: an observer whose
+/// recordings are taken in parts.
+pub trait Record: Observer + Send {
+    /// A piece of the recording (rows of some weeks).
+    type Part: Send;
+
+    /// What was recorded since the last call, if anything.
+    fn take_part(&mut self) -> Option<Self::Part>;
+
+    /// Bytes the parts of a whole run of `p` take, and of the largest
+    /// part taken after one week: what a chunk of such runs holds.
+    fn size(&self, p: &ModelParams) -> RecordSize;
+}
+
+/// Records nothing.
+impl Record for () {
+    type Part = ();
+
+    fn take_part(&mut self) -> Option<()> {
+        None
+    }
+
+    fn size(&self, _: &ModelParams) -> RecordSize {
+        RecordSize::default()
+    }
+}
+
 /// Where a batch's runs go, in job order.
-pub trait Sink {
+pub trait Sink<P = ()> {
     type Error: From<InvalidParams>;
+
+    /// A part of run `job`'s recording; every part of a run comes before
+    /// its [`Sink::take`], in the order recorded.
+    fn record(&mut self, _job: usize, _part: P) -> Result<(), Self::Error> {
+        Ok(())
+    }
 
     /// Run `job` finished with these weekly metrics.
     fn take(&mut self, job: usize, weeks: Vec<WeekMetrics>) -> Result<(), Self::Error>;
@@ -36,33 +76,166 @@ pub trait Sink {
     }
 }
 
-/// Runs `jobs` (made by `job`) and hands them to `sink` in order. Chunks
-/// hold four runs per thread; when the runs are large (from
-/// [`LARGE_RUN`] employees) they go one at a time, each using every thread,
-/// so that only one simulation's state is in memory.
+/// Runs `jobs` (made by `job`) and hands them to `sink` in order; they
+/// record nothing but their weekly metrics.
 pub fn run<'a, S: Sink>(
     jobs: Range<usize>,
     job: impl Fn(usize) -> Job<'a> + Sync + Send,
     sink: &mut S,
 ) -> Result<(), S::Error> {
-    let chunk = (rayon::current_num_threads() * 4).max(8);
+    run_recorded(jobs, job, |_| (), sink)
+}
+
+/// Runs `jobs` (made by `job`), each watched by its own `record(job)`, and
+/// hands their parts and metrics to `sink` in job order. Chunks hold four
+/// runs per thread (fewer if their recordings would exceed
+/// [`crate::resources::RECORD_BUDGET`]); large runs (from [`crate::resources::LARGE_RUN`]
+/// employees, or recording more than the budget) go one at a time, each
+/// using every thread and handing its parts over week by week, so that
+/// only one simulation and one week's recording are in memory.
+pub fn run_recorded<'a, R: Record, S: Sink<R::Part>>(
+    jobs: Range<usize>,
+    job: impl Fn(usize) -> Job<'a> + Sync + Send,
+    record: impl Fn(usize) -> R + Sync + Send,
+    sink: &mut S,
+) -> Result<(), S::Error> {
+    let threads = rayon::current_num_threads();
     let mut next = jobs.start;
     while next < jobs.end {
-        let ids = next..(next + chunk).min(jobs.end);
-        next = ids.end;
-        let one = |i: usize| {
-            let j = job(i);
-            simulate(&j.params, j.timeline, j.seed)
-        };
-        let results: Vec<_> = if job(ids.start).params.employees >= LARGE_RUN {
-            ids.clone().map(one).collect()
-        } else {
-            ids.clone().into_par_iter().map(one).collect()
-        };
-        for (i, weeks) in ids.clone().zip(results) {
-            sink.take(i, weeks?)?;
+        let first = job(next);
+        let size = record(next).size(&first.params);
+        match chunking(&first.params, size, threads) {
+            Chunking::OneByOne => {
+                let mut rec = record(next);
+                let mut sim = Simulation::new(&first.params, first.timeline, first.seed)?;
+                let mut weeks = Vec::with_capacity(first.params.weeks);
+                while sim.week() < first.params.weeks {
+                    sim.advance(1, &mut |s: &Simulation, w: usize, m: &WeekMetrics| {
+                        weeks.push(*m);
+                        rec.observe(s, w, m);
+                    });
+                    while let Some(part) = rec.take_part() {
+                        sink.record(next, part)?;
+                    }
+                }
+                sink.take(next, weeks)?;
+                next += 1;
+                sink.chunk_done(next)?;
+            }
+            Chunking::Parallel(chunk) => {
+                let ids = next..(next + chunk).min(jobs.end);
+                next = ids.end;
+                let results: Vec<_> = ids
+                    .clone()
+                    .into_par_iter()
+                    .map(|i| one(job(i), record(i)))
+                    .collect();
+                for (i, result) in ids.clone().zip(results) {
+                    let (weeks, parts) = result?;
+                    for part in parts {
+                        sink.record(i, part)?;
+                    }
+                    sink.take(i, weeks)?;
+                }
+                sink.chunk_done(ids.end)?;
+            }
         }
-        sink.chunk_done(ids.end)?;
     }
     Ok(())
+}
+
+/// A whole run watched by `rec`: its weekly metrics and recorded parts.
+type Recorded<P> = Result<(Vec<WeekMetrics>, Vec<P>), InvalidParams>;
+
+fn one<R: Record>(j: Job<'_>, mut rec: R) -> Recorded<R::Part> {
+    let mut sim = Simulation::new(&j.params, j.timeline, j.seed)?;
+    let mut weeks = Vec::with_capacity(j.params.weeks);
+    sim.run_observed(&mut |s: &Simulation, w: usize, m: &WeekMetrics| {
+        weeks.push(*m);
+        rec.observe(s, w, m);
+    });
+    let mut parts = Vec::new();
+    while let Some(part) = rec.take_part() {
+        parts.push(part);
+    }
+    Ok((weeks, parts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::simulate;
+    use crate::resources::RECORD_BUDGET;
+
+    /// Records the week numbers it saw, one part per week.
+    struct Weeks(Vec<usize>, u64);
+
+    impl Observer for Weeks {
+        fn observe(&mut self, _: &Simulation, week: usize, _: &WeekMetrics) {
+            self.0.push(week);
+        }
+    }
+
+    impl Record for Weeks {
+        type Part = usize;
+        fn take_part(&mut self) -> Option<usize> {
+            self.0.pop()
+        }
+        fn size(&self, p: &ModelParams) -> RecordSize {
+            RecordSize {
+                run: self.1 * p.weeks as u64,
+                part: self.1,
+            }
+        }
+    }
+
+    struct Keep(Vec<(usize, Vec<usize>, Vec<WeekMetrics>)>);
+
+    impl Sink<usize> for Keep {
+        type Error = InvalidParams;
+        fn record(&mut self, job: usize, part: usize) -> Result<(), InvalidParams> {
+            if self.0.last().is_none_or(|l| l.0 != job || !l.2.is_empty()) {
+                self.0.push((job, Vec::new(), Vec::new()));
+            }
+            self.0.last_mut().unwrap().1.push(part);
+            Ok(())
+        }
+        fn take(&mut self, job: usize, weeks: Vec<WeekMetrics>) -> Result<(), InvalidParams> {
+            let last = self.0.last_mut().unwrap();
+            assert_eq!(last.0, job);
+            last.2 = weeks;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn parts_and_metrics_reach_the_sink_in_job_order_in_either_mode() {
+        let timeline = Timeline::default();
+        let p = ModelParams {
+            employees: 40,
+            weeks: 4,
+            ..ModelParams::default()
+        };
+        let job = |i: usize| Job {
+            params: p.clone(),
+            timeline: &timeline,
+            seed: i as u64,
+        };
+        // Small parts: chunks in parallel, one part per run (all its weeks
+        // popped in reverse); huge parts: one run at a time, a part a week.
+        for (bytes, parts) in [(1, vec![3, 2, 1, 0]), (RECORD_BUDGET, vec![0, 1, 2, 3])] {
+            let mut sink = Keep(Vec::new());
+            run_recorded(0..3, job, |_| Weeks(Vec::new(), bytes), &mut sink).unwrap();
+            assert_eq!(sink.0.len(), 3);
+            for (i, (j, got, weeks)) in sink.0.iter().enumerate() {
+                assert_eq!(*j, i);
+                assert_eq!(*got, parts);
+                let want = simulate(&p, &timeline, i as u64).unwrap();
+                assert_eq!(weeks.len(), want.len());
+                for (a, b) in weeks.iter().zip(&want) {
+                    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+                }
+            }
+        }
+    }
 }

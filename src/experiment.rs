@@ -4,9 +4,11 @@
 //! `rng::run_seed(master, r)`: arms share their random numbers, so their
 //! differences are the policy, not sampling noise. The runs go through the
 //! batch runner ([`crate::batch`]) and come back in (arm, replicate) order,
-//! so the results are the same for any thread count.
+//! so the results are the same for any thread count. A run may also
+//! record more (agent rows): [`run_replicates_recording`] hands each
+//! run's recording over in the same order, as the runner produces it.
 
-use crate::batch::{self, Job, Sink};
+use crate::batch::{self, Job, Record, Sink};
 use crate::model::metrics::WeekMetrics;
 use crate::model::rng;
 use crate::params::InvalidParams;
@@ -32,6 +34,29 @@ pub fn run_replicates_with(
     sc: &Scenario,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<RunResult>, InvalidParams> {
+    run_replicates_recording(sc, &|_: &Run| (), &mut |_, ()| Ok(()), progress)
+}
+
+/// Which run of a scenario a recording belongs to.
+#[derive(Clone, Copy, Debug)]
+pub struct Run<'a> {
+    pub arm: &'a Variant,
+    pub replicate: usize,
+    pub seed: u64,
+}
+
+/// Where the parts of the runs' recordings go, in (arm, replicate) order.
+pub type OnPart<'a, P, E> = dyn FnMut(&Run, P) -> Result<(), E> + 'a;
+
+/// As [`run_replicates_with`], each run watched by `record(run)`, whose
+/// parts go to `part` in (arm, replicate) order as the runs finish (so a
+/// caller can stream them to disk without holding them all).
+pub fn run_replicates_recording<R: Record, E: From<InvalidParams>>(
+    sc: &Scenario,
+    record: &(dyn Fn(&Run) -> R + Sync),
+    part: &mut OnPart<'_, R::Part, E>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<RunResult>, E> {
     let arms = sc.arms();
     let reps = sc.run.replicates;
     let total = arms.len() * reps;
@@ -42,6 +67,11 @@ pub fn run_replicates_with(
         timeline: &arms[i / reps].timeline,
         seed: seed(i % reps),
     };
+    let run = |i: usize| Run {
+        arm: &arms[i / reps],
+        replicate: i % reps,
+        seed: seed(i % reps),
+    };
     let mut sink = Collect {
         runs: Vec::with_capacity(total),
         arms: &arms,
@@ -49,25 +79,37 @@ pub fn run_replicates_with(
         seed: &seed,
         total,
         progress,
+        part,
     };
-    batch::run(0..total, job, &mut sink)?;
+    batch::run_recorded(0..total, job, |i| record(&run(i)), &mut sink)?;
     Ok(sink.runs)
 }
 
-/// Keeps every run, labelled with its arm and replicate.
-struct Collect<'a, F: Fn(usize) -> u64> {
+/// Keeps every run, labelled with its arm and replicate, and passes
+/// recordings on.
+struct Collect<'a, F: Fn(usize) -> u64, P, E> {
     runs: Vec<RunResult>,
     arms: &'a [Variant],
     reps: usize,
     seed: &'a F,
     total: usize,
     progress: &'a mut dyn FnMut(usize, usize),
+    part: &'a mut dyn FnMut(&Run, P) -> Result<(), E>,
 }
 
-impl<F: Fn(usize) -> u64> Sink for Collect<'_, F> {
-    type Error = InvalidParams;
+impl<F: Fn(usize) -> u64, P, E: From<InvalidParams>> Sink<P> for Collect<'_, F, P, E> {
+    type Error = E;
 
-    fn take(&mut self, job: usize, weeks: Vec<WeekMetrics>) -> Result<(), InvalidParams> {
+    fn record(&mut self, job: usize, part: P) -> Result<(), E> {
+        let run = Run {
+            arm: &self.arms[job / self.reps],
+            replicate: job % self.reps,
+            seed: (self.seed)(job % self.reps),
+        };
+        (self.part)(&run, part)
+    }
+
+    fn take(&mut self, job: usize, weeks: Vec<WeekMetrics>) -> Result<(), E> {
         let r = job % self.reps;
         self.runs.push(RunResult {
             variant: self.arms[job / self.reps].name.clone(),
@@ -78,7 +120,7 @@ impl<F: Fn(usize) -> u64> Sink for Collect<'_, F> {
         Ok(())
     }
 
-    fn chunk_done(&mut self, done: usize) -> Result<(), InvalidParams> {
+    fn chunk_done(&mut self, done: usize) -> Result<(), E> {
         (self.progress)(done, self.total);
         Ok(())
     }

@@ -6,11 +6,15 @@
 //! numbers use k/M with the same rule. Ranges are fitted to the values a
 //! chart draws, kept inside a metric's declared range, and given a minimum
 //! span so that replicate noise of a few thousandths does not fill a panel
-//! (a share moving by 0.003 should look flat, because it is).
+//! (a share moving by 0.003 should look flat, because it is). Values that
+//! spread over decades get a log axis ([`Axis::log`], in `axis/log.rs`)
+//! with the same guarantees.
 
 use crate::model::metrics::{Metric, MetricRange};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use std::ops::Range;
+
+mod log;
 
 /// Most ticks an axis gets; fewer on small panels.
 pub const MAX_TICKS: usize = 7;
@@ -23,6 +27,8 @@ pub struct Axis {
     pub ticks: Vec<f64>,
     step: f64,
     format: TickFormat,
+    /// Whether positions are log10 of the values ([`Axis::log`]).
+    log: bool,
 }
 
 /// How tick labels are written: a scale (1, 1e3 = "k", 1e6 = "M") and a
@@ -218,6 +224,7 @@ impl Axis {
             format: TickFormat::new(step, largest),
             ticks,
             step,
+            log: false,
         }
     }
 
@@ -283,6 +290,9 @@ impl Axis {
 
     /// The label of a value on this axis.
     pub fn label(&self, v: f64) -> String {
+        if self.log {
+            return log::label(v);
+        }
         self.format.write(v, self.step)
     }
 

@@ -1,6 +1,7 @@
 //! Which charts a result directory gets: the default set after `run` and
 //! `sweep`, and the ones `goodhart plot --metric` asks for.
 
+use super::agents::{AgentChart, agent_charts};
 use super::data::{RunResults, SweepResults};
 use super::{
     Chart, ChartError, Comparison, Dashboard, Differences, Format, Heatmap, Hysteresis,
@@ -24,6 +25,7 @@ pub enum AnyChart {
     Heatmap(Heatmap),
     Sobol(SobolBars),
     Morris(MorrisScatter),
+    Agents(AgentChart),
 }
 
 macro_rules! each {
@@ -39,6 +41,7 @@ macro_rules! each {
             AnyChart::Heatmap($c) => $e,
             AnyChart::Sobol($c) => $e,
             AnyChart::Morris($c) => $e,
+            AnyChart::Agents($c) => $e,
         }
     };
 }
@@ -362,14 +365,18 @@ fn grid_charts(s: &SweepResults, metric: Metric, out: &mut Vec<AnyChart>) {
     }
 }
 
-/// The charts of a result directory (run or sweep).
+/// The charts of a result directory (run or sweep); the default set of a
+/// run with agents.csv (`run --agents`) ends with the agent charts.
 pub fn charts_for(dir: &Path, metrics: &[Metric]) -> Result<Vec<AnyChart>, ChartError> {
     let header: crate::results::manifest::Header = crate::results::manifest::read(dir)?;
     if header.kind == "sweep" {
-        sweep_charts(&SweepResults::load(dir)?, metrics)
-    } else {
-        run_charts(&RunResults::load(dir)?, metrics)
+        return sweep_charts(&SweepResults::load(dir)?, metrics);
     }
+    let mut charts = run_charts(&RunResults::load(dir)?, metrics)?;
+    if metrics.is_empty() {
+        charts.extend(agent_charts(dir)?.into_iter().map(AnyChart::Agents));
+    }
+    Ok(charts)
 }
 
 /// Draws the charts of `dir` into `dir/charts/`; returns the files written.

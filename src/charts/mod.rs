@@ -7,6 +7,7 @@
 //! from the Okabe-Ito palette, which stays distinguishable with the common
 //! colour-vision deficiencies; heatmaps use viridis.
 
+pub mod agents;
 pub mod axis;
 mod clip;
 pub mod data;

@@ -36,7 +36,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a scenario's replicates and write weekly.csv, summary.csv and
-    /// manifest.json.
+    /// manifest.json (and with --agents, agents.csv).
     Run(RunArgs),
     /// Run a [sweep] design (grid, lhs, sobol, morris) with replicates,
     /// streaming runs.csv, aggregate.csv and (sobol/morris) sensitivity.csv.
@@ -190,6 +190,11 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Also write agents.csv: every employee of every run after these
+    /// weeks (week numbers and `last`, comma-separated, e.g. 0,25,51; or
+    /// `all`).
+    #[arg(long, value_name = "WEEKS", value_parser = usage::agent_weeks)]
+    pub agents: Option<usage::AgentWeeks>,
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.

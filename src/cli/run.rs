@@ -2,12 +2,14 @@
 //! table.
 
 use super::RunArgs;
-use crate::experiment::run_replicates_with;
+use crate::batch::Record;
+use crate::experiment::{Run, run_replicates_recording, run_replicates_with};
 use crate::model::metrics::Metric;
+use crate::output::agents::{self, AgentCsv, AgentFile};
 use crate::output::resultdir::{Identity, Staging};
 use crate::output::write_run_outputs;
 use crate::params::registry::Value;
-use crate::resources::{Estimate, available_memory};
+use crate::resources::{Estimate, RecordSize, available_disk, available_memory};
 use crate::results::{Statistic, SummaryRow};
 use crate::scenario::Scenario;
 use anyhow::Context;
@@ -50,6 +52,10 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     let sc = load_with_overrides(&args.scenario, &args.common)?;
     super::set_threads(args.common.threads)?;
     let target = super::output_dir(&args.common.out, &sc.name);
+    let agent_weeks = match &args.agents {
+        Some(a) => a.resolve(sc.params.weeks)?,
+        None => Vec::new(),
+    };
     let arms = sc.arms();
     let runs = arms.len() * sc.run.replicates;
     let largest = arms
@@ -57,13 +63,38 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         .map(|a| &a.params)
         .max_by_key(|p| p.employees as u128 * p.weeks as u128)
         .unwrap_or(&sc.params);
-    let estimate = Estimate::new(
+    // agents.csv: rows of the longest labels held per chunk, and on disk.
+    let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
+    let longest = names
+        .iter()
+        .copied()
+        .max_by_key(|n| n.len())
+        .unwrap_or("base");
+    let record = if agent_weeks.is_empty() {
+        RecordSize::default()
+    } else {
+        AgentCsv::new(&sc.name, longest, 0, 0, &agent_weeks).size(largest)
+    };
+    let estimate = Estimate::recording(
         largest,
         runs,
         (runs * sc.params.weeks) as u64,
         rayon::current_num_threads(),
+        record,
     );
     estimate.check(available_memory())?;
+    let agent_file = (!agent_weeks.is_empty()).then(|| {
+        agents::estimate(
+            &sc.name,
+            &names,
+            runs,
+            sc.params.employees,
+            agent_weeks.len(),
+        )
+    });
+    if let Some(f) = &agent_file {
+        f.check(&target, available_disk(&target))?;
+    }
     // Locked, checked and writable before anything is simulated.
     let identity = Identity {
         kind: "run".into(),
@@ -103,6 +134,16 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
                 String::new()
             }
         );
+        if let Some(f) = agent_file.as_ref().filter(|f| f.is_large()) {
+            eprintln!(
+                "writing {f}: agents after {} of the {weeks} weeks",
+                if agent_weeks.len() == 1 {
+                    format!("week {}", agent_weeks[0])
+                } else {
+                    format!("{} weeks", agent_weeks.len())
+                }
+            );
+        }
     }
     let start = Instant::now();
     // A progress bar for runs long enough to wonder about, on a terminal.
@@ -116,16 +157,40 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         );
         b
     });
-    let results = run_replicates_with(&sc, &mut |done, _| {
+    let mut progress = |done: usize, _: usize| {
         if let Some(b) = &bar {
             b.set_position(done as u64);
         }
-    })?;
+    };
+    let results = if agent_weeks.is_empty() {
+        run_replicates_with(&sc, &mut progress)?
+    } else {
+        // Streamed into the staging directory, a chunk of runs at a time.
+        let mut file = AgentFile::create(staging.path())?;
+        let record = |run: &Run| {
+            AgentCsv::new(
+                &sc.name,
+                &run.arm.name,
+                run.replicate,
+                run.seed,
+                &agent_weeks,
+            )
+        };
+        let results = run_replicates_recording(
+            &sc,
+            &record,
+            &mut |_, part| -> anyhow::Result<()> { Ok(file.append(part)?) },
+            &mut progress,
+        )
+        .with_context(|| format!("writing agents.csv for {}", target.display()))?;
+        file.commit()?;
+        results
+    };
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let rows = write_run_outputs(staging.path(), &sc, &args.scenario, &results)
+    let rows = write_run_outputs(staging.path(), &sc, &args.scenario, &results, &agent_weeks)
         .with_context(|| format!("writing results for {}", target.display()))?;
     let charts = (!args.common.no_charts)
         .then(|| super::default_charts(staging.path()))
@@ -133,13 +198,13 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     super::warn_all(staging.warnings());
     super::warn_all(&staging.commit()?);
     if !args.common.quiet {
-        print_headline(&sc, &rows, &target, elapsed);
+        print_headline(&sc, &rows, &target, elapsed, !agent_weeks.is_empty());
     }
     super::charts_written(charts, &target, args.common.quiet);
     Ok(())
 }
 
-fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64) {
+fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64, agents: bool) {
     let last = sc.params.weeks - 1;
     let arms: Vec<String> = sc.arms().into_iter().map(|a| a.name).collect();
     let find = |variant: &str, metric: Metric| {
@@ -205,8 +270,9 @@ fn print_headline(sc: &Scenario, rows: &[SummaryRow], dir: &Path, elapsed: f64) 
     let agent_weeks =
         (arms.len() * sc.run.replicates * sc.params.employees * sc.params.weeks) as f64;
     say!(
-        "wrote {}/{{weekly.csv, summary.csv, manifest.json}} in {:.2} s ({:.1} M agent-weeks/s)",
+        "wrote {}/{{weekly.csv, summary.csv, manifest.json{}}} in {:.2} s ({:.1} M agent-weeks/s)",
         dir.display(),
+        if agents { ", agents.csv" } else { "" },
         elapsed,
         agent_weeks / elapsed.max(1e-9) / 1e6
     );

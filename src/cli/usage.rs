@@ -108,6 +108,65 @@ pub fn seconds(s: &str) -> Result<f64, String> {
     }
 }
 
+/// The weeks of `run --agents`: a comma list of week numbers and `last`,
+/// or `all`. Their range is known only with the scenario
+/// ([`AgentWeeks::resolve`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentWeeks {
+    All,
+    /// Week numbers, with `None` for `last`, as given.
+    List(Vec<Option<usize>>),
+}
+
+pub fn agent_weeks(s: &str) -> Result<AgentWeeks, String> {
+    let help = "use week numbers and `last` separated by commas (e.g. 0,25,51 or last), or `all`";
+    let mut list = Vec::new();
+    let mut all = false;
+    for word in s.split(',').map(str::trim) {
+        match word {
+            "all" => all = true,
+            "last" => list.push(None),
+            "" => return Err(format!("an empty week in {s:?}: {help}")),
+            w => match w.parse::<usize>() {
+                Ok(n) => list.push(Some(n)),
+                Err(_) => return Err(format!("{w:?} is not a week: {help}")),
+            },
+        }
+    }
+    Ok(if all {
+        AgentWeeks::All
+    } else {
+        AgentWeeks::List(list)
+    })
+}
+
+impl AgentWeeks {
+    /// The chosen weeks of a run of `weeks` weeks, in order without
+    /// repeats; a week beyond the run is named with the run's range.
+    pub fn resolve(&self, weeks: usize) -> Result<Vec<usize>, UsageError> {
+        let last = weeks.saturating_sub(1);
+        let mut out = match self {
+            AgentWeeks::All => (0..weeks).collect(),
+            AgentWeeks::List(list) => {
+                let mut out = Vec::with_capacity(list.len());
+                for w in list {
+                    let w = w.unwrap_or(last);
+                    if w >= weeks {
+                        return Err(UsageError(format!(
+                            "--agents: week {w} is beyond the run, whose weeks are 0 to {last} (`last` is {last})"
+                        )));
+                    }
+                    out.push(w);
+                }
+                out
+            }
+        };
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +182,24 @@ mod tests {
         assert!(shard("3/2").is_err());
         assert!(slurm_time("1:00").is_err() && slurm_time("01:00:00").is_ok());
         assert!(seconds("-1").is_err() && seconds("nan").is_err() && seconds("inf").is_err());
+    }
+
+    #[test]
+    fn agent_weeks_are_a_list_of_weeks_and_last_or_all() {
+        let w = |s: &str| agent_weeks(s).and_then(|a| a.resolve(52).map_err(|e| e.0));
+        assert_eq!(w("0,25,51"), Ok(vec![0, 25, 51]));
+        assert_eq!(w("last"), Ok(vec![51]));
+        assert_eq!(w(" 51, last ,3"), Ok(vec![3, 51]));
+        assert_eq!(w("all").map(|v| v.len()), Ok(52));
+        assert_eq!(w("1,all").map(|v| v.len()), Ok(52));
+        for bad in ["", "1,,2", "x", "-1", "1.5", "first"] {
+            let e = agent_weeks(bad).unwrap_err();
+            assert!(e.contains("e.g. 0,25,51"), "{bad}: {e}");
+        }
+        let e = w("0,52").unwrap_err();
+        assert!(
+            e.contains("week 52 is beyond the run, whose weeks are 0 to 51"),
+            "{e}"
+        );
     }
 }

@@ -314,37 +314,56 @@ impl Simulation {
     /// inspection; not used in the weekly loop).
     pub fn agents(&self) -> Vec<AgentSnapshot> {
         let mut out = Vec::with_capacity(self.params.employees);
-        for (bi, b) in self.blocks.iter().enumerate() {
-            let a = &b.agents;
-            for (ti, t) in b.teams.iter().enumerate() {
+        self.for_each_agent(|a| out.push(a));
+        out
+    }
+
+    /// Calls `f` with a snapshot of every agent, in employee order, without
+    /// collecting them (agent output streams a week's agents through it).
+    /// Derived values are computed with the weekly step's own operations:
+    /// output Y = a (m + (1 + s) p) as in the choice pass, tokens as in the
+    /// realisation, pi = alpha / (alpha + beta) as next week's choice reads it.
+    pub fn for_each_agent(&self, mut f: impl FnMut(AgentSnapshot)) {
+        let b = &self.params.behaviour;
+        let cap = self.params.levers.token_cap;
+        let teams_per_block = (BLOCK_AGENTS / self.params.team_size).max(1);
+        let mut employee = 0;
+        for (bi, block) in self.blocks.iter().enumerate() {
+            let a = &block.agents;
+            for (ti, t) in block.teams.iter().enumerate() {
                 for i in t.start..t.start + t.len {
-                    out.push(AgentSnapshot {
-                        team: bi * (BLOCK_AGENTS / self.params.team_size).max(1) + ti,
+                    let (p, g) = (a.productive[i], a.performative[i]);
+                    let ability = f64::from(a.ability[i]);
+                    let ai_speedup = f64::from(a.ai_speedup[i]);
+                    let kp = f64::from(a.productive_intensity[i]);
+                    f(AgentSnapshot {
+                        employee,
+                        team: bi * teams_per_block + ti,
                         manager_watchfulness: t.watchfulness,
-                        ability: f64::from(a.ability[i]),
-                        ai_speedup: f64::from(a.ai_speedup[i]),
-                        productive_intensity: f64::from(a.productive_intensity[i]),
+                        ability,
+                        ai_speedup,
+                        productive_intensity: kp,
+                        performative_intensity: b.performative_multiplier * kp,
                         gaming_aversion: f64::from(a.gaming_aversion[i]),
                         status_drive: f64::from(a.status_drive[i]),
                         conformity: f64::from(a.conformity[i]),
                         credibility: a.credibility[i],
                         alpha: a.alpha[i],
                         beta: a.beta[i],
-                        productive: a.productive[i],
-                        performative: a.performative[i],
+                        perceived_surveillance: a.alpha[i] / (a.alpha[i] + a.beta[i]),
+                        manual: 1.0 - p - g,
+                        productive: p,
+                        performative: g,
                         measured_tokens: a.measured_tokens[i],
-                        tokens: a.used_tokens(
-                            i,
-                            self.params.behaviour.performative_multiplier,
-                            self.params.levers.token_cap,
-                        ),
+                        tokens: a.used_tokens(i, b.performative_multiplier, cap),
+                        output: ability * ((1.0 - p - g) + (1.0 + ai_speedup) * p),
                         habit: a.habit[i],
                         stress: a.stress[i],
                     });
+                    employee += 1;
                 }
             }
         }
-        out
     }
 }
 
@@ -396,24 +415,37 @@ impl Observer for AgentRecorder {
     }
 }
 
-/// One agent's attributes and state at a point in a run.
+/// One agent's attributes and state after a week of a run (MODEL.md
+/// section 2's names; alpha and beta are the belief counts).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AgentSnapshot {
+    /// i: the employee's number, 0..N-1 (teams are consecutive).
+    pub employee: usize,
     pub team: usize,
     pub manager_watchfulness: f64,
     pub ability: f64,
     pub ai_speedup: f64,
     pub productive_intensity: f64,
+    /// kg_i = r_g kp_i, with this week's `performative_multiplier`.
+    pub performative_intensity: f64,
     pub gaming_aversion: f64,
     pub status_drive: f64,
     pub conformity: f64,
     pub credibility: f64,
     pub alpha: f64,
     pub beta: f64,
+    /// pi_i = alpha / (alpha + beta).
+    pub perceived_surveillance: f64,
+    /// m = 1 - p - g: this week's manual share.
+    pub manual: f64,
     pub productive: f64,
     pub performative: f64,
+    /// Tm_i: tokens as the metric counts them this week.
     pub measured_tokens: f64,
+    /// T_i: tokens used this week.
     pub tokens: f64,
+    /// Y_i = a_i (m_i + (1 + s_i) p_i): this week's output.
+    pub output: f64,
     pub habit: f64,
     pub stress: f64,
 }

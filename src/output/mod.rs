@@ -1,4 +1,5 @@
-//! Result files: `weekly.csv`, `summary.csv` and `manifest.json`.
+//! Result files: `weekly.csv`, `summary.csv` and `manifest.json`, and
+//! with `run --agents`, `agents.csv` ([`agents`]).
 //!
 //! Files are tidy (one row per observation, self-describing columns) so
 //! pandas and R read them without cleaning. A command writes its files
@@ -7,6 +8,7 @@
 //! written to a temporary file and renamed into place, so no file is ever
 //! seen half-written under its final name.
 
+pub mod agents;
 pub mod resultdir;
 
 use crate::experiment::RunResult;
@@ -236,8 +238,9 @@ pub fn resolved_params(p: &ModelParams) -> serde_json::Map<String, serde_json::V
     map
 }
 
-/// The manifest of a run of `sc` from file `input_file`.
-pub fn run_manifest(sc: &Scenario, input_file: &Path) -> RunManifest {
+/// The manifest of a run of `sc` from file `input_file` (which recorded
+/// agents after `agent_weeks`, if any).
+pub fn run_manifest(sc: &Scenario, input_file: &Path, agent_weeks: &[usize]) -> RunManifest {
     let base = resolved_params(&sc.params);
     RunManifest {
         header: Header::new("run", &sc.name, &sc.input_sha256, None),
@@ -267,9 +270,12 @@ pub fn run_manifest(sc: &Scenario, input_file: &Path) -> RunManifest {
                 }
             })
             .collect(),
+        agent_weeks: agent_weeks.to_vec(),
         files: ["weekly.csv", "summary.csv", "manifest.json"]
+            .into_iter()
+            .chain((!agent_weeks.is_empty()).then_some(agents::AGENTS))
             .map(String::from)
-            .to_vec(),
+            .collect(),
         scenario_toml: sc.text.clone(),
     }
 }
@@ -284,17 +290,19 @@ pub fn json_bytes<T: Serialize>(path: &str, value: &T) -> Result<Vec<u8>, Output
     Ok(v)
 }
 
-/// Writes the three result files of a batch into `dir`.
+/// Writes the three result files of a batch into `dir` (where agents.csv,
+/// if the runs recorded agents after `agent_weeks`, is already written).
 pub fn write_run_outputs(
     dir: &Path,
     sc: &Scenario,
     input: &Path,
     runs: &[RunResult],
+    agent_weeks: &[usize],
 ) -> Result<Vec<SummaryRow>, OutputError> {
     let weekly = csv_rows("weekly.csv", weekly_rows(&sc.name, runs))?;
     let rows = summary_rows(&sc.name, runs);
     let summary = csv_rows("summary.csv", &rows)?;
-    let manifest = json_bytes("manifest.json", &run_manifest(sc, input))?;
+    let manifest = json_bytes("manifest.json", &run_manifest(sc, input, agent_weeks))?;
     write_atomic(&dir.join("weekly.csv"), &weekly)?;
     write_atomic(&dir.join("summary.csv"), &summary)?;
     write_atomic(&dir.join("manifest.json"), &manifest)?;

@@ -138,6 +138,10 @@ pub struct RunManifest {
     pub parameters: serde_json::Map<String, serde_json::Value>,
     pub timeline: Vec<EventRecord>,
     pub variants: Vec<VariantRecord>,
+    /// The weeks after which agents.csv recorded every employee (`run
+    /// --agents`), in order; absent when it was not written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_weeks: Vec<usize>,
     pub files: Vec<String>,
     pub scenario_toml: String,
 }

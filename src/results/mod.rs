@@ -14,7 +14,8 @@ pub mod rows;
 
 pub use manifest::{RunManifest, SweepManifest};
 pub use rows::{
-    AggregateRow, Index, PointRow, RunRow, SensitivityRow, Statistic, SummaryRow, WeeklyRow,
+    AgentRow, AggregateRow, Index, PointRow, RunRow, SensitivityRow, Statistic, SummaryRow,
+    WeeklyRow,
 };
 
 use serde::Serialize;

@@ -4,12 +4,14 @@
 //! swept parameter values as columns; summaries of runs (`summary.csv`)
 //! and of sweeps (`aggregate.csv`) share one column order after their
 //! identifying columns: `statistic, week, metric, n, mean, sd, ci_low,
-//! ci_high`.
+//! ci_high`. Agent rows (`agents.csv`) carry one employee's attributes
+//! and state instead of metrics.
 
 use super::columns::{
     Cell, Column, ColumnSeed, MetricCells, serialize_metrics, serialize_params, unit_column,
     unknown,
 };
+use crate::model::AgentSnapshot;
 use crate::model::metrics::{Metric, WeekMetrics};
 use crate::params::registry::Value;
 use crate::stats::Summary;
@@ -347,5 +349,106 @@ impl<'de> Deserialize<'de> for PointRow {
             }
         }
         d.deserialize_map(V)
+    }
+}
+
+/// `agents.csv`: one employee after one week of one replicate of one arm
+/// of a run (`run --agents`): the attributes and state of MODEL.md
+/// section 2, with the week's allocation, tokens and output. The six
+/// attributes the engine stores in single precision are `f32`, written in
+/// their shortest exact form.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentRow {
+    pub scenario: String,
+    pub variant: String,
+    pub replicate: usize,
+    pub seed: u64,
+    pub week: usize,
+    pub employee: usize,
+    pub team: usize,
+    pub ability: f32,
+    pub ai_speedup: f32,
+    pub productive_intensity: f32,
+    /// kg = r_g kp, with that week's `performative_multiplier`.
+    pub performative_intensity: f64,
+    pub gaming_aversion: f32,
+    pub status_drive: f32,
+    pub conformity: f32,
+    pub manager_watchfulness: f64,
+    pub credibility: f64,
+    /// pi = belief_alpha / (belief_alpha + belief_beta).
+    pub perceived_surveillance: f64,
+    pub belief_alpha: f64,
+    pub belief_beta: f64,
+    pub habit: f64,
+    pub stress: f64,
+    /// m = 1 - p - g.
+    pub manual: f64,
+    pub productive: f64,
+    pub performative: f64,
+    pub measured_tokens: f64,
+    pub tokens: f64,
+    /// Y = ability (manual + (1 + ai_speedup) productive).
+    pub output: f64,
+}
+
+impl AgentRow {
+    /// The row of agent `a` after `week` of a run labelled by the first
+    /// four columns.
+    pub fn new(
+        scenario: &str,
+        variant: &str,
+        replicate: usize,
+        seed: u64,
+        week: usize,
+        a: &AgentSnapshot,
+    ) -> AgentRow {
+        let mut row = AgentRow {
+            scenario: scenario.to_string(),
+            variant: variant.to_string(),
+            replicate,
+            seed,
+            week,
+            ..AgentRow::default()
+        };
+        row.set_agent(a);
+        row
+    }
+
+    /// Replaces the agent columns (from `employee` on) with `a`'s, keeping
+    /// the run's labels and week (no allocation, for writing many rows).
+    pub fn set_agent(&mut self, a: &AgentSnapshot) {
+        // The attributes were single precision in the engine: narrowing
+        // gives back exactly the value it stored.
+        *self = AgentRow {
+            scenario: std::mem::take(&mut self.scenario),
+            variant: std::mem::take(&mut self.variant),
+            replicate: self.replicate,
+            seed: self.seed,
+            week: self.week,
+            employee: a.employee,
+            team: a.team,
+            ability: a.ability as f32,
+            ai_speedup: a.ai_speedup as f32,
+            productive_intensity: a.productive_intensity as f32,
+            performative_intensity: a.performative_intensity,
+            gaming_aversion: a.gaming_aversion as f32,
+            status_drive: a.status_drive as f32,
+            conformity: a.conformity as f32,
+            manager_watchfulness: a.manager_watchfulness,
+            credibility: a.credibility,
+            perceived_surveillance: a.perceived_surveillance,
+            belief_alpha: a.alpha,
+            belief_beta: a.beta,
+            habit: a.habit,
+            stress: a.stress,
+            manual: a.manual,
+            productive: a.productive,
+            performative: a.performative,
+            measured_tokens: a.measured_tokens,
+            tokens: a.tokens,
+            output: a.output,
+        };
     }
 }

@@ -25,6 +25,7 @@ const OWN_ENTRIES: &[&str] = &[
     "weekly.csv",
     "summary.csv",
     "manifest.json",
+    "agents.csv",
     "charts",
     "report.html",
     "report.md",
