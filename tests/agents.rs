@@ -291,6 +291,31 @@ fn run_with_agents_and_plot_draw_the_agent_charts_among_the_defaults() {
     ok(d, &["plot", "o", "--metric", "output_index"]);
     assert!(chart_index(&dir).iter().all(|n| !n.starts_with("agents_")));
 
+    // The report says who games, from agents.csv, and shows the agent
+    // charts; the PNGs it had to draw for its Markdown twin are recorded,
+    // so the directory can still be replaced by a new run.
+    ok(d, &["report", "o", "--title", "Who games & why"]);
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("Who games (the base arm, week 7, from agents.csv): performative share is"),
+        "no sentence about who games"
+    );
+    assert!(html.contains("<h1>Who games &amp; why</h1>"));
+    for png in agent_pngs {
+        let stem = png.trim_end_matches(".png");
+        assert!(
+            fs::read_to_string(dir.join("report.md"))
+                .unwrap()
+                .contains(&format!("charts/{png}")),
+            "{stem} missing from the report"
+        );
+    }
+    assert!(chart_index(&dir).iter().any(|n| n == "agents_tokens.png"));
+    ok(
+        d,
+        &["run", "s.toml", "--out", "o", "--agents", "last", "--quiet"],
+    );
+
     // Without agents.csv there are no agent charts.
     ok(d, &["run", "s.toml", "--out", "plain", "--quiet"]);
     let plain = chart_index(&d.join("plain"));

@@ -5,9 +5,12 @@
 use super::text::{self, SIG, ci, decimals, effect_cell, noun, numbers};
 use super::{Appendix, Cell, Figure, ReportError, Section, Table, figures};
 use crate::charts::Chart;
+use crate::charts::agents::{AgentChart, Attribute, Ci};
 use crate::charts::data::{MarkerKind, RunResults};
+use crate::charts::defaults::AnyChart;
 use crate::model::metrics::{Direction, Metric};
 use crate::scenario::BASE_ARM;
+use crate::stats::Summary;
 use std::path::Path;
 
 /// The arm's name in a sentence.
@@ -158,6 +161,68 @@ fn event_sentences(r: &RunResults, last: usize) -> Vec<String> {
             }
             out.push(s + ".");
         }
+    }
+    out
+}
+
+fn ci_summary(c: Ci) -> Summary {
+    Summary {
+        n: 0,
+        mean: c.0,
+        sd: f64::NAN,
+        ci_low: c.1,
+        ci_high: c.2,
+    }
+}
+
+/// Who games, from agents.csv (when the run recorded agents): the base
+/// arm's performative share and output in the lowest and highest decile of
+/// ai_speedup, and its performative share by status_drive.
+fn agent_sentences(charts: &[&AnyChart]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in charts {
+        let AnyChart::Agents(AgentChart::Deciles(d)) = *c else {
+            continue;
+        };
+        let Some((arm_name, share, output)) = d.arms.first() else {
+            continue;
+        };
+        let (Some(&lo), Some(&hi)) = (share.first(), share.last()) else {
+            continue;
+        };
+        let (lo, hi) = (ci_summary(lo), ci_summary(hi));
+        let st = decimals([&lo, &hi].into_iter().flat_map(numbers));
+        let means = (
+            d.means.first().copied().unwrap_or(f64::NAN),
+            d.means.last().copied().unwrap_or(f64::NAN),
+        );
+        let md = decimals([means.0, means.1]);
+        let name = d.attribute.name();
+        let arm_name = if arm_name == BASE_ARM {
+            "the base arm"
+        } else {
+            arm_name.as_str()
+        };
+        let mut s = format!(
+            "Who games ({arm_name}, week {}, from agents.csv): performative share is {} in the lowest {name} decile (mean {name} {}) and {} in the highest (mean {})",
+            d.week,
+            ci(&lo, st),
+            md.show(means.0),
+            ci(&hi, st),
+            md.show(means.1)
+        );
+        if d.attribute == Attribute::AiSpeedup
+            && let (Some(&a), Some(&b)) = (output.first(), output.last())
+        {
+            let (a, b) = (ci_summary(a), ci_summary(b));
+            let od = decimals([&a, &b].into_iter().flat_map(numbers));
+            s += &format!(
+                "; output per employee is {} against {} manual-work weeks",
+                ci(&a, od),
+                ci(&b, od)
+            );
+        }
+        out.push(s + ".");
     }
     out
 }
@@ -404,6 +469,7 @@ pub fn section(dir: &Path, report_dir: &Path) -> Result<Section, ReportError> {
     let arms = r.variants.len();
     let charts = figures::defaults(dir, report_dir)?;
     let stems: Vec<String> = charts.iter().map(|(c, _)| c.stem()).collect();
+    let who = agent_sentences(&charts.iter().map(|(c, _)| c).collect::<Vec<_>>());
     let answer_stem = if arms > 1 {
         "differences".to_string()
     } else {
@@ -437,6 +503,7 @@ pub fn section(dir: &Path, report_dir: &Path) -> Result<Section, ReportError> {
         )
     };
     summary.extend(event_sentences(&r, last));
+    summary.extend(who);
     used.extend(Metric::DASHBOARD);
     used.sort();
     used.dedup();
