@@ -88,6 +88,17 @@ fn check_svg(path: &Path) {
         "{} has only {texts} text elements",
         path.display()
     );
+    // Printed 16 cm wide (100 px per cm), no text is below 7 pt (0.247 cm).
+    let smallest = root
+        .descendants()
+        .filter_map(|n| n.attribute("font-size"))
+        .filter_map(|f| f.trim_end_matches("px").parse::<f64>().ok())
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        smallest >= 7.0 / 72.0 * 2.54 * 100.0,
+        "{}: text of {smallest:.1} px is below 7 pt at 16 cm",
+        path.display()
+    );
     let shapes = root.descendants().filter(|n| n.is_element()).count();
     // A ranked bar chart of two parameters is about 45 elements.
     assert!(shapes > 30, "{} has only {shapes} elements", path.display());
@@ -302,6 +313,51 @@ fn plot_with_metrics_never_replaces_a_default_chart() {
     }
 }
 
+/// Every difference is taken against the base arm, whatever order
+/// weekly.csv lists the arms in; a Markdown --out is refused, and a date
+/// beyond year 9999 in SOURCE_DATE_EPOCH is ignored, not a panic.
+#[test]
+fn report_takes_the_base_arm_whatever_the_row_order_and_refuses_bad_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fs::write(d.join("run.toml"), RUN).unwrap();
+    ok(d, &["run", "run.toml", "--quiet", "--no-charts"]);
+    let weekly = d.join("output/fixture/weekly.csv");
+    let text = fs::read_to_string(&weekly).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.remove(0);
+    let variant = header.split(',').position(|c| c == "variant").unwrap();
+    // no-board's rows first.
+    lines.sort_by_key(|l| l.split(',').nth(variant) != Some("no-board"));
+    assert!(lines[0].split(',').nth(variant) == Some("no-board"));
+    fs::write(&weekly, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(["report", "output/fixture"])
+        .env("SOURCE_DATE_EPOCH", "300000000000")
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = fs::read_to_string(d.join("output/fixture/report.html")).unwrap();
+    assert!(
+        html.contains("no-board minus base"),
+        "the base is not arm 0"
+    );
+    assert!(!html.contains("base minus base"));
+    assert!(
+        html.contains("no-board (leaderboard = none) lowers performative share of AI time by"),
+        "an org-wide board's removal must lower performative share"
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(["report", "output/fixture", "--out", "r.md"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("give the HTML file"));
+    assert!(!d.join("r.md").exists());
+}
+
 #[test]
 fn report_is_self_contained_valid_and_complete() {
     let tmp = tempfile::tempdir().unwrap();
@@ -431,7 +487,8 @@ fn report_is_self_contained_valid_and_complete() {
     assert!(
         cells.iter().any(|c| {
             let t: String = c.descendants().filter_map(|n| n.text()).collect();
-            t.contains('[') && t.contains(", ")
+            // The interval never breaks across lines (a no-break space).
+            t.contains('[') && t.contains(",\u{a0}")
         }),
         "no CI cells"
     );

@@ -73,12 +73,13 @@ fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> (f64, Vec<f64>) {
 /// Decimals needed to write multiples of `step` exactly (0.25 needs 2,
 /// 0.5 needs 1, 20 needs 0).
 fn decimals_for(step: f64) -> usize {
-    (0..=9)
+    (0..=16)
         .find(|&d| {
-            let scaled = step * 10f64.powi(d as i32);
-            (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+            // Relative to the step: a step of 1e-8 needs 8 decimals.
+            let scaled = step.abs() * 10f64.powi(d as i32);
+            scaled.round() >= 1.0 && (scaled - scaled.round()).abs() < 1e-6 * scaled
         })
-        .unwrap_or(9)
+        .unwrap_or(16)
 }
 
 impl TickFormat {
@@ -259,7 +260,10 @@ impl Axis {
         // A minimum span: the bounded range's, or a tenth of the values'
         // magnitude, so noise around a level does not look like a trend.
         let magnitude = lo.abs().max(hi.abs());
-        let min_span = fit.min_span.max(magnitude * 0.1).max(1e-9);
+        // Values that are all zero (a difference of nothing) get a unit
+        // span rather than a sliver of 1e-9 with labels that all read 0.
+        let floor = if magnitude == 0.0 { 1.0 } else { 1e-9 };
+        let min_span = fit.min_span.max(magnitude * 0.1).max(floor);
         if let Some(r) = fit.reference {
             let span = (hi - lo).max(min_span);
             if r < lo && lo - r <= span {
@@ -450,6 +454,31 @@ mod tests {
                 prop_assert!(!l.starts_with("-0") || l.chars().any(|c| ('1'..='9').contains(&c)), "{l}");
                 prop_assert!(labels[..i].iter().all(|x| x != l), "duplicate {l} in {labels:?}");
                 prop_assert!(axis.contains(axis.ticks[i]));
+            }
+        }
+
+        /// Axes fitted to values of any size, all equal or all zero (a
+        /// difference of nothing), have distinct labels too.
+        #[test]
+        fn fitted_axes_of_any_scale_have_distinct_labels(
+            xs in proptest::collection::vec(-1f64..1.0, 1..10),
+            e in -12i32..8,
+            same in proptest::bool::ANY,
+            zero in proptest::bool::ANY,
+        ) {
+            let scale = 10f64.powi(e);
+            let values: Vec<f64> = xs
+                .iter()
+                .map(|x| if zero { 0.0 } else if same { xs[0] * scale } else { x * scale })
+                .collect();
+            for fit in [Fit::difference(Metric::Incidents), Fit::metric(Metric::NetValueUsd)] {
+                let axis = Axis::fit(values.iter().copied(), &fit);
+                let labels: Vec<String> = axis.ticks.iter().map(|&t| axis.label(t)).collect();
+                prop_assert!(labels.len() >= 2, "{axis:?}");
+                for (i, l) in labels.iter().enumerate() {
+                    prop_assert!(labels[..i].iter().all(|x| x != l), "duplicate {l} in {labels:?}");
+                }
+                prop_assert!(values.iter().all(|&v| axis.contains(v)));
             }
         }
 

@@ -142,6 +142,23 @@ impl RunResults {
                 dir.join("weekly.csv").display()
             )));
         }
+        // Arm 0 is the base, whatever order the file lists the arms in:
+        // every difference is taken against it.
+        let Some(base) = variants.iter().position(|v| v == crate::scenario::BASE_ARM) else {
+            return Err(ChartError::Data(format!(
+                "{} has no rows of the base arm (variant {}): differences need it",
+                dir.join("weekly.csv").display(),
+                crate::scenario::BASE_ARM
+            )));
+        };
+        if base != 0 {
+            let arm = variants.remove(base);
+            variants.insert(0, arm);
+            let v = values.remove(base);
+            values.insert(0, v);
+            let sd = seeds.remove(base);
+            seeds.insert(0, sd);
+        }
         Ok(RunResults {
             scenario: manifest.header.scenario.clone(),
             description: manifest.description.clone(),
@@ -288,6 +305,9 @@ impl RunResults {
                 }
             }
         }
+        // Events after the last simulated week (a run shortened with
+        // --weeks) did not happen.
+        out.retain(|m| m.week() < self.weeks);
         out
     }
 

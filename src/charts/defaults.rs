@@ -309,6 +309,10 @@ fn grid_charts(s: &SweepResults, metric: Metric, out: &mut Vec<AnyChart>) {
             })
         })
     };
+    let held: Vec<String> = (0..s.params.len())
+        .filter(|&i| i != x_i && Some(i) != g_i)
+        .map(|i| format!("{} = {}", s.params[i], first[i]))
+        .collect();
     let groups: Vec<Option<String>> = match g_i {
         Some(g) => s.levels(g).into_iter().map(Some).collect(),
         None => vec![None],
@@ -336,6 +340,7 @@ fn grid_charts(s: &SweepResults, metric: Metric, out: &mut Vec<AnyChart>) {
         group_param: g_i.map(|g| s.params[g].clone()),
         series,
         replicates: s.replicates,
+        held: held.clone(),
     }));
     if let Some(g) = g_i.filter(|_| s.design == "grid") {
         let y_levels = s.levels(g);
@@ -361,6 +366,7 @@ fn grid_charts(s: &SweepResults, metric: Metric, out: &mut Vec<AnyChart>) {
             y_levels,
             values,
             replicates: s.replicates,
+            held,
         }));
     }
 }

@@ -46,12 +46,9 @@ impl Chart for Differences {
 
     fn title(&self) -> String {
         format!(
-            "{}: change from the base at week {}, each arm minus {} \
-             (paired by replicate, same seeds; mean and 95% CI over {} replicates)",
-            self.scenario,
-            self.week,
-            arm_label(&self.scenario, crate::scenario::BASE_ARM),
-            self.replicates
+            "{}: each arm minus the base at week {} (paired by replicate; \
+             mean and 95% CI over {} replicates)",
+            self.scenario, self.week, self.replicates
         )
     }
 
@@ -68,8 +65,10 @@ impl Chart for Differences {
                 Key::Line(RGBColor(90, 90, 90), false),
             )))
             .collect();
-        let area = legend_below(&area, &entries, 26.0)?;
-        let cols = self.metrics.len().clamp(1, 4);
+        let area = legend_below(&area, &entries, 31.0)?;
+        // Three panels a row: at 7 pt a unit and its direction hint
+        // ("share of staff (lower is better)") need a third of the width.
+        let cols = self.metrics.len().clamp(1, 3);
         let rows = self.metrics.len().div_ceil(cols).max(1);
         let n = self.arms.len().saturating_sub(1).max(1);
         for ((metric, diffs), cell) in self.metrics.iter().zip(area.split_evenly((rows, cols))) {

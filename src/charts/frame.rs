@@ -29,14 +29,14 @@ pub struct Sizes {
 
 impl Sizes {
     pub const FULL: Sizes = Sizes {
-        label: 28.0,
-        desc: 30.0,
-        caption: 34.0,
+        label: 33.0,
+        desc: 35.0,
+        caption: 38.0,
     };
     pub const PANEL: Sizes = Sizes {
-        label: 26.0,
-        desc: 26.0,
-        caption: 30.0,
+        label: 31.0,
+        desc: 31.0,
+        caption: 34.0,
     };
 }
 

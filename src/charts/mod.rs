@@ -117,9 +117,11 @@ pub fn viridis(t: f64) -> RGBColor {
     )
 }
 
-/// The smallest text on any chart, in pixels: a 1600-pixel chart printed
-/// 16 cm wide has 100 pixels per cm, and 7 pt is 0.247 cm.
-pub const MIN_TEXT: f64 = 26.0;
+/// The smallest text size on any chart, in plotters' units: a 1600-pixel
+/// chart printed 16 cm wide has 100 pixels per cm, 7 pt is 0.247 cm, and
+/// plotters draws text of size s with an em of s / 1.24 pixels (the SVG's
+/// font-size), so 7 pt needs 0.247 x 100 x 1.24 = 30.6.
+pub const MIN_TEXT: f64 = 31.0;
 
 /// Text style at `size` pixels (never below [`MIN_TEXT`]).
 pub fn font<'a>(size: f64) -> TextStyle<'a> {
@@ -127,7 +129,7 @@ pub fn font<'a>(size: f64) -> TextStyle<'a> {
 }
 
 /// Title text size: larger than any axis text.
-const TITLE_SIZE: f64 = 38.0;
+const TITLE_SIZE: f64 = 42.0;
 
 /// Breaks `text` into lines no wider than `width` pixels at `style`.
 pub fn wrap<DB: DrawingBackend>(

@@ -7,7 +7,7 @@
 
 use super::axis::{Axis, Fit};
 use super::frame::{Frame, Key, Sizes, Spec, legend_below, series_style};
-use super::{Chart, font, titled};
+use super::{Chart, MIN_TEXT, font, titled};
 use crate::model::metrics::Metric;
 use crate::results::Statistic;
 use plotters::coord::Shift;
@@ -109,7 +109,7 @@ impl Chart for SobolBars {
                 Key::Line(BLACK, false),
             ),
         ];
-        let area = legend_below(&area, &entries, 26.0)?;
+        let area = legend_below(&area, &entries, 31.0)?;
         let order = ranked(self.total.iter().map(|v| v.0));
         let n = order.len();
         let estimates: Vec<f64> = self.first.iter().chain(&self.total).map(|v| v.0).collect();
@@ -194,7 +194,7 @@ impl Chart for MorrisScatter {
                 Key::Line(GREY, true),
             ),
         ];
-        let area = legend_below(&area, &entries, 26.0)?;
+        let area = legend_below(&area, &entries, 31.0)?;
         let (left, right) = area.split_horizontally((area.dim_in_pixel().0 as f64 * 0.45) as i32);
         let order = ranked(self.mu_star.iter().map(|v| v.0));
         let n = order.len();
@@ -243,19 +243,55 @@ impl Chart for MorrisScatter {
         );
         spec.sizes = Sizes::PANEL;
         let mut g = Frame::new(&right, spec)?;
-        for ratio in [0.1, 0.5, 1.0] {
-            // The line sigma = ratio * mu*, from the origin to the frame.
-            let end_x = mu_axis.hi.min(sigma_axis.hi / ratio);
-            g.dashed(&[(0.0, 0.0), (end_x, ratio * end_x)], GREY.stroke_width(2))?;
-            let at = (end_x * 0.92, ratio * end_x * 0.92);
-            g.text(at, (10, -4), &format!("{ratio}"), font(26.0).color(&GREY))?;
-        }
         let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
         let points: Vec<(i32, i32)> = (0..n)
             .filter(|&i| self.mu_star[i].0.is_finite() && self.sigma[i].is_finite())
             .map(|i| g.pixel((self.mu_star[i].0, self.sigma[i])))
             .collect();
+        // Each interval's box, which a ratio label must not cover.
+        let bars: Vec<(i32, i32, i32, i32)> = (0..n)
+            .filter(|&i| self.mu_star[i].1.is_finite() && self.sigma[i].is_finite())
+            .map(|i| {
+                let (a, b) = (
+                    g.pixel((self.mu_star[i].1.max(mu_axis.lo), self.sigma[i])),
+                    g.pixel((self.mu_star[i].2.min(mu_axis.hi), self.sigma[i])),
+                );
+                (a.0, a.1 - 12, b.0 - a.0, 24)
+            })
+            .collect();
         let (xr, yr) = g.chart.plotting_area().get_pixel_range();
+        for ratio in [0.1, 0.5, 1.0] {
+            // The line sigma = ratio * mu*, from the origin to the frame,
+            // labelled at the first spot along it clear of every point,
+            // interval and label.
+            let end_x = mu_axis.hi.min(sigma_axis.hi / ratio);
+            g.dashed(&[(0.0, 0.0), (end_x, ratio * end_x)], GREY.stroke_width(2))?;
+            let text = format!("{ratio}");
+            let (w, h) = right
+                .estimate_text_size(&text, &font(MIN_TEXT))
+                .map_or((40, 30), |d| (d.0 as i32, d.1 as i32));
+            let spot = [0.92, 0.8, 0.68, 0.56, 0.44, 0.32]
+                .into_iter()
+                .flat_map(|t| [(t, (8, -h - 6)), (t, (-w - 8, 6))])
+                .find_map(|(t, off)| {
+                    let at = (t * end_x, t * ratio * end_x);
+                    let p = g.pixel(at);
+                    let b = (p.0 + off.0, p.1 + off.1, w, h);
+                    let inside = b.0 >= xr.start
+                        && b.0 + w <= xr.end
+                        && b.1 >= yr.start
+                        && b.1 + h <= yr.end;
+                    let clear = bars.iter().chain(&placed).all(|&q| !overlaps(b, q))
+                        && points
+                            .iter()
+                            .all(|&(x, y)| !overlaps(b, (x - 12, y - 12, 24, 24)));
+                    (inside && clear).then_some((at, off, b))
+                });
+            if let Some((at, off, b)) = spot {
+                placed.push(b);
+                g.text(at, off, &text, font(MIN_TEXT).color(&GREY))?;
+            }
+        }
         for (rank, &i) in order.iter().enumerate() {
             let (m, s) = (self.mu_star[i], self.sigma[i]);
             if !(m.0.is_finite() && s.is_finite()) {
@@ -267,7 +303,7 @@ impl Chart for MorrisScatter {
             let p = g.pixel((m.0, s));
             let text = &self.params[i];
             let (w, h) = right
-                .estimate_text_size(text, &font(26.0))
+                .estimate_text_size(text, &font(MIN_TEXT))
                 .map_or((text.len() as i32 * 15, 30), |d| (d.0 as i32, d.1 as i32));
             let spot = free_spot(p, (w, h), &placed, &points, (&xr, &yr));
             let (label, (dx, dy)) = match spot {
@@ -275,7 +311,7 @@ impl Chart for MorrisScatter {
                 None => (format!("{}", rank + 1), (14, -34)),
             };
             placed.push((p.0 + dx, p.1 + dy, w, h));
-            g.text((m.0, s), (dx, dy), &label, font(26.0))?;
+            g.text((m.0, s), (dx, dy), &label, font(MIN_TEXT))?;
         }
         Ok(())
     }
@@ -284,6 +320,11 @@ impl Chart for MorrisScatter {
 /// An offset for a `size` label at pixel `p` that overlaps no placed
 /// label and no point and stays inside the plot, trying nearby spots
 /// first.
+/// Whether two pixel boxes (x, y, w, h) overlap.
+fn overlaps(a: (i32, i32, i32, i32), b: (i32, i32, i32, i32)) -> bool {
+    a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
+}
+
 fn free_spot(
     p: (i32, i32),
     (w, h): (i32, i32),
@@ -291,9 +332,6 @@ fn free_spot(
     points: &[(i32, i32)],
     (xr, yr): (&std::ops::Range<i32>, &std::ops::Range<i32>),
 ) -> Option<(i32, i32)> {
-    let overlaps = |a: (i32, i32, i32, i32), b: (i32, i32, i32, i32)| {
-        a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
-    };
     for reach in [1, 2, 3] {
         let d = 14 * reach;
         let candidates = [

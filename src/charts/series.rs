@@ -145,7 +145,12 @@ impl TimeSeries {
                 }
             };
             if f.x.contains(at) {
-                f.text((at, f.y.hi), (-8, -34), &text, font(26.0).color(&c))?;
+                f.text(
+                    (at, f.y.hi),
+                    (-8, -34),
+                    &text,
+                    font(super::MIN_TEXT).color(&c),
+                )?;
             }
         }
         for (i, (_, band)) in self.series.iter().enumerate() {

@@ -33,6 +33,18 @@ pub struct ResponseCurves {
     /// (group level, points).
     pub series: Vec<(String, Vec<Point>)>,
     pub replicates: usize,
+    /// Swept parameters held at one value in this chart ("a = 1").
+    pub held: Vec<String>,
+}
+
+/// "; other parameters at a = 1, b = x" for a chart that shows one slice
+/// of a sweep, or nothing.
+fn held_text(held: &[String]) -> String {
+    if held.is_empty() {
+        String::new()
+    } else {
+        format!("; only the points with {}", held.join(", "))
+    }
 }
 
 /// Numbers of `levels`, if every level is one.
@@ -61,11 +73,12 @@ impl Chart for ResponseCurves {
             .as_ref()
             .map_or(String::new(), |g| format!(", one line per {g}"));
         format!(
-            "{}: final-week {} by {}{by} (mean and 95% CI over {} replicates per point)",
+            "{}: final-week {} by {}{by} (mean and 95% CI over {} replicates per point{})",
             self.scenario,
             self.metric.label(),
             self.x_param,
-            self.replicates
+            self.replicates,
+            held_text(&self.held)
         )
     }
 
@@ -251,6 +264,8 @@ pub struct Heatmap {
     /// values[y][x] (replicate means).
     pub values: Vec<Vec<Option<f64>>>,
     pub replicates: usize,
+    /// Swept parameters held at one value in this chart ("a = 1").
+    pub held: Vec<String>,
 }
 
 impl Chart for Heatmap {
@@ -260,12 +275,13 @@ impl Chart for Heatmap {
 
     fn title(&self) -> String {
         format!(
-            "{}: final-week {} by {} and {} (mean over {} replicates per cell)",
+            "{}: final-week {} by {} and {} (mean over {} replicates per cell{})",
             self.scenario,
             self.metric.label(),
             self.x_param,
             self.y_param,
-            self.replicates
+            self.replicates,
+            held_text(&self.held)
         )
     }
 

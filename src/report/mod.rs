@@ -94,8 +94,8 @@ pub(crate) struct Section {
     /// Executive summary: one sentence (or a few) per item.
     pub summary: Vec<String>,
     pub table: Option<Table>,
-    /// The chart that answers the question.
-    pub answer: Option<Figure>,
+    /// The charts that answer the question (the first one first).
+    pub answer: Vec<Figure>,
     pub method: Vec<String>,
     pub limitations: Vec<String>,
     /// Metrics named in the section, for the glossary.
@@ -136,6 +136,8 @@ fn today() -> String {
     let now = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
+        // Up to the end of year 9999: the date has four digits.
+        .filter(|&s| s <= 253_402_300_799)
         .map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s))
         .unwrap_or_else(std::time::SystemTime::now);
     humantime::format_rfc3339_seconds(now).to_string()[..10].to_string()
@@ -163,6 +165,26 @@ pub fn write_report(
             "give at least one result directory".into(),
         ));
     }
+    if out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+    {
+        return Err(ReportError::Data(format!(
+            "--out {}: give the HTML file (e.g. report.html); the Markdown twin is written beside it with .md",
+            out.display()
+        )));
+    }
+    // A directory named twice is reported once.
+    let mut unique: Vec<PathBuf> = Vec::new();
+    let mut seen = Vec::new();
+    for d in dirs {
+        let id = std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
+        if !seen.contains(&id) {
+            seen.push(id);
+            unique.push(d.clone());
+        }
+    }
+    let dirs = &unique;
     let report_dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

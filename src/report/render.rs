@@ -12,7 +12,7 @@ h2{font-size:1.45em;border-bottom:2px solid #0072b2;padding-bottom:.2em;margin-t
 .question{font-size:1.08em;background:#f7f7f7;border-left:4px solid #e69f00;padding:.6em 1em}ul.summary li{margin:.45em 0}\
 table{border-collapse:collapse;margin:1em 0 .3em;font-size:.9em}caption{caption-side:top;text-align:left;font-weight:bold;padding-bottom:.4em}\
 th,td{border-bottom:1px solid #ddd;padding:.3em .7em;text-align:left;vertical-align:top}thead th{border-bottom:2px solid #555;background:#f2f6fa}\
-.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.note{font-size:.85em;color:#555;margin:.2em 0 1.2em}\
+.num{text-align:right;font-variant-numeric:tabular-nums}.note{font-size:.85em;color:#555;margin:.2em 0 1.2em}\
 figure{margin:1.5em 0}figure svg,figure img{display:block;width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.9em;color:#444;margin-top:.3em}\
 dl.glossary dt{font-weight:bold;margin-top:.8em}dl.glossary dd{margin:.2em 0 0 1.5em}table.facts th{white-space:nowrap;background:none}table.facts td{word-break:break-word}\
 nav.toc ol{margin:.3em 0 1em}\
@@ -33,21 +33,28 @@ fn range_text(m: Metric) -> String {
     let r = m.range();
     let bounded = |x: f64| x.is_finite() && x.abs() < f64::MAX;
     let bounds = match (r.min, r.max) {
-        (lo, hi) if bounded(lo) && bounded(hi) => format!("from {lo} to {hi}"),
-        (lo, _) if bounded(lo) => format!("{lo} or more"),
-        _ => "any value".into(),
+        (lo, hi) if bounded(lo) && bounded(hi) => format!("Takes values from {lo} to {hi}"),
+        (lo, _) if bounded(lo) => format!("Takes values of {lo} or more"),
+        _ => "Takes any value".into(),
     };
     match r.undefined {
-        Some(when) => format!("Takes values {bounds}; undefined {when}."),
-        None => format!("Takes values {bounds}."),
+        Some(when) => format!("{bounds}; undefined {when}."),
+        None => format!("{bounds}."),
     }
 }
 
 fn cell_html(c: &Cell) -> String {
-    let text = if c.strong {
-        format!("<strong>{}</strong>", esc(&c.text))
+    // A number with its interval may wrap before the interval, never
+    // inside it: a wide table then fits a printed page.
+    let shown = if c.num {
+        c.text.replace(", ", ",\u{a0}")
     } else {
-        esc(&c.text)
+        c.text.clone()
+    };
+    let text = if c.strong {
+        format!("<strong>{}</strong>", esc(&shown))
+    } else {
+        esc(&shown)
     };
     if c.num {
         format!("<td class=\"num\">{text}</td>")
@@ -128,7 +135,7 @@ fn section_html(h: &mut String, i: usize, s: &Section, n: &mut Counters) {
     if let Some(t) = &s.table {
         table_html(h, t, n);
     }
-    if let Some(f) = &s.answer {
+    for f in &s.answer {
         figure_html(h, f, n);
     }
     let _ = writeln!(h, "<h3>Method</h3>");
@@ -206,8 +213,15 @@ pub fn html(r: &Report) -> String {
     h
 }
 
+/// Text for Markdown: characters that would start markup (a tag, an
+/// emphasis, a table cell) are escaped.
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('*', "\\*")
+        .replace('_', "\\_")
+        .replace('<', "&lt;")
+        .replace('\n', " ")
 }
 
 fn table_md(m: &mut String, t: &Table, n: &mut Counters) {
@@ -256,31 +270,33 @@ fn figure_md(m: &mut String, f: &Figure, n: &mut Counters) {
 pub fn markdown(r: &Report) -> String {
     let mut m = format!(
         "# {}\n\n{} · goodhart {} · reference model TM-1 · intervals are 95% confidence intervals over replicate runs\n",
-        r.title, r.date, r.version
+        md_cell(&r.title),
+        r.date,
+        r.version
     );
     let mut n = Counters::default();
     for s in &r.sections {
-        let _ = writeln!(m, "\n## {}\n", s.title);
+        let _ = writeln!(m, "\n## {}\n", md_cell(&s.title));
         if !s.question.is_empty() {
             let _ = writeln!(m, "> **Question.** {}\n", md_cell(&s.question));
         }
         let _ = writeln!(m, "### Summary\n");
         for x in &s.summary {
-            let _ = writeln!(m, "- {x}");
+            let _ = writeln!(m, "- {}", md_cell(x));
         }
         if let Some(t) = &s.table {
             table_md(&mut m, t, &mut n);
         }
-        if let Some(f) = &s.answer {
+        for f in &s.answer {
             figure_md(&mut m, f, &mut n);
         }
         let _ = writeln!(m, "\n### Method\n");
         for p in &s.method {
-            let _ = writeln!(m, "{p}\n");
+            let _ = writeln!(m, "{}\n", md_cell(p));
         }
         let _ = writeln!(m, "### Limitations\n");
         for x in &s.limitations {
-            let _ = writeln!(m, "- {x}");
+            let _ = writeln!(m, "- {}", md_cell(x));
         }
     }
     let _ = writeln!(m, "\n## Glossary of metrics\n");
@@ -288,23 +304,23 @@ pub fn markdown(r: &Report) -> String {
         let _ = writeln!(
             m,
             "- **{}** ({}; column {}): {} {}",
-            g.label(),
-            g.unit(),
-            g.name(),
-            g.meaning(),
-            range_text(g)
+            md_cell(g.label()),
+            md_cell(g.unit()),
+            md_cell(g.name()),
+            md_cell(g.meaning()),
+            md_cell(&range_text(g))
         );
     }
     let _ = writeln!(m, "\n## Appendix");
     for s in &r.sections {
-        let _ = writeln!(m, "\n### {}: more charts", s.title);
+        let _ = writeln!(m, "\n### {}: more charts", md_cell(&s.title));
         for f in &s.appendix.figures {
             figure_md(&mut m, f, &mut n);
         }
         for t in &s.appendix.tables {
             table_md(&mut m, t, &mut n);
         }
-        let _ = writeln!(m, "\n### {}: provenance\n", s.title);
+        let _ = writeln!(m, "\n### {}: provenance\n", md_cell(&s.title));
         for (k, v) in &s.appendix.facts {
             let _ = writeln!(m, "- **{}**: {}", md_cell(k), md_cell(v));
         }

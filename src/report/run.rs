@@ -66,8 +66,8 @@ fn variant_sentences(r: &RunResults, last: usize) -> Vec<String> {
             };
             let mut s = if clear.is_empty() {
                 format!(
-                    "{name} has no effect distinguishable from zero on the headline metrics at week {last} with {} replicates",
-                    r.replicates
+                    "{name} has no effect distinguishable from zero on the headline metrics at week {last} with {}",
+                    text::count(r.replicates, "replicate")
                 )
             } else {
                 format!(
@@ -86,41 +86,43 @@ fn variant_sentences(r: &RunResults, last: usize) -> Vec<String> {
         .collect()
 }
 
-/// Which arm does best and worst on the outcomes with a direction.
-fn ranking_sentence(r: &RunResults, last: usize) -> String {
+/// Which arm does best and worst on the outcomes with a direction, for
+/// those on which some variant differs clearly from the base.
+fn ranking_sentence(r: &RunResults, last: usize) -> Option<String> {
     let parts: Vec<String> = [Metric::PerformativeShare, Metric::NetValueUsd]
         .into_iter()
-        .map(|m| {
+        .filter(|&m| (1..r.variants.len()).any(|v| text::clear(&r.paired_difference(v, m, last))))
+        .filter_map(|m| {
             let vals: Vec<_> = (0..r.variants.len())
                 .map(|v| (v, r.final_value(v, m)))
                 .filter(|(_, s)| s.mean.is_finite())
                 .collect();
             let d = decimals(vals.iter().flat_map(|(_, s)| numbers(s)));
-            let best = |higher: bool| {
-                vals.iter()
-                    .max_by(|a, b| {
-                        let o = a.1.mean.total_cmp(&b.1.mean);
-                        if higher { o } else { o.reverse() }
-                    })
-                    .map(|(v, s)| format!("{} ({})", arm(r, *v), ci(s, d)))
-                    .unwrap_or_default()
+            let pick = |higher: bool| {
+                vals.iter().max_by(|a, b| {
+                    let o = a.1.mean.total_cmp(&b.1.mean);
+                    if higher { o } else { o.reverse() }
+                })
             };
             let higher_better = m.direction() == Direction::HigherIsBetter;
-            format!(
+            let (best, worst) = (pick(higher_better)?, pick(!higher_better)?);
+            if best.1.mean == worst.1.mean {
+                return None;
+            }
+            let show = |(v, s): &(usize, crate::stats::Summary)| {
+                format!("{} ({}{})", arm(r, *v), ci(s, d), text::unit(m))
+            };
+            Some(format!(
                 "{} is {} under {} and {} under {}",
                 noun(m),
                 if higher_better { "highest" } else { "lowest" },
-                best(higher_better),
+                show(best),
                 if higher_better { "lowest" } else { "highest" },
-                best(!higher_better)
-            )
+                show(worst)
+            ))
         })
         .collect();
-    let mut s = format!("At week {last}, {}.", text::list(&parts));
-    if let Some(c) = s.get_mut(..1) {
-        c.make_ascii_uppercase();
-    }
-    s
+    (!parts.is_empty()).then(|| format!("At week {last}, {}.", text::list(&parts)))
 }
 
 /// What the timeline does: the change of performative share across each
@@ -134,10 +136,16 @@ fn event_sentences(r: &RunResults, last: usize) -> Vec<String> {
             MarkerKind::Set { week, what } if *week >= 1 && *week <= last => {
                 (week - 1, last, format!("after week {week} ({what})"))
             }
-            MarkerKind::Ramp { from, to, what, .. } if to > from => (
+            MarkerKind::Ramp { from, to, what, .. } if to > from && *from <= last => (
                 from.saturating_sub(1),
                 (*to).min(last),
-                format!("while {what} over weeks {from}-{to}"),
+                if *to > last {
+                    format!(
+                        "while {what} over weeks {from}-{to} (cut by the end of the run at week {last})"
+                    )
+                } else {
+                    format!("while {what} over weeks {from}-{to}")
+                },
             ),
             _ => continue,
         };
@@ -148,7 +156,7 @@ fn event_sentences(r: &RunResults, last: usize) -> Vec<String> {
                 r.change(v, m, from, to),
             );
             let d = decimals([&a, &b, &c].into_iter().flat_map(numbers));
-            let mut s = format!(
+            let s = format!(
                 "{what}, in {} {} goes from {} at week {from} to {} at week {to} (change {})",
                 arm(r, v),
                 noun(m),
@@ -156,10 +164,7 @@ fn event_sentences(r: &RunResults, last: usize) -> Vec<String> {
                 ci(&b, d),
                 ci(&c, d)
             );
-            if let Some(f) = s.get_mut(..1) {
-                f.make_ascii_uppercase();
-            }
-            out.push(s + ".");
+            out.push(text::cap(&s) + ".");
         }
     }
     out
@@ -248,8 +253,8 @@ fn levels_sentence(r: &RunResults, last: usize) -> String {
     })
     .collect();
     format!(
-        "At week {last} ({} replicates, mean [95% CI]): {}.",
-        r.replicates,
+        "At week {last} ({}, mean [95% CI]): {}.",
+        text::count(r.replicates, "replicate"),
         text::list(&parts)
     )
 }
@@ -284,8 +289,8 @@ fn effect_table(r: &RunResults, last: usize) -> Table {
         .collect();
     Table {
         caption: format!(
-            "Effect of each variant at week {last}: difference from the base, mean [95% CI] over {} paired replicates",
-            r.replicates
+            "Effect of each variant at week {last}: difference from the base, mean [95% CI] over {} paired by seed",
+            text::count(r.replicates, "replicate")
         ),
         header,
         rows,
@@ -318,8 +323,8 @@ fn level_table(r: &RunResults, last: usize) -> Table {
         .collect();
     Table {
         caption: format!(
-            "Levels at week 0 and week {last}, mean [95% CI] over {} replicates",
-            r.replicates
+            "Levels at week 0 and week {last}, mean [95% CI] over {}",
+            text::count(r.replicates, "replicate")
         ),
         header: [
             "Metric",
@@ -341,11 +346,11 @@ fn method(r: &RunResults) -> Vec<String> {
         format!(" in teams of {}", text::param_value(t))
     });
     let mut out = vec![format!(
-        "Simulated with goodhart {}, reference model TM-1 (the model contract, docs/MODEL.md in goodhart's repository): {} employees{team}, {} weeks, {} replicate runs per arm, {}.",
+        "Simulated with goodhart {}, reference model TM-1 (the model contract, docs/MODEL.md in goodhart's repository): {}{team}, {}, {} per arm, {}.",
         m.header.version_text(),
-        m.employees,
-        m.weeks,
-        m.replicates,
+        text::count(m.employees, "employee"),
+        text::count(m.weeks, "week"),
+        text::count(m.replicates, "replicate run"),
         match r.variants.len() {
             1 => "one arm".to_string(),
             n => format!("{n} arms (the base and {} variants)", n - 1),
@@ -358,8 +363,13 @@ fn method(r: &RunResults) -> Vec<String> {
             "The arms did not all run with the same seeds (results merged from different runs): differences use only the replicates whose seeds match.".into()
         });
     }
+    let levels = if m.replicates == 1 {
+        "Levels are those of a single run (one replicate): there are no intervals."
+    } else {
+        "Levels are means over replicates with Student t 95% intervals, cut to each metric's possible range."
+    };
     out.push(format!(
-        "Levels are means over replicates with Student t 95% intervals, cut to each metric's possible range. Master seed {}; replicate seeds {}.",
+        "{levels} Master seed {}; replicate seeds {}.",
         m.master_seed,
         m.run_seeds
             .iter()
@@ -393,7 +403,7 @@ fn limitations(r: &RunResults, last: usize, used: &[Metric]) -> Vec<String> {
             })
             .map(noun)
             .collect();
-        if !unclear.is_empty() {
+        if !unclear.is_empty() && r.replicates > 1 {
             out.push(format!(
                 "No variant changes {} distinguishably from zero at week {last}; a real effect smaller than the intervals may still exist.",
                 text::list(&unclear)
@@ -403,17 +413,17 @@ fn limitations(r: &RunResults, last: usize, used: &[Metric]) -> Vec<String> {
     for &m in used {
         let (nan, all) = r.undefined(m);
         if nan > 0 {
-            let why = m.range().undefined.unwrap_or("for some weeks");
+            let why = m.range().undefined.unwrap_or("in some weeks");
             out.push(format!(
-                "{} is undefined in {nan} of {all} arm-week-replicate values ({why}); those are gaps in the charts and are left out of means.",
-                noun(m)
+                "{} is undefined in {nan} of {all} values (arms x weeks x replicates); it is undefined {why}. Those values are gaps in the charts and are left out of means.",
+                text::cap(&noun(m))
             ));
         }
     }
     if r.manifest.employees < 200 {
         out.push(format!(
-            "With {} employees, organisation-level metrics move noticeably from week to week by chance alone.",
-            r.manifest.employees
+            "With {}, organisation-level metrics move noticeably from week to week by chance alone.",
+            text::count(r.manifest.employees, "employee")
         ));
     }
     out
@@ -470,17 +480,28 @@ pub fn section(dir: &Path, report_dir: &Path) -> Result<Section, ReportError> {
     let charts = figures::defaults(dir, report_dir)?;
     let stems: Vec<String> = charts.iter().map(|(c, _)| c.stem()).collect();
     let who = agent_sentences(&charts.iter().map(|(c, _)| c).collect::<Vec<_>>());
-    let answer_stem = if arms > 1 {
-        "differences".to_string()
-    } else {
-        format!("timeseries_{}", Metric::PerformativeShare)
+    // Several arms: the paired differences answer first; when the base
+    // arm's timeline changes a lever during the run, the performative
+    // share over weeks shows what the change does. One arm: that series.
+    let series_stem = format!("timeseries_{}", Metric::PerformativeShare);
+    let base_events = r.markers().iter().any(|m| {
+        m.arms.contains(&0)
+            && match &m.kind {
+                MarkerKind::Set { week, .. } => *week <= last,
+                MarkerKind::Ramp { from, .. } => *from <= last,
+            }
+    });
+    let wanted: Vec<&str> = match (arms > 1, base_events) {
+        (true, true) => vec!["differences", &series_stem],
+        (true, false) => vec!["differences"],
+        (false, _) => vec![&series_stem],
     };
-    let mut answer = None;
+    let mut answer: Vec<(usize, Figure)> = Vec::new();
     let mut rest = Vec::new();
     for (c, f) in charts {
         let stem = c.stem();
-        if stem == answer_stem {
-            answer = Some(f);
+        if let Some(i) = wanted.iter().position(|w| *w == stem) {
+            answer.push((i, f));
         } else if (arms > 1 && stem.starts_with("timeseries_"))
             || (arms == 1 && stem == "dashboard")
         {
@@ -490,10 +511,12 @@ pub fn section(dir: &Path, report_dir: &Path) -> Result<Section, ReportError> {
             rest.push(f);
         }
     }
+    answer.sort_by_key(|(i, _)| *i);
+    let answer: Vec<Figure> = answer.into_iter().map(|(_, f)| f).collect();
     rest.extend(figures::added(dir, &stems, report_dir));
     let (mut summary, table, mut used) = if arms > 1 {
         let mut s = variant_sentences(&r, last);
-        s.push(ranking_sentence(&r, last));
+        s.extend(ranking_sentence(&r, last));
         (s, effect_table(&r, last), Metric::EFFECTS.to_vec())
     } else {
         (

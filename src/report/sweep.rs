@@ -30,6 +30,17 @@ fn summary_of(r: &SensitivityRow) -> Summary {
     }
 }
 
+/// An index for a sentence: a Sobol index's interval cut to [0, 1], the
+/// values it can take (the table keeps the raw bootstrap bounds).
+fn sentence_summary(r: &SensitivityRow) -> Summary {
+    let mut s = summary_of(r);
+    if matches!(r.index, Index::S1 | Index::ST) && s.ci_low.is_finite() {
+        s.ci_low = s.ci_low.clamp(0.0, 1.0);
+        s.ci_high = s.ci_high.clamp(0.0, 1.0);
+    }
+    s
+}
+
 /// Final-week index `index` of metric `m` for every parameter, largest
 /// first.
 fn ranked(s: &SweepResults, m: Metric, index: Index) -> Vec<&SensitivityRow> {
@@ -75,13 +86,13 @@ fn sensitivity_sentence(s: &SweepResults, m: Metric) -> Option<String> {
         "At the final week, {} depends most on {} ({word} {})",
         noun(m),
         top.parameter,
-        ci(&summary_of(top), d)
+        ci(&sentence_summary(top), d)
     );
     if let Some(next) = rows.get(1) {
         out += &format!(
             ", then {} ({short} {})",
             next.parameter,
-            ci(&summary_of(next), d)
+            ci(&sentence_summary(next), d)
         );
     }
     if main == Index::ST {
@@ -136,21 +147,33 @@ fn point_text(s: &SweepResults, p: usize, order: &[(usize, f64)]) -> String {
 /// The range of a metric over the points, where it is lowest and highest,
 /// and how much of the spread each parameter explains.
 fn spread_sentence(s: &SweepResults, m: Metric) -> Option<String> {
-    let vals: Vec<(usize, f64)> = (0..s.points.len())
-        .filter_map(|p| s.value(p, m).map(|v| (p, v.0)))
-        .filter(|(_, v)| v.is_finite())
+    let vals: Vec<(usize, Summary)> = (0..s.points.len())
+        .filter_map(|p| s.value(p, m).map(|v| (p, point_summary(v))))
+        .filter(|(_, v)| v.mean.is_finite())
         .collect();
-    let lo = vals.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
-    let hi = vals.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
-    let d = decimals([lo.1, hi.1]);
+    let lo = vals.iter().min_by(|a, b| a.1.mean.total_cmp(&b.1.mean))?;
+    let hi = vals.iter().max_by(|a, b| a.1.mean.total_cmp(&b.1.mean))?;
+    let d = decimals([&lo.1, &hi.1].into_iter().flat_map(text::numbers));
+    if d.show(lo.1.mean) == d.show(hi.1.mean) {
+        return Some(format!(
+            "{} at the final week does not vary across the {} points ({}).",
+            text::cap(&noun(m)),
+            s.points.len(),
+            ci(&lo.1, d)
+        ));
+    }
     let order = s.influence(m);
-    let mut shares = order
+    // With one point per value (a one-parameter grid), "explains 100%"
+    // says nothing: the shares are given only when points share values.
+    let shares: Vec<(String, String)> = order
         .iter()
+        .filter(|&&(i, _)| s.levels(i).len() < vals.len())
         .take(3)
-        .map(|&(i, eta)| (s.params[i].clone(), format!("{:.0}%", 100.0 * eta)));
-    let spread = match shares.next() {
-        Some((p, x)) => {
-            let others: Vec<String> = shares.map(|(q, y)| format!("{q} {y}")).collect();
+        .map(|&(i, eta)| (s.params[i].clone(), format!("{:.0}%", 100.0 * eta)))
+        .collect();
+    let spread = match shares.split_first() {
+        Some(((p, x), others)) => {
+            let others: Vec<String> = others.iter().map(|(q, y)| format!("{q} {y}")).collect();
             let tail = if others.is_empty() {
                 String::new()
             } else {
@@ -161,14 +184,26 @@ fn spread_sentence(s: &SweepResults, m: Metric) -> Option<String> {
         None => String::new(),
     };
     Some(format!(
-        "Across the {} points, {} at the final week ranges from {} ({}) to {} ({}).{spread}",
+        "Across the {} points, {} at the final week ranges from {} ({}) to {} ({}), means [95% CI] over {}.{spread}",
         s.points.len(),
         noun(m),
-        d.show(lo.1),
+        ci(&lo.1, d),
         point_text(s, lo.0, &order),
-        d.show(hi.1),
+        ci(&hi.1, d),
         point_text(s, hi.0, &order),
+        text::count(s.replicates, "replicate"),
     ))
+}
+
+/// A point's (mean, low, high) as a summary.
+fn point_summary(v: (f64, f64, f64)) -> Summary {
+    Summary {
+        n: 0,
+        mean: v.0,
+        sd: f64::NAN,
+        ci_low: v.1,
+        ci_high: v.2,
+    }
 }
 
 /// The ranked indices of one metric, one row per parameter.
@@ -215,7 +250,7 @@ fn sensitivity_table(s: &SweepResults, m: Metric) -> Table {
         note: if main == Index::ST {
             "ST is the share of the output's variance a parameter is involved in, with interactions; S1 the share it explains alone. Estimates below 0 or above 1 are sampling error.".into()
         } else {
-            "mu* is the mean absolute change of the outcome over one step of the parameter's range (in the outcome's unit); sigma large against mu* means a curved effect or interactions.".into()
+            "mu* is the mean absolute elementary effect: the change of the outcome (in its unit) per full range of the parameter, from one-step moves along the trajectories; sigma large against mu* means a curved effect or interactions.".into()
         },
     }
 }
@@ -259,14 +294,7 @@ fn points_table(s: &SweepResults) -> Table {
                 Cell::num(shown)
             }));
             row.extend(SHOWN.iter().map(|&m| {
-                let v = s.value(p, m).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
-                let sm = Summary {
-                    n: 0,
-                    mean: v.0,
-                    sd: f64::NAN,
-                    ci_low: v.1,
-                    ci_high: v.2,
-                };
+                let sm = point_summary(s.value(p, m).unwrap_or((f64::NAN, f64::NAN, f64::NAN)));
                 Cell::num(ci(&sm, decimals(text::numbers(&sm))))
             }));
             row
@@ -292,14 +320,14 @@ fn method(s: &SweepResults) -> Vec<String> {
     let m = &s.manifest;
     let mut out = vec![
         format!(
-            "Simulated with goodhart {}, reference model TM-1 (docs/MODEL.md in goodhart's repository). Design {}: {} points x {} replicates = {} runs, each of {} employees for {} weeks.",
+            "Simulated with goodhart {}, reference model TM-1 (docs/MODEL.md in goodhart's repository). Design {}: {} x {} = {}, each of {} for {}.",
             m.header.version_text(),
             m.design,
-            m.points,
-            m.replicates,
-            m.runs,
-            m.employees,
-            m.weeks
+            text::count(m.points, "point"),
+            text::count(m.replicates, "replicate"),
+            text::count(m.runs, "run"),
+            text::count(m.employees, "employee"),
+            text::count(m.weeks, "week")
         ),
         format!(
             "Replicate r of every point runs with the same seed (common random numbers), derived from master seed {}, so differences between points are not blurred by different draws. A point's value is the mean of its replicates' final week, with a Student t 95% interval.",
@@ -308,7 +336,7 @@ fn method(s: &SweepResults) -> Vec<String> {
     ];
     out.push(match m.design.as_str() {
         "sobol" => format!("Sobol indices: first order after Saltelli (2010), total order after Jansen (1999), from N = {} base samples (N(k + 2) points for k parameters) with percentile bootstrap 95% intervals over {} resamples.", m.samples, m.bootstrap),
-        "morris" => format!("Morris (1991) elementary effects on {} trajectories of {} levels; mu* is the mean absolute effect (Campolongo et al. 2007), with percentile bootstrap 95% intervals over {} resamples.", m.samples, m.levels, m.bootstrap),
+        "morris" => format!("Morris (1991) elementary effects on {} trajectories of {} levels; mu* is the mean absolute effect per full range of the parameter (Campolongo et al. 2007), with percentile bootstrap 95% intervals over {} resamples.", m.samples, m.levels, m.bootstrap),
         _ => "Influence is eta squared of the point means (see the table's note); it is descriptive, not a variance decomposition.".into(),
     });
     out
@@ -318,7 +346,7 @@ fn limitations(s: &SweepResults) -> Vec<String> {
     let m = &s.manifest;
     let mut out = vec!["goodhart is a stylised model calibrated to reported patterns: its numbers show the direction and rough size of incentive effects, not a forecast for a particular organisation.".to_string()];
     if m.replicates < 5 {
-        out.push(format!("Only {} replicates per point: point means carry visible noise, and small differences between neighbouring points may be chance.", m.replicates));
+        out.push(format!("Only {} per point: point means carry visible noise, and small differences between neighbouring points may be chance.", text::count(m.replicates, "replicate")));
     }
     let widest = s
         .sensitivity
@@ -340,7 +368,7 @@ fn limitations(s: &SweepResults) -> Vec<String> {
         if missing > 0 {
             out.push(format!(
                 "{} is undefined at {missing} of {} points; they are left out.",
-                noun(mt),
+                text::cap(&noun(mt)),
                 s.points.len()
             ));
         }
@@ -409,15 +437,14 @@ pub fn section(dir: &Path, report_dir: &Path) -> Result<Section, ReportError> {
         "sobol" | "morris" => stem == format!("{}_{ps}_final", s.design),
         _ => stem == format!("heatmap_{ps}") || stem.starts_with(&format!("response_{ps}_")),
     };
-    let (mut answer, mut rest) = (None, Vec::new());
+    let (mut answer, mut rest) = (Vec::new(), Vec::new());
     for (c, f) in charts {
         // A heatmap answers before a response chart: it is listed later.
-        if answer.is_none()
-            && wanted(&c.stem())
-            && !(c.stem().starts_with("response_")
-                && stems.iter().any(|t| t.starts_with("heatmap_")))
-        {
-            answer = Some(f);
+        let stem = c.stem();
+        let heatmap_instead =
+            stem.starts_with("response_") && stems.iter().any(|t| t.starts_with("heatmap_"));
+        if answer.is_empty() && wanted(&stem) && !heatmap_instead {
+            answer.push(f);
         } else {
             rest.push(f);
         }
@@ -439,8 +466,7 @@ pub fn section(dir: &Path, report_dir: &Path) -> Result<Section, ReportError> {
     } else {
         influence_table(&s)
     };
-    let mut used = SHOWN.to_vec();
-    used.extend(Metric::DASHBOARD);
+    let used = SHOWN.to_vec();
     Ok(Section {
         title: s.scenario.clone(),
         question: s.description.clone(),

@@ -26,8 +26,10 @@ impl Style {
             return "undefined".into();
         }
         let text = fixed(x / self.scale, self.decimals);
-        if text == "0" || self.suffix.is_empty() {
+        if self.suffix.is_empty() {
             text
+        } else if is_zero(&text) {
+            "0".into()
         } else {
             text + self.suffix
         }
@@ -37,7 +39,9 @@ impl Style {
 /// The [`Style`] for `values`.
 pub fn decimals(values: impl IntoIterator<Item = f64>) -> Style {
     let values: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
-    let largest = values.iter().fold(0f64, |a, v| a.max(v.abs()));
+    // The largest value as it will be shown (99,960 shows as 100k, not
+    // 100.0k): rounded to SIG significant figures before choosing units.
+    let largest = round_sig(values.iter().fold(0f64, |a, v| a.max(v.abs())), SIG);
     let (scale, suffix) = if largest >= 1e6 {
         (1e6, "M")
     } else if largest >= 1e4 {
@@ -48,7 +52,40 @@ pub fn decimals(values: impl IntoIterator<Item = f64>) -> Style {
     Style {
         scale,
         suffix,
-        decimals: shared_decimals(values.iter().map(|v| v / scale), SIG),
+        decimals: shared_decimals([largest / scale], SIG),
+    }
+}
+
+/// `x` rounded to `sig` significant figures.
+fn round_sig(x: f64, sig: usize) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let e = x.abs().log10().floor() as i32 - sig as i32 + 1;
+    (x / 10f64.powi(e)).round() * 10f64.powi(e)
+}
+
+/// Whether a shown number is zero ("0.000", "-0.0").
+fn is_zero(text: &str) -> bool {
+    text.trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+}
+
+/// `text` with its first letter in capitals.
+pub fn cap(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// "1 replicate", "5 replicates".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -74,9 +111,14 @@ pub fn ci(s: &Summary, d: Style) -> String {
     }
 }
 
-/// Whether the summary's interval excludes zero.
+/// Whether the summary's interval excludes zero. An interval of no width
+/// (every replicate gave the same value) does not count: with few
+/// replicates of a coarse count it is chance, not certainty.
 pub fn clear(s: &Summary) -> bool {
-    s.ci_low.is_finite() && s.ci_high.is_finite() && (s.ci_low > 0.0 || s.ci_high < 0.0)
+    s.ci_low.is_finite()
+        && s.ci_high.is_finite()
+        && s.ci_high > s.ci_low
+        && (s.ci_low > 0.0 || s.ci_high < 0.0)
 }
 
 /// A table cell of a difference: emphasised when its interval excludes 0.
@@ -121,6 +163,13 @@ pub fn change(m: Metric, s: &Summary, d: Style) -> Option<String> {
     if !clear(s) {
         return None;
     }
+    // A clear but small effect in a row of large ones: its own precision,
+    // rather than "by 0.000".
+    let d = if is_zero(&d.show(s.mean)) {
+        decimals(numbers(s))
+    } else {
+        d
+    };
     let (verb, lo, mid, hi) = if s.mean > 0.0 {
         ("raises", s.ci_low, s.mean, s.ci_high)
     } else {
@@ -216,6 +265,22 @@ mod tests {
             "raises the Goodhart gap by 0.020 [0.010, 0.030]"
         );
         assert_eq!(decimals([1_234_567.0]).show(-1_234_567.0), "-1.23M");
+        // Rounding before choosing units and decimals.
+        let k = decimals([-55_000.0, -99_960.0, -10_000.0]);
+        assert_eq!(k.show(-99_960.0), "-100k");
+        assert_eq!(k.show(-55_000.0), "-55k");
+        assert_eq!(decimals([999_999.0]).show(999_999.0), "1.00M");
+        assert_eq!(decimals([9_999.6]).show(9_999.6), "10.0k");
+        assert_eq!(decimals([0.99996]).show(0.99996), "1.00");
+        assert_eq!(decimals([20_000.0, 0.1]).show(0.1), "0");
+        // A small clear effect in a row of large ones keeps its digits.
+        let small = s(0.0004, 0.0001, 0.0007);
+        assert_eq!(
+            change(Metric::GoodhartGap, &small, decimals([0.5])).unwrap(),
+            "raises the Goodhart gap by 0.000400 [0.000100, 0.000700]"
+        );
+        // Identical replicates are not a clear effect.
+        assert!(!clear(&s(1.0, 1.0, 1.0)));
     }
 
     #[test]
