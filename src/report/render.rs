@@ -12,12 +12,12 @@ h2{font-size:1.45em;border-bottom:2px solid #0072b2;padding-bottom:.2em;margin-t
 .question{font-size:1.08em;background:#f7f7f7;border-left:4px solid #e69f00;padding:.6em 1em}ul.summary li{margin:.45em 0}\
 table{border-collapse:collapse;margin:1em 0 .3em;font-size:.9em}caption{caption-side:top;text-align:left;font-weight:bold;padding-bottom:.4em}\
 th,td{border-bottom:1px solid #ddd;padding:.3em .7em;text-align:left;vertical-align:top}thead th{border-bottom:2px solid #555;background:#f2f6fa}\
-.num{text-align:right;font-variant-numeric:tabular-nums}.note{font-size:.85em;color:#555;margin:.2em 0 1.2em}\
+.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.note{font-size:.85em;color:#555;margin:.2em 0 1.2em}\
 figure{margin:1.5em 0}figure svg,figure img{display:block;width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.9em;color:#444;margin-top:.3em}\
 dl.glossary dt{font-weight:bold;margin-top:.8em}dl.glossary dd{margin:.2em 0 0 1.5em}table.facts th{white-space:nowrap;background:none}table.facts td{word-break:break-word}\
 nav.toc ol{margin:.3em 0 1em}\
 @page{size:A4;margin:16mm 14mm}\
-@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}h2{break-before:page}section.scenario:first-of-type h2{break-before:auto}\
+@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}.num{white-space:normal}h2{break-before:page}section.scenario:first-of-type h2{break-before:auto}\
 h2,h3,caption{break-after:avoid}figure,table,.question,ul.summary li{break-inside:avoid}figure svg,figure img{border:none;max-height:22cm}\
 nav.toc{display:none}a{color:inherit;text-decoration:none}}";
 
