@@ -14,6 +14,7 @@ pub mod data;
 pub mod defaults;
 mod effects;
 mod frame;
+mod legend;
 mod screening;
 mod series;
 mod sweep;
