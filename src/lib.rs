@@ -81,6 +81,7 @@ pub mod resources;
 pub mod results;
 pub mod scenario;
 pub mod sensitivity;
+pub mod serve;
 pub mod stats;
 pub mod sweep;
 pub mod validation;

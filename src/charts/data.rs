@@ -172,6 +172,61 @@ impl RunResults {
         })
     }
 
+    /// The results of runs made in this process (`goodhart serve`): the
+    /// same as loading the directory `goodhart run` would write for them.
+    pub fn from_runs(
+        sc: &Scenario,
+        runs: &[crate::experiment::RunResult],
+    ) -> Result<RunResults, ChartError> {
+        let manifest = crate::output::run_manifest(sc, Path::new("(explorer)"), &[]);
+        let mut variants: Vec<String> = Vec::new();
+        let mut values: Vec<Vec<Vec<Vec<f64>>>> = Vec::new();
+        let mut seeds: Vec<Vec<Option<u64>>> = Vec::new();
+        let mut weeks = 0;
+        for run in runs {
+            let vi = match variants.iter().position(|v| *v == run.variant) {
+                Some(i) => i,
+                None => {
+                    variants.push(run.variant.clone());
+                    values.push(vec![Vec::new(); Metric::ALL.len()]);
+                    seeds.push(Vec::new());
+                    variants.len() - 1
+                }
+            };
+            weeks = weeks.max(run.weeks.len());
+            if seeds[vi].len() <= run.replicate {
+                seeds[vi].resize(run.replicate + 1, None);
+            }
+            seeds[vi][run.replicate] = Some(run.seed);
+            for &m in Metric::ALL {
+                let series = &mut values[vi][m as usize];
+                for (w, wm) in run.weeks.iter().enumerate() {
+                    if series.len() <= w {
+                        series.resize(w + 1, Vec::new());
+                    }
+                    if series[w].len() <= run.replicate {
+                        series[w].resize(run.replicate + 1, f64::NAN);
+                    }
+                    series[w][run.replicate] = wm.get(m);
+                }
+            }
+        }
+        if variants.first().map(String::as_str) != Some(crate::scenario::BASE_ARM) {
+            return Err(ChartError::Data("the runs have no base arm first".into()));
+        }
+        Ok(RunResults {
+            scenario: sc.name.clone(),
+            description: sc.description.clone(),
+            replicates: sc.run.replicates,
+            variants,
+            weeks,
+            manifest,
+            source: sc.clone(),
+            values,
+            seeds,
+        })
+    }
+
     /// (week, mean, ci_low, ci_high) of a metric for one variant; the
     /// interval is cut to the metric's declared range (a count's interval
     /// does not go below zero), and is the mean itself with one replicate.

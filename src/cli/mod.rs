@@ -90,6 +90,22 @@ pub enum Command {
     /// Measure engine throughput (agent-weeks per second, 1 and all
     /// threads), nanoseconds per agent-week and memory per employee.
     Bench(bench::BenchArgs),
+    /// Start the interactive policy explorer: a local web page with every
+    /// lever as a control, recomputing the charts as you change them.
+    Serve {
+        /// Scenario to start from [default: the shipped amazon-2026].
+        file: Option<PathBuf>,
+        /// Port to listen on (0: any free port).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Address to listen on. Anything but a loopback address exposes
+        /// the explorer to the network (a warning is printed).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Open the page in the default browser.
+        #[arg(long)]
+        open: bool,
+    },
     /// Run the model's validation suite and print each property with the
     /// measured figure, the expected figure or bound, and pass/fail.
     Check {
@@ -229,6 +245,12 @@ pub fn main() -> ExitCode {
         Command::Report { dirs, out, title } => report(&dirs, out, title.as_deref()),
         Command::Check { quick } => check(quick),
         Command::Bench(args) => bench::bench(&args),
+        Command::Serve {
+            file,
+            port,
+            bind,
+            open,
+        } => serve(file.as_deref(), port, bind, open),
         Command::Catalogue { dir, out } => catalogue(&dir, out.as_deref()),
         Command::Validate { scenarios } => info::validate(&scenarios),
         Command::Params { format } => {
@@ -331,6 +353,38 @@ fn check(quick: bool) -> anyhow::Result<()> {
         "{failed} of {} properties failed",
         results.len()
     );
+    Ok(())
+}
+
+/// The shipped scenario the explorer starts from without a file.
+const EXPLORER_DEFAULT: &str = include_str!("../../scenarios/amazon-2026.toml");
+
+fn serve(file: Option<&Path>, port: u16, bind: std::net::IpAddr, open: bool) -> anyhow::Result<()> {
+    let base = match file {
+        Some(f) => {
+            std::fs::read_to_string(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?
+        }
+        None => EXPLORER_DEFAULT.to_string(),
+    };
+    // Refuse a bad file now, with its locations, rather than in the page.
+    crate::scenario::Scenario::parse(
+        &base,
+        &file.map_or("amazon-2026.toml".into(), |f| f.display().to_string()),
+        "explorer",
+    )?;
+    if !bind.is_loopback() {
+        eprintln!(
+            "warning: listening on {bind}: anyone who can reach this machine can use the explorer (and its CPU)"
+        );
+    }
+    crate::serve::serve(base, std::net::SocketAddr::new(bind, port), |url| {
+        say!("goodhart explorer at {url} (Ctrl-C to stop)");
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        if open {
+            let _ = std::process::Command::new("xdg-open").arg(url).spawn();
+        }
+    })?;
     Ok(())
 }
 

@@ -1,0 +1,238 @@
+//! What `goodhart serve` computes, apart from HTTP: the parameter registry
+//! as JSON, a scenario composed from a base file and the page's settings,
+//! and a run's weekly means, intervals, paired differences and charts.
+
+use crate::charts::data::RunResults;
+use crate::charts::defaults::{AnyChart, run_charts};
+use crate::charts::{Chart, to_svg};
+use crate::model::metrics::Metric;
+use crate::params::registry::{Kind, ParamDef};
+use crate::params::{MODEL_PARAMS, ModelParams, RUN_SETTINGS, RunSettings};
+use crate::scenario::Scenario;
+use serde_json::{Value as Json, json};
+
+/// The largest population the explorer simulates, and the most
+/// agent-weeks (employees x weeks x replicates x arms) of one request:
+/// beyond them the answer could not follow a slider, and `goodhart run`
+/// is the tool.
+pub const MAX_EMPLOYEES: usize = 100_000;
+pub const MAX_AGENT_WEEKS: f64 = 5e7;
+
+/// A request the explorer refuses, with the field it is about, if any.
+#[derive(Debug)]
+pub struct Refusal {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(field: Option<&str>, message: impl Into<String>) -> Refusal {
+        Refusal {
+            field: field.map(str::to_string),
+            message: message.into(),
+        }
+    }
+}
+
+fn kind_json(k: &Kind) -> Json {
+    match *k {
+        Kind::Real { min, max, words } => json!({
+            "type": "real", "min": min, "max": max,
+            "words": words.iter().map(|(w, v)| json!({"word": w, "value": v})).collect::<Vec<_>>(),
+        }),
+        Kind::Integer { min, max } => json!({"type": "integer", "min": min, "max": max}),
+        Kind::Choice(words) => json!({"type": "choice", "values": words}),
+        Kind::Distribution { min, max } => json!({"type": "distribution", "min": min, "max": max}),
+    }
+}
+
+fn defs_json<T>(defs: &'static [ParamDef<T>], defaults: &T, sc: &T) -> Vec<Json> {
+    defs.iter()
+        .map(|d| {
+            json!({
+                "name": d.name,
+                "section": d.section.name(),
+                "unit": d.unit,
+                "kind": kind_json(&d.kind),
+                "allowed": d.kind.describe(),
+                "timeline": d.timeline,
+                "meaning": d.meaning,
+                "default": d.show(&(d.get)(defaults)).trim_matches('"'),
+                "value": d.show(&(d.get)(sc)).trim_matches('"'),
+            })
+        })
+        .collect()
+}
+
+/// Every parameter of the registry (run settings first), with its range,
+/// unit, meaning, default and its value in scenario `sc`.
+pub fn params(sc: &Scenario) -> Json {
+    let mut all = defs_json(RUN_SETTINGS, &RunSettings::default(), &sc.run);
+    all.extend(defs_json(MODEL_PARAMS, &ModelParams::default(), &sc.params));
+    json!({
+        "sections": crate::params::registry::Section::ALL
+            .iter()
+            .map(|s| json!({"name": s.name(), "describe": s.describe()}))
+            .collect::<Vec<_>>(),
+        "params": all,
+    })
+}
+
+/// The section (TOML table) of parameter `name`.
+fn section_of(name: &str) -> Option<&'static str> {
+    crate::params::registry::find(RUN_SETTINGS, name)
+        .map(|d| d.section.name())
+        .or_else(|| crate::params::registry::find(MODEL_PARAMS, name).map(|d| d.section.name()))
+}
+
+/// A JSON value of the page as a TOML value.
+fn toml_value(name: &str, v: &Json) -> Result<toml::Value, Refusal> {
+    match v {
+        Json::Number(n) => Ok(match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => toml::Value::Integer(i),
+            (None, Some(x)) => toml::Value::Float(x),
+            _ => return Err(Refusal::new(Some(name), "not a number")),
+        }),
+        Json::String(s) => {
+            // A number typed into a text field is a number.
+            if let Ok(i) = s.trim().parse::<i64>() {
+                Ok(toml::Value::Integer(i))
+            } else if let Ok(x) = s.trim().parse::<f64>() {
+                Ok(toml::Value::Float(x))
+            } else if s.trim_start().starts_with('{') {
+                // A distribution as an inline table: `{ dist = "beta", ... }`.
+                let doc = format!("x = {s}");
+                let t: toml::Table = doc.parse().map_err(|e: toml::de::Error| {
+                    Refusal::new(Some(name), format!("not a distribution: {}", e.message()))
+                })?;
+                Ok(t["x"].clone())
+            } else {
+                Ok(toml::Value::String(s.clone()))
+            }
+        }
+        _ => Err(Refusal::new(Some(name), "give a number or a word")),
+    }
+}
+
+/// The scenario file the page's settings make: the base file `base` with
+/// each of `set` written into its table. `goodhart run` on this text
+/// reproduces the page's numbers exactly.
+pub fn compose(base: &str, set: &serde_json::Map<String, Json>) -> Result<String, Refusal> {
+    let mut doc: toml::Table = base
+        .parse()
+        .map_err(|e: toml::de::Error| Refusal::new(None, format!("scenario: {}", e.message())))?;
+    for (name, v) in set {
+        let section = section_of(name)
+            .ok_or_else(|| Refusal::new(Some(name), format!("`{name}` is not a parameter")))?;
+        let value = toml_value(name, v)?;
+        let table = doc
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(t) = table else {
+            return Err(Refusal::new(None, format!("`{section}` is not a table")));
+        };
+        t.insert(name.clone(), value);
+    }
+    toml::to_string(&doc).map_err(|e| Refusal::new(None, e.to_string()))
+}
+
+/// Parses and checks a composed scenario, refusing what the explorer
+/// will not simulate.
+pub fn scenario(text: &str) -> Result<Scenario, Refusal> {
+    let sc = Scenario::parse(text, "explorer.toml", "explorer").map_err(|e| {
+        // The validator's message names the key; the page shows it next
+        // to the field of that name.
+        let message = e.to_string();
+        let field = MODEL_PARAMS
+            .iter()
+            .map(|d| d.name)
+            .chain(RUN_SETTINGS.iter().map(|d| d.name))
+            .find(|n| message.contains(&format!("`{n}`")) || message.contains(&format!("{n} =")));
+        Refusal::new(field, message)
+    })?;
+    if sc.sweep.is_some() {
+        return Err(Refusal::new(
+            None,
+            "the explorer runs scenarios, not sweeps: remove [sweep] or use goodhart sweep",
+        ));
+    }
+    let employees = sc.params.employees;
+    if employees > MAX_EMPLOYEES {
+        return Err(Refusal::new(
+            Some("employees"),
+            format!(
+                "{employees} employees: the explorer simulates at most {MAX_EMPLOYEES}; use goodhart run for more"
+            ),
+        ));
+    }
+    let work = employees as f64
+        * sc.params.weeks as f64
+        * sc.run.replicates as f64
+        * (1 + sc.variants.len()) as f64;
+    if work > MAX_AGENT_WEEKS {
+        return Err(Refusal::new(
+            Some("replicates"),
+            format!(
+                "{work:.0} agent-weeks (employees x weeks x replicates x arms) is more than the explorer's {MAX_AGENT_WEEKS:.0}; lower one of them, or use goodhart run"
+            ),
+        ));
+    }
+    Ok(sc)
+}
+
+fn series_json(r: &RunResults, m: Metric) -> Json {
+    let arms: Vec<Json> = (0..r.variants.len())
+        .map(|v| {
+            let band = r.band(v, m);
+            json!({
+                "arm": r.variants[v],
+                "mean": band.iter().map(|b| b.1).collect::<Vec<_>>(),
+                "low": band.iter().map(|b| b.2).collect::<Vec<_>>(),
+                "high": band.iter().map(|b| b.3).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({"name": m.name(), "label": m.label(), "unit": m.unit(), "arms": arms})
+}
+
+/// Runs scenario `sc` and returns what the page shows: every metric's
+/// weekly mean and 95% CI per arm, each variant's paired difference from
+/// the base in the last week, and the dashboard and differences charts as
+/// SVG (drawn by the same code as `goodhart run`).
+pub fn run(sc: &Scenario) -> Result<Json, Refusal> {
+    let started = std::time::Instant::now();
+    let runs =
+        crate::experiment::run_replicates(sc).map_err(|e| Refusal::new(None, e.to_string()))?;
+    let simulated = started.elapsed();
+    let r = RunResults::from_runs(sc, &runs).map_err(|e| Refusal::new(None, e.to_string()))?;
+    let last = r.weeks.saturating_sub(1);
+    let differences: Vec<Json> = Metric::EFFECTS
+        .iter()
+        .flat_map(|&m| {
+            let r = &r;
+            (1..r.variants.len()).map(move |v| {
+                let d = r.paired_difference(v, m, last);
+                json!({"metric": m.name(), "arm": r.variants[v], "mean": d.mean, "low": d.ci_low, "high": d.ci_high})
+            })
+        })
+        .collect();
+    let mut charts = serde_json::Map::new();
+    for c in run_charts(&r, &[]).map_err(|e| Refusal::new(None, e.to_string()))? {
+        if matches!(c, AnyChart::Dashboard(_) | AnyChart::Differences(_)) {
+            let svg = to_svg(&c).map_err(|e| Refusal::new(None, e.to_string()))?;
+            charts.insert(c.stem(), Json::String(svg));
+        }
+    }
+    Ok(json!({
+        "scenario": r.scenario,
+        "arms": r.variants,
+        "weeks": r.weeks,
+        "replicates": r.replicates,
+        "employees": sc.params.employees,
+        "metrics": Metric::ALL.iter().map(|&m| series_json(&r, m)).collect::<Vec<_>>(),
+        "differences": differences,
+        "charts": charts,
+        "simulate_ms": simulated.as_secs_f64() * 1e3,
+        "total_ms": started.elapsed().as_secs_f64() * 1e3,
+    }))
+}

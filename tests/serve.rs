@@ -1,0 +1,284 @@
+//! `goodhart serve` from the real binary: the JSON API returns the
+//! registry and runs; the scenario the page downloads reproduces, with
+//! `goodhart run`, exactly the numbers the page showed; and the server is
+//! safe as a local server (foreign Host or Origin refused, bodies, sizes
+//! and bad requests refused with clear errors, never a crash).
+
+mod common;
+use common::ok;
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const SCENARIO: &str = r#"
+name = "explorer-fixture"
+description = "A small organisation with an org-wide board, and the same without."
+[run]
+replicates = 3
+seed = 5
+[organisation]
+employees = 150
+weeks = 10
+[policy]
+adoption_target = 0.8
+leaderboard = "org"
+[variants.no-board]
+leaderboard = "none"
+"#;
+
+/// The server, stopped when the test ends however it ends.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &std::path::Path) -> Server {
+    std::fs::write(dir.join("s.toml"), SCENARIO).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(["serve", "s.toml", "--port", "0"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("goodhart serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+/// One HTTP/1.1 request with `headers` (Host is the server's unless
+/// given); the status and body.
+fn http(
+    s: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req += &format!("Host: {}\r\n", s.addr);
+    }
+    for (k, v) in headers {
+        req += &format!("{k}: {v}\r\n");
+    }
+    req += "\r\n";
+    stream.write_all(req.as_bytes()).unwrap();
+    // The server may refuse before reading a large body.
+    let _ = stream.write_all(body);
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {text:?}"));
+    let body = text.split_once("\r\n\r\n").map_or("", |x| x.1).to_string();
+    (status, body)
+}
+
+fn post_json(s: &Server, path: &str, v: &Value) -> (u16, String) {
+    http(
+        s,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        v.to_string().as_bytes(),
+    )
+}
+
+#[test]
+fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = start(d);
+
+    let (code, body) = http(&s, "GET", "/", &[], b"");
+    assert_eq!(code, 200);
+    assert!(
+        body.contains("goodhart explorer")
+            && !body.contains("http://")
+            && !body.contains("https://"),
+        "the page must be self-contained"
+    );
+
+    let (code, body) = http(&s, "GET", "/api/params", &[], b"");
+    assert_eq!(code, 200, "{body}");
+    let params: Value = serde_json::from_str(&body).unwrap();
+    let target = params["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "adoption_target")
+        .expect("adoption_target in the registry");
+    assert_eq!(target["kind"]["type"], "real");
+    assert_eq!(target["value"], "0.8");
+
+    let request = json!({"set": {"adoption_target": 0.65, "habit_weight": 1.5}});
+    let (code, body) = post_json(&s, "/api/run", &request);
+    assert_eq!(code, 200, "{body}");
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["arms"], json!(["base", "no-board"]));
+    assert!(
+        page["charts"]["dashboard"]
+            .as_str()
+            .unwrap()
+            .contains("<svg")
+    );
+    assert!(
+        page["charts"]["differences"]
+            .as_str()
+            .unwrap()
+            .contains("<svg")
+    );
+
+    let (code, toml) = post_json(&s, "/api/scenario", &request);
+    assert_eq!(code, 200, "{toml}");
+    std::fs::write(d.join("downloaded.toml"), &toml).unwrap();
+    ok(
+        d,
+        &[
+            "run",
+            "downloaded.toml",
+            "--out",
+            "o",
+            "--no-charts",
+            "--quiet",
+        ],
+    );
+
+    // Every metric's last-week mean per arm, from weekly.csv.
+    let weekly = std::fs::read_to_string(d.join("o/weekly.csv")).unwrap();
+    let mut lines = weekly.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let last = page["weeks"].as_u64().unwrap() - 1;
+    let rows: Vec<Vec<&str>> = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[col("week")] == last.to_string())
+        .collect();
+    let mut compared = 0;
+    for m in page["metrics"].as_array().unwrap() {
+        let name = m["name"].as_str().unwrap();
+        for a in m["arms"].as_array().unwrap() {
+            let arm = a["arm"].as_str().unwrap();
+            let xs: Vec<f64> = rows
+                .iter()
+                .filter(|r| r[col("variant")] == arm)
+                .map(|r| r[col(name)].parse::<f64>().unwrap())
+                .collect();
+            assert_eq!(xs.len(), 3, "{arm} {name}");
+            let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+            let shown = &a["mean"][last as usize];
+            if mean.is_nan() {
+                assert!(shown.is_null(), "{arm} {name}: {shown}");
+            } else {
+                let shown = shown.as_f64().unwrap();
+                assert!(
+                    (shown - mean).abs() <= 1e-12 * mean.abs().max(1.0),
+                    "{arm} {name}: the page shows {shown}, goodhart run gives {mean}"
+                );
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 30, "{compared}");
+    // The settings made it into the file that reproduces them.
+    assert!(
+        toml.contains("adoption_target = 0.65") && toml.contains("habit_weight = 1.5"),
+        "{toml}"
+    );
+}
+
+#[test]
+fn a_local_server_refuses_foreign_hosts_origins_and_bad_requests_without_crashing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = start(tmp.path());
+    // DNS rebinding: a page on evil.example resolving to 127.0.0.1.
+    let (code, _) = http(
+        &s,
+        "GET",
+        "/api/params",
+        &[("Host", "evil.example:80")],
+        b"",
+    );
+    assert_eq!(code, 403);
+    let (code, _) = http(
+        &s,
+        "POST",
+        "/api/run",
+        &[
+            ("Origin", "http://evil.example"),
+            ("Content-Type", "application/json"),
+        ],
+        b"{}",
+    );
+    assert_eq!(code, 403);
+    // Bad bodies: clear refusals.
+    for body in [
+        &b"not json"[..],
+        b"[1, 2]",
+        b"{\"set\": 5}",
+        b"{\"set\": {\"nonsense\": 1}}",
+        b"\xff\xfe",
+    ] {
+        let (code, reply) = http(
+            &s,
+            "POST",
+            "/api/run",
+            &[("Content-Type", "application/json")],
+            body,
+        );
+        assert!((400..500).contains(&code), "{body:?}: {code} {reply}");
+    }
+    // A value out of range names its field; a population beyond the cap too.
+    let (code, reply) = post_json(&s, "/api/run", &json!({"set": {"adoption_target": 7}}));
+    assert_eq!(code, 400);
+    let v: Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(v["field"], "adoption_target", "{reply}");
+    let (code, reply) = post_json(&s, "/api/run", &json!({"set": {"employees": 2_000_000}}));
+    assert_eq!(code, 400);
+    assert!(reply.contains("employees"), "{reply}");
+    // A body beyond the limit.
+    let big = format!("{{\"toml\": \"{}\"}}", "x".repeat(300 * 1024));
+    let (code, _) = http(
+        &s,
+        "POST",
+        "/api/run",
+        &[("Content-Type", "application/json")],
+        big.as_bytes(),
+    );
+    assert_eq!(code, 413);
+    // Unknown paths, wrong methods.
+    assert_eq!(http(&s, "GET", "/etc/passwd", &[], b"").0, 404);
+    assert_eq!(http(&s, "DELETE", "/api/run", &[], b"").0, 405);
+    // Still serving.
+    let (code, _) = http(&s, "GET", "/api/params", &[], b"");
+    assert_eq!(code, 200);
+}
