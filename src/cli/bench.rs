@@ -16,9 +16,56 @@ pub struct BenchArgs {
     /// Minimum seconds of stepping per measurement.
     #[arg(long, default_value_t = 1.0, value_parser = super::usage::seconds)]
     pub min_secs: f64,
+    /// Time the explorer's answer to a slider move instead: amazon-2026
+    /// (1,000 employees x 52 weeks x 5 replicates x 3 arms) with a new
+    /// adoption target each time, from the request to the JSON with its
+    /// charts; prints p50, p95 and the slowest of 40.
+    #[arg(long)]
+    pub explorer: bool,
+}
+
+/// The explorer's latency: what `POST /api/run` does for a slider move.
+fn explorer() -> anyhow::Result<()> {
+    let base = include_str!("../../scenarios/amazon-2026.toml");
+    let mut times = Vec::new();
+    for i in 0..40 {
+        let mut set = serde_json::Map::new();
+        set.insert(
+            "adoption_target".into(),
+            serde_json::json!(0.5 + 0.01 * i as f64),
+        );
+        let started = std::time::Instant::now();
+        let text =
+            crate::serve::api::compose(base, &set).map_err(|r| anyhow::anyhow!(r.message))?;
+        let sc = crate::serve::api::scenario(&text).map_err(|r| anyhow::anyhow!(r.message))?;
+        let json = crate::serve::api::run(&sc).map_err(|r| anyhow::anyhow!(r.message))?;
+        let bytes = serde_json::to_vec(&json)?.len();
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        if i == 0 {
+            say!(
+                "explorer: amazon-2026, 1000 employees x 52 weeks x 5 replicates x 3 arms; answer {:.0} KiB",
+                bytes as f64 / 1024.0
+            );
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let q = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    say!(
+        "explorer: slider move to answer (simulation, statistics, 2 SVG charts, JSON) over {} moves: p50 {:.1} ms, p95 {:.1} ms, slowest {:.1} ms ({} threads, CPU: {})",
+        times.len(),
+        q(0.5),
+        q(0.95),
+        q(1.0),
+        rayon::current_num_threads(),
+        crate::bench::cpu_model()
+    );
+    Ok(())
 }
 
 pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
+    if args.explorer {
+        return explorer();
+    }
     let sizes = if args.employees.is_empty() {
         vec![1_000, 10_000, 100_000, 1_000_000]
     } else {
