@@ -136,6 +136,22 @@ pub fn compose(base: &str, set: &serde_json::Map<String, Json>) -> Result<String
     toml::to_string(&doc).map_err(|e| Refusal::new(None, e.to_string()))
 }
 
+/// A validator message as one line: "7 is out of range; use a value in
+/// [0, 1]; ..." (the first problem's text and its help).
+fn short(message: &str) -> String {
+    let mut lines = message.lines();
+    let first = lines.next().unwrap_or("");
+    // "explorer.toml:13:19: 7 is out of range" -> "7 is out of range".
+    let text = first.splitn(4, ':').nth(3).map_or(first, str::trim);
+    let help = lines
+        .find_map(|l| l.trim().strip_prefix("help:"))
+        .map(str::trim);
+    match help {
+        Some(h) => format!("{text}; {h}"),
+        None => text.to_string(),
+    }
+}
+
 /// Parses and checks a composed scenario, refusing what the explorer
 /// will not simulate.
 pub fn scenario(text: &str) -> Result<Scenario, Refusal> {
@@ -148,7 +164,12 @@ pub fn scenario(text: &str) -> Result<Scenario, Refusal> {
             .map(|d| d.name)
             .chain(RUN_SETTINGS.iter().map(|d| d.name))
             .find(|n| message.contains(&format!("`{n}`")) || message.contains(&format!("{n} =")));
-        Refusal::new(field, message)
+        match field {
+            // Next to its field: the problem and the help, without the
+            // location in a file the user never wrote.
+            Some(f) => Refusal::new(Some(f), short(&message)),
+            None => Refusal::new(None, message),
+        }
     })?;
     if sc.sweep.is_some() {
         return Err(Refusal::new(
