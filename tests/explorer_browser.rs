@@ -156,7 +156,7 @@ fn moving_a_slider_recomputes_and_the_download_reproduces_the_page() {
     let toml = driver.command(
         "POST",
         "/execute/async",
-        json!({"script": "const done = arguments[arguments.length - 1]; fetch('/api/scenario', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({set: state.set})}).then(r => r.text()).then(done);", "args": []}),
+        json!({"script": "const done = arguments[arguments.length - 1]; fetch('/api/scenario', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: requestBody()}).then(r => r.text()).then(done);", "args": []}),
     );
     let toml = toml.as_str().expect("the scenario text");
     assert!(toml.contains("adoption_target = 0.3"), "{toml}");

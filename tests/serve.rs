@@ -103,6 +103,48 @@ fn http(
     (status, body)
 }
 
+/// A POST of JSON `v`; the status and the body's bytes (chunked
+/// transfer decoded).
+fn http_bytes(s: &Server, path: &str, v: &Value) -> (u16, Vec<u8>) {
+    let body = v.to_string();
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        s.addr,
+        body.len()
+    );
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).unwrap();
+    let split = reply
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers");
+    let head = String::from_utf8_lossy(&reply[..split]).to_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap();
+    let mut rest = &reply[split + 4..];
+    if !head.contains("transfer-encoding: chunked") {
+        return (status, rest.to_vec());
+    }
+    let mut out = Vec::new();
+    loop {
+        let end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..end]).trim(), 16).unwrap();
+        if size == 0 {
+            return (status, out);
+        }
+        out.extend_from_slice(&rest[end + 2..end + 2 + size]);
+        rest = &rest[end + 2 + size + 2..];
+    }
+}
+
 fn post_json(s: &Server, path: &str, v: &Value) -> (u16, String) {
     http(
         s,
@@ -140,7 +182,17 @@ fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
     assert_eq!(target["kind"]["type"], "real");
     assert_eq!(target["value"], "0.8");
 
-    let request = json!({"set": {"adoption_target": 0.65, "habit_weight": 1.5}});
+    // The base scenario has no timeline; the page adds an event and a ramp.
+    let (_, base) = http(&s, "GET", "/api/scenario", &[], b"");
+    let base: Value = serde_json::from_str(&base).unwrap();
+    assert_eq!(base["timeline"], json!([]));
+    let request = json!({
+        "set": {"adoption_target": 0.65, "habit_weight": 1.5},
+        "timeline": [
+            {"week": 4, "param": "leaderboard", "value": "manager"},
+            {"from": 0, "to": 5, "param": "audit_rate", "start": 0, "end": "0.2"},
+        ],
+    });
     let (code, body) = post_json(&s, "/api/run", &request);
     assert_eq!(code, 200, "{body}");
     let page: Value = serde_json::from_str(&body).unwrap();
@@ -209,6 +261,27 @@ fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
         }
     }
     assert!(compared >= 30, "{compared}");
+    // The files the page downloads are those goodhart run and plot write.
+    ok(d, &["plot", "o", "--format", "both"]);
+    for (name, path) in [
+        ("weekly.csv", "o/weekly.csv"),
+        ("summary.csv", "o/summary.csv"),
+        ("dashboard.svg", "o/charts/dashboard.svg"),
+        ("dashboard.png", "o/charts/dashboard.png"),
+        ("differences.png", "o/charts/differences.png"),
+    ] {
+        let (code, bytes) = http_bytes(&s, &format!("/api/file/{name}"), &request);
+        assert_eq!(code, 200, "{name}: {}", String::from_utf8_lossy(&bytes));
+        let want = std::fs::read(d.join(path)).unwrap();
+        assert!(
+            bytes == want,
+            "{name} differs from {path} ({} and {} bytes)",
+            bytes.len(),
+            want.len()
+        );
+    }
+    let (code, _) = http_bytes(&s, "/api/file/passwd", &request);
+    assert_eq!(code, 400);
     // The settings made it into the file that reproduces them.
     assert!(
         toml.contains("adoption_target = 0.65") && toml.contains("habit_weight = 1.5"),

@@ -114,13 +114,115 @@ fn toml_value(name: &str, v: &Json) -> Result<toml::Value, Refusal> {
     }
 }
 
+/// The base timeline of a scenario file as the page edits it: a list of
+/// `{"week", "param", "value"}` events and `{"from", "to", "param",
+/// "start", "end"}` ramps.
+pub fn timeline_json(text: &str) -> Json {
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return json!([]);
+    };
+    let Some(toml::Value::Array(events)) = doc.get("timeline") else {
+        return json!([]);
+    };
+    let show = |v: &toml::Value| match v {
+        toml::Value::String(s) => json!(s),
+        toml::Value::Integer(i) => json!(i),
+        toml::Value::Float(x) => json!(x),
+        other => json!(other.to_string()),
+    };
+    events
+        .iter()
+        .filter_map(|e| {
+            let t = e.as_table()?;
+            let (param, value) = t
+                .iter()
+                .find(|(k, _)| !["week", "from", "to"].contains(&k.as_str()))?;
+            Some(match (t.get("week"), t.get("from"), t.get("to"), value) {
+                (Some(w), _, _, v) => json!({"week": show(w), "param": param, "value": show(v)}),
+                (_, Some(f), Some(to), toml::Value::Array(ends)) if ends.len() == 2 => json!({
+                    "from": show(f), "to": show(to), "param": param,
+                    "start": show(&ends[0]), "end": show(&ends[1]),
+                }),
+                _ => return None,
+            })
+        })
+        .collect()
+}
+
+/// An integer field of a timeline entry.
+fn week_of(e: &serde_json::Map<String, Json>, key: &str) -> Result<toml::Value, Refusal> {
+    let v = e
+        .get(key)
+        .ok_or_else(|| Refusal::new(None, format!("a timeline entry needs `{key}`")))?;
+    let n = v
+        .as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        .ok_or_else(|| {
+            Refusal::new(
+                None,
+                format!("timeline `{key}` must be a whole number of weeks"),
+            )
+        })?;
+    Ok(toml::Value::Integer(n))
+}
+
+/// The page's timeline list as the file's `[[timeline]]` tables.
+fn timeline_toml(list: &[Json]) -> Result<toml::Value, Refusal> {
+    let mut out = Vec::new();
+    for e in list {
+        let e = e
+            .as_object()
+            .ok_or_else(|| Refusal::new(None, "a timeline entry must be an object"))?;
+        let param = e
+            .get("param")
+            .and_then(Json::as_str)
+            .ok_or_else(|| Refusal::new(None, "a timeline entry needs `param`"))?;
+        let mut t = toml::Table::new();
+        if e.contains_key("week") {
+            t.insert("week".into(), week_of(e, "week")?);
+            let v = e.get("value").unwrap_or(&Json::Null);
+            t.insert(param.into(), toml_value(param, v)?);
+        } else {
+            t.insert("from".into(), week_of(e, "from")?);
+            t.insert("to".into(), week_of(e, "to")?);
+            let ends = ["start", "end"]
+                .iter()
+                .map(|k| toml_value(param, e.get(*k).unwrap_or(&Json::Null)))
+                .collect::<Result<Vec<_>, _>>()?;
+            t.insert(param.into(), toml::Value::Array(ends));
+        }
+        out.push(toml::Value::Table(t));
+    }
+    Ok(toml::Value::Array(out))
+}
+
 /// The scenario file the page's settings make: the base file `base` with
-/// each of `set` written into its table. `goodhart run` on this text
-/// reproduces the page's numbers exactly.
-pub fn compose(base: &str, set: &serde_json::Map<String, Json>) -> Result<String, Refusal> {
+/// each of `set` written into its table, and the base timeline replaced by
+/// `timeline` when given. `goodhart run` on this text reproduces the
+/// page's numbers exactly.
+pub fn compose_with(
+    base: &str,
+    set: &serde_json::Map<String, Json>,
+    timeline: Option<&[Json]>,
+) -> Result<String, Refusal> {
     let mut doc: toml::Table = base
         .parse()
         .map_err(|e: toml::de::Error| Refusal::new(None, format!("scenario: {}", e.message())))?;
+    if let Some(list) = timeline {
+        doc.insert("timeline".into(), timeline_toml(list)?);
+    }
+    compose_doc(doc, set)
+}
+
+/// [`compose_with`] without a timeline change.
+pub fn compose(base: &str, set: &serde_json::Map<String, Json>) -> Result<String, Refusal> {
+    compose_with(base, set, None)
+}
+
+fn compose_doc(
+    mut doc: toml::Table,
+    set: &serde_json::Map<String, Json>,
+) -> Result<String, Refusal> {
     for (name, v) in set {
         let section = section_of(name)
             .ok_or_else(|| Refusal::new(Some(name), format!("`{name}` is not a parameter")))?;
@@ -256,4 +358,58 @@ pub fn run(sc: &Scenario) -> Result<Json, Refusal> {
         "simulate_ms": simulated.as_secs_f64() * 1e3,
         "total_ms": started.elapsed().as_secs_f64() * 1e3,
     }))
+}
+
+/// A file of the run of `sc`, byte for byte what `goodhart run` (the CSV
+/// files) or `goodhart plot` (a chart, `STEM.svg` or `STEM.png` of the
+/// default set) writes for the same scenario: (content type, bytes).
+pub fn file(sc: &Scenario, name: &str) -> Result<(&'static str, Vec<u8>), Refusal> {
+    let fail = |e: String| Refusal::new(None, e);
+    let runs = crate::experiment::run_replicates(sc).map_err(|e| fail(e.to_string()))?;
+    let csv = |bytes: Result<Vec<u8>, crate::output::OutputError>| {
+        bytes
+            .map(|b| ("text/csv; charset=utf-8", b))
+            .map_err(|e| fail(e.to_string()))
+    };
+    match name {
+        "weekly.csv" => csv(crate::output::csv_rows(
+            "weekly.csv",
+            crate::output::weekly_rows(&sc.name, &runs),
+        )),
+        "summary.csv" => csv(crate::output::csv_rows(
+            "summary.csv",
+            &crate::output::summary_rows(&sc.name, &runs),
+        )),
+        _ => {
+            let (stem, png) = match (name.strip_suffix(".svg"), name.strip_suffix(".png")) {
+                (Some(s), _) => (s, false),
+                (_, Some(s)) => (s, true),
+                _ => {
+                    return Err(fail(format!(
+                        "no file {name}: ask for weekly.csv, summary.csv or a chart's STEM.svg or STEM.png"
+                    )));
+                }
+            };
+            let r = RunResults::from_runs(sc, &runs).map_err(|e| fail(e.to_string()))?;
+            let charts = run_charts(&r, &[]).map_err(|e| fail(e.to_string()))?;
+            let stems: Vec<String> = charts.iter().map(|c| c.stem()).collect();
+            let chart = charts.iter().find(|c| c.stem() == stem).ok_or_else(|| {
+                fail(format!(
+                    "no chart {stem}: this run has {}",
+                    stems.join(", ")
+                ))
+            })?;
+            if png {
+                let tmp = tempfile::tempdir().map_err(|e| fail(e.to_string()))?;
+                let written = crate::charts::render(chart, tmp.path(), crate::charts::Format::Png)
+                    .map_err(|e| fail(e.to_string()))?;
+                let path = written.first().ok_or_else(|| fail("no PNG drawn".into()))?;
+                let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+                Ok(("image/png", bytes))
+            } else {
+                let svg = to_svg(chart).map_err(|e| fail(e.to_string()))?;
+                Ok(("image/svg+xml", svg.into_bytes()))
+            }
+        }
+    }
 }

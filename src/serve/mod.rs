@@ -15,7 +15,7 @@
 pub mod api;
 
 use crate::scenario::Scenario;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -109,6 +109,7 @@ async fn base_scenario(State(s): State<Arc<Shared>>) -> Response {
             "description": sc.description,
             "toml": s.base,
             "arms": sc.arms().iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+            "timeline": api::timeline_json(&s.base),
         }))
         .into_response(),
         Err(e) => refused(api::Refusal {
@@ -139,7 +140,12 @@ fn composed(s: &Shared, body: &JsonValue) -> Result<String, api::Refusal> {
         Some(JsonValue::Object(m)) => m,
         Some(_) => return Err(refuse("`set` must map parameter names to values")),
     };
-    api::compose(base, set)
+    let timeline = match obj.get("timeline") {
+        None | Some(JsonValue::Null) => None,
+        Some(JsonValue::Array(list)) => Some(list.as_slice()),
+        Some(_) => return Err(refuse("`timeline` must be a list of events and ramps")),
+    };
+    api::compose_with(base, set, timeline)
 }
 
 async fn scenario_file(State(s): State<Arc<Shared>>, Json(body): Json<JsonValue>) -> Response {
@@ -182,6 +188,39 @@ async fn run(State(s): State<Arc<Shared>>, Json(body): Json<JsonValue>) -> Respo
     }
 }
 
+async fn file(
+    State(s): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    Json(body): Json<JsonValue>,
+) -> Response {
+    let sc = match composed(&s, &body).and_then(|t| api::scenario(&t)) {
+        Ok(sc) => sc,
+        Err(r) => return refused(r),
+    };
+    let Ok(_permit) = s.runs.try_acquire() else {
+        return (StatusCode::TOO_MANY_REQUESTS, "busy: try again").into_response();
+    };
+    match tokio::task::spawn_blocking(move || api::file(&sc, &name).map(|f| (f, name))).await {
+        Ok(Ok(((kind, bytes), name))) => (
+            [
+                (header::CONTENT_TYPE, kind.to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}\"", name.replace('"', "")),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(r)) => refused(r),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the computation failed: {e}"),
+        )
+            .into_response(),
+    }
+}
+
 /// The explorer's routes for a server reachable as `hosts`, starting
 /// from scenario file text `base`.
 pub fn router(base: String, hosts: Vec<String>) -> Router {
@@ -195,6 +234,7 @@ pub fn router(base: String, hosts: Vec<String>) -> Router {
         .route("/api/params", get(params))
         .route("/api/scenario", get(base_scenario).post(scenario_file))
         .route("/api/run", post(run))
+        .route("/api/file/{name}", post(file))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(shared.clone(), same_origin))
         .with_state(shared)
