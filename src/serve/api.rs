@@ -378,7 +378,7 @@ pub fn file(sc: &Scenario, name: &str) -> Result<(&'static str, Vec<u8>), Refusa
         )),
         "summary.csv" => csv(crate::output::csv_rows(
             "summary.csv",
-            &crate::output::summary_rows(&sc.name, &runs),
+            crate::output::summary_rows(&sc.name, &runs),
         )),
         _ => {
             let (stem, png) = match (name.strip_suffix(".svg"), name.strip_suffix(".png")) {
