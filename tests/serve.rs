@@ -355,3 +355,33 @@ fn a_local_server_refuses_foreign_hosts_origins_and_bad_requests_without_crashin
     let (code, _) = http(&s, "GET", "/api/params", &[], b"");
     assert_eq!(code, 200);
 }
+
+/// A newer request of the same page stops the older computation between
+/// chunks of runs (409); requests without a page key are never stopped.
+#[test]
+fn a_newer_request_of_the_same_page_supersedes_the_older() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = start(tmp.path());
+    // Ten runs of 20,000 employees: two chunks on two threads, seconds of
+    // work in a debug build.
+    let slow = json!({"page": "p1", "set": {"employees": 20000, "weeks": 30, "replicates": 5}});
+    let addr = s.addr.clone();
+    let older = std::thread::spawn(move || {
+        let s2 = Server {
+            child: Command::new("true").spawn().unwrap(),
+            addr,
+        };
+        post_json(&s2, "/api/run", &slow)
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    let (code, body) = post_json(&s, "/api/run", &json!({"page": "p1", "set": {"weeks": 3}}));
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = older.join().unwrap();
+    assert_eq!(
+        code,
+        409,
+        "the older request was not superseded: {}",
+        &body[..body.len().min(200)]
+    );
+    assert!(body.contains("superseded"), "{body}");
+}

@@ -318,14 +318,87 @@ fn series_json(r: &RunResults, m: Metric) -> Json {
     json!({"name": m.name(), "label": m.label(), "unit": m.unit(), "arms": arms})
 }
 
+/// A recording that records nothing but that its run finished: the batch
+/// runner hands each run's part over as its chunk of runs ends, which is
+/// where a superseded computation stops.
+struct Finished(bool);
+
+impl crate::model::Observer for Finished {
+    fn observe(
+        &mut self,
+        _: &crate::model::Simulation,
+        _: usize,
+        _: &crate::model::metrics::WeekMetrics,
+    ) {
+        self.0 = true;
+    }
+}
+
+impl crate::batch::Record for Finished {
+    type Part = ();
+
+    fn take_part(&mut self) -> Option<()> {
+        std::mem::take(&mut self.0).then_some(())
+    }
+
+    fn size(&self, _: &ModelParams) -> crate::resources::RecordSize {
+        crate::resources::RecordSize::default()
+    }
+}
+
+/// Why runs stopped: a problem, or a newer request.
+enum Stop {
+    Invalid(crate::params::InvalidParams),
+    Superseded,
+}
+
+impl From<crate::params::InvalidParams> for Stop {
+    fn from(e: crate::params::InvalidParams) -> Stop {
+        Stop::Invalid(e)
+    }
+}
+
+/// The message of a computation stopped because a newer request from the
+/// same page superseded it.
+pub const SUPERSEDED: &str = "superseded by a newer request";
+
+/// The replicates of every arm of `sc`, stopped between chunks of runs
+/// once `superseded()` says a newer request wants the CPU.
+fn runs_until(
+    sc: &Scenario,
+    superseded: &dyn Fn() -> bool,
+) -> Result<Vec<crate::experiment::RunResult>, Refusal> {
+    let mut check = |_: &crate::experiment::Run, _: ()| {
+        if superseded() {
+            Err(Stop::Superseded)
+        } else {
+            Ok(())
+        }
+    };
+    crate::experiment::run_replicates_recording(
+        sc,
+        &|_| Finished(false),
+        &mut check,
+        &mut |_, _| {},
+    )
+    .map_err(|e| match e {
+        Stop::Invalid(e) => Refusal::new(None, e.to_string()),
+        Stop::Superseded => Refusal::new(None, SUPERSEDED),
+    })
+}
+
 /// Runs scenario `sc` and returns what the page shows: every metric's
 /// weekly mean and 95% CI per arm, each variant's paired difference from
 /// the base in the last week, and the dashboard and differences charts as
 /// SVG (drawn by the same code as `goodhart run`).
 pub fn run(sc: &Scenario) -> Result<Json, Refusal> {
+    run_until(sc, &|| false)
+}
+
+/// [`run`], stopped early (with [`SUPERSEDED`]) once `superseded()`.
+pub fn run_until(sc: &Scenario, superseded: &dyn Fn() -> bool) -> Result<Json, Refusal> {
     let started = std::time::Instant::now();
-    let runs =
-        crate::experiment::run_replicates(sc).map_err(|e| Refusal::new(None, e.to_string()))?;
+    let runs = runs_until(sc, superseded)?;
     let simulated = started.elapsed();
     let r = RunResults::from_runs(sc, &runs).map_err(|e| Refusal::new(None, e.to_string()))?;
     let last = r.weeks.saturating_sub(1);

@@ -42,6 +42,10 @@ struct Shared {
     /// The Host values the server answers to ("127.0.0.1:8000", ...).
     hosts: Vec<String>,
     runs: Semaphore,
+    /// Per page (the body's `"page"` key): the number of its newest run
+    /// request. An older request of the same page stops between chunks of
+    /// runs; requests without a page key are never stopped.
+    newest: std::sync::Mutex<std::collections::HashMap<String, u64>>,
 }
 
 /// A refusal as an HTTP answer: 400 with the message and the field.
@@ -177,8 +181,34 @@ async fn run(State(s): State<Arc<Shared>>, Json(body): Json<JsonValue>) -> Respo
         )
             .into_response();
     };
-    match tokio::task::spawn_blocking(move || api::run(&sc)).await {
+    // This request supersedes the page's older ones.
+    let page = body
+        .get("page")
+        .and_then(JsonValue::as_str)
+        .map(str::to_string);
+    let ticket = page.as_ref().map(|p| {
+        let mut newest = s.newest.lock().unwrap_or_else(|e| e.into_inner());
+        if newest.len() > 10_000 {
+            newest.clear();
+        }
+        let n = newest.entry(p.clone()).or_insert(0);
+        *n += 1;
+        *n
+    });
+    let shared = s.clone();
+    let superseded = move || match (&page, ticket) {
+        (Some(p), Some(t)) => shared
+            .newest
+            .lock()
+            .map(|m| m.get(p).is_some_and(|&n| n != t))
+            .unwrap_or(false),
+        _ => false,
+    };
+    match tokio::task::spawn_blocking(move || api::run_until(&sc, &superseded)).await {
         Ok(Ok(result)) => Json(result).into_response(),
+        Ok(Err(r)) if r.message == api::SUPERSEDED => {
+            (StatusCode::CONFLICT, Json(json!({"error": r.message}))).into_response()
+        }
         Ok(Err(r)) => refused(r),
         Err(e) => (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -228,6 +258,7 @@ pub fn router(base: String, hosts: Vec<String>) -> Router {
         base,
         hosts,
         runs: Semaphore::new(CONCURRENT_RUNS),
+        newest: std::sync::Mutex::new(std::collections::HashMap::new()),
     });
     Router::new()
         .route("/", get(page))
