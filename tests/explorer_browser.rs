@@ -17,9 +17,7 @@ use common::ok;
 use webdriver::{CHROMEDRIVER, CHROMIUM, Driver, missing};
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SCENARIO: &str = r#"
@@ -37,15 +35,6 @@ leaderboard = "org"
 [variants.no-board]
 leaderboard = "none"
 "#;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Waits until the page shows result number `generation` or later.
 fn wait_for(driver: &Driver, generation: u64) -> u64 {
@@ -103,23 +92,8 @@ fn moving_a_slider_recomputes_and_the_download_reproduces_the_page() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("s.toml"), SCENARIO).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_goodhart"))
-        .args(["serve", "s.toml", "--port", "0"])
-        .current_dir(d)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _server = Server(child);
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_string();
+    let server = common::serve(d, "s.toml");
+    let url = format!("http://{}/", server.addr);
 
     let mut driver = Driver::start(&d.join("browser"));
     driver.open_session();
@@ -172,25 +146,13 @@ fn moving_a_slider_recomputes_and_the_download_reproduces_the_page() {
             "--quiet",
         ],
     );
-    let weekly = std::fs::read_to_string(d.join("o/weekly.csv")).unwrap();
-    let mut lines = weekly.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
-    let rows: Vec<Vec<&str>> = lines
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .filter(|r| r[col("week")] == "11")
-        .collect();
     for (id, value) in &after {
         let rest = id.trim_start_matches("final-");
         let (metric, arm) = ["-base", "-no-board"]
             .iter()
             .find_map(|a| rest.strip_suffix(a).map(|m| (m, &a[1..])))
             .unwrap_or_else(|| panic!("cell {id}"));
-        let xs: Vec<f64> = rows
-            .iter()
-            .filter(|r| r[col("variant")] == arm)
-            .map(|r| r[col(metric)].parse::<f64>().unwrap())
-            .collect();
+        let xs = common::week_values(&d.join("o/weekly.csv"), 11, arm, metric);
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         assert!(
             (value - mean).abs() <= 1e-12 * mean.abs().max(1.0),

@@ -8,9 +8,8 @@ mod common;
 use common::ok;
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const SCENARIO: &str = r#"
@@ -29,51 +28,23 @@ leaderboard = "org"
 leaderboard = "none"
 "#;
 
-/// The server, stopped when the test ends however it ends.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+type Server = common::Served;
 
 fn start(dir: &std::path::Path) -> Server {
     std::fs::write(dir.join("s.toml"), SCENARIO).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_goodhart"))
-        .args(["serve", "s.toml", "--port", "0"])
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("goodhart serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_string();
-    Server { child, addr }
+    common::serve(dir, "s.toml")
 }
 
 /// One HTTP/1.1 request with `headers` (Host is the server's unless
 /// given); the status and body.
 fn http(
-    s: &Server,
+    addr: &str,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, String) {
-    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(120)))
         .unwrap();
@@ -82,7 +53,7 @@ fn http(
         body.len()
     );
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
-        req += &format!("Host: {}\r\n", s.addr);
+        req += &format!("Host: {addr}\r\n");
     }
     for (k, v) in headers {
         req += &format!("{k}: {v}\r\n");
@@ -105,15 +76,15 @@ fn http(
 
 /// A POST of JSON `v`; the status and the body's bytes (chunked
 /// transfer decoded).
-fn http_bytes(s: &Server, path: &str, v: &Value) -> (u16, Vec<u8>) {
+fn http_bytes(addr: &str, path: &str, v: &Value) -> (u16, Vec<u8>) {
     let body = v.to_string();
-    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(120)))
         .unwrap();
     let req = format!(
         "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        s.addr,
+        addr,
         body.len()
     );
     stream.write_all(req.as_bytes()).unwrap();
@@ -145,9 +116,9 @@ fn http_bytes(s: &Server, path: &str, v: &Value) -> (u16, Vec<u8>) {
     }
 }
 
-fn post_json(s: &Server, path: &str, v: &Value) -> (u16, String) {
+fn post_json(addr: &str, path: &str, v: &Value) -> (u16, String) {
     http(
-        s,
+        addr,
         "POST",
         path,
         &[("Content-Type", "application/json")],
@@ -161,7 +132,7 @@ fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
     let d = tmp.path();
     let s = start(d);
 
-    let (code, body) = http(&s, "GET", "/", &[], b"");
+    let (code, body) = http(&s.addr, "GET", "/", &[], b"");
     assert_eq!(code, 200);
     assert!(
         body.contains("goodhart explorer")
@@ -170,7 +141,7 @@ fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
         "the page must be self-contained"
     );
 
-    let (code, body) = http(&s, "GET", "/api/params", &[], b"");
+    let (code, body) = http(&s.addr, "GET", "/api/params", &[], b"");
     assert_eq!(code, 200, "{body}");
     let params: Value = serde_json::from_str(&body).unwrap();
     let target = params["params"]
@@ -183,7 +154,7 @@ fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
     assert_eq!(target["value"], "0.8");
 
     // The base scenario has no timeline; the page adds an event and a ramp.
-    let (_, base) = http(&s, "GET", "/api/scenario", &[], b"");
+    let (_, base) = http(&s.addr, "GET", "/api/scenario", &[], b"");
     let base: Value = serde_json::from_str(&base).unwrap();
     assert_eq!(base["timeline"], json!([]));
     let request = json!({
@@ -193,7 +164,7 @@ fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
             {"from": 0, "to": 5, "param": "audit_rate", "start": 0, "end": "0.2"},
         ],
     });
-    let (code, body) = post_json(&s, "/api/run", &request);
+    let (code, body) = post_json(&s.addr, "/api/run", &request);
     assert_eq!(code, 200, "{body}");
     let page: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(page["arms"], json!(["base", "no-board"]));
@@ -210,7 +181,7 @@ fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
             .contains("<svg")
     );
 
-    let (code, toml) = post_json(&s, "/api/scenario", &request);
+    let (code, toml) = post_json(&s.addr, "/api/scenario", &request);
     assert_eq!(code, 200, "{toml}");
     std::fs::write(d.join("downloaded.toml"), &toml).unwrap();
     ok(
@@ -226,25 +197,13 @@ fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
     );
 
     // Every metric's last-week mean per arm, from weekly.csv.
-    let weekly = std::fs::read_to_string(d.join("o/weekly.csv")).unwrap();
-    let mut lines = weekly.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
     let last = page["weeks"].as_u64().unwrap() - 1;
-    let rows: Vec<Vec<&str>> = lines
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .filter(|r| r[col("week")] == last.to_string())
-        .collect();
     let mut compared = 0;
     for m in page["metrics"].as_array().unwrap() {
         let name = m["name"].as_str().unwrap();
         for a in m["arms"].as_array().unwrap() {
             let arm = a["arm"].as_str().unwrap();
-            let xs: Vec<f64> = rows
-                .iter()
-                .filter(|r| r[col("variant")] == arm)
-                .map(|r| r[col(name)].parse::<f64>().unwrap())
-                .collect();
+            let xs = common::week_values(&d.join("o/weekly.csv"), last as usize, arm, name);
             assert_eq!(xs.len(), 3, "{arm} {name}");
             let mean = xs.iter().sum::<f64>() / xs.len() as f64;
             let shown = &a["mean"][last as usize];
@@ -270,7 +229,7 @@ fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
         ("dashboard.png", "o/charts/dashboard.png"),
         ("differences.png", "o/charts/differences.png"),
     ] {
-        let (code, bytes) = http_bytes(&s, &format!("/api/file/{name}"), &request);
+        let (code, bytes) = http_bytes(&s.addr, &format!("/api/file/{name}"), &request);
         assert_eq!(code, 200, "{name}: {}", String::from_utf8_lossy(&bytes));
         let want = std::fs::read(d.join(path)).unwrap();
         assert!(
@@ -280,7 +239,7 @@ fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
             want.len()
         );
     }
-    let (code, _) = http_bytes(&s, "/api/file/passwd", &request);
+    let (code, _) = http_bytes(&s.addr, "/api/file/passwd", &request);
     assert_eq!(code, 400);
     // The settings made it into the file that reproduces them.
     assert!(
@@ -295,7 +254,7 @@ fn a_local_server_refuses_foreign_hosts_origins_and_bad_requests_without_crashin
     let s = start(tmp.path());
     // DNS rebinding: a page on evil.example resolving to 127.0.0.1.
     let (code, _) = http(
-        &s,
+        &s.addr,
         "GET",
         "/api/params",
         &[("Host", "evil.example:80")],
@@ -303,7 +262,7 @@ fn a_local_server_refuses_foreign_hosts_origins_and_bad_requests_without_crashin
     );
     assert_eq!(code, 403);
     let (code, _) = http(
-        &s,
+        &s.addr,
         "POST",
         "/api/run",
         &[
@@ -322,7 +281,7 @@ fn a_local_server_refuses_foreign_hosts_origins_and_bad_requests_without_crashin
         b"\xff\xfe",
     ] {
         let (code, reply) = http(
-            &s,
+            &s.addr,
             "POST",
             "/api/run",
             &[("Content-Type", "application/json")],
@@ -331,17 +290,21 @@ fn a_local_server_refuses_foreign_hosts_origins_and_bad_requests_without_crashin
         assert!((400..500).contains(&code), "{body:?}: {code} {reply}");
     }
     // A value out of range names its field; a population beyond the cap too.
-    let (code, reply) = post_json(&s, "/api/run", &json!({"set": {"adoption_target": 7}}));
+    let (code, reply) = post_json(&s.addr, "/api/run", &json!({"set": {"adoption_target": 7}}));
     assert_eq!(code, 400);
     let v: Value = serde_json::from_str(&reply).unwrap();
     assert_eq!(v["field"], "adoption_target", "{reply}");
-    let (code, reply) = post_json(&s, "/api/run", &json!({"set": {"employees": 2_000_000}}));
+    let (code, reply) = post_json(
+        &s.addr,
+        "/api/run",
+        &json!({"set": {"employees": 2_000_000}}),
+    );
     assert_eq!(code, 400);
     assert!(reply.contains("employees"), "{reply}");
     // A body beyond the limit.
     let big = format!("{{\"toml\": \"{}\"}}", "x".repeat(300 * 1024));
     let (code, _) = http(
-        &s,
+        &s.addr,
         "POST",
         "/api/run",
         &[("Content-Type", "application/json")],
@@ -349,10 +312,10 @@ fn a_local_server_refuses_foreign_hosts_origins_and_bad_requests_without_crashin
     );
     assert_eq!(code, 413);
     // Unknown paths, wrong methods.
-    assert_eq!(http(&s, "GET", "/etc/passwd", &[], b"").0, 404);
-    assert_eq!(http(&s, "DELETE", "/api/run", &[], b"").0, 405);
+    assert_eq!(http(&s.addr, "GET", "/etc/passwd", &[], b"").0, 404);
+    assert_eq!(http(&s.addr, "DELETE", "/api/run", &[], b"").0, 405);
     // Still serving.
-    let (code, _) = http(&s, "GET", "/api/params", &[], b"");
+    let (code, _) = http(&s.addr, "GET", "/api/params", &[], b"");
     assert_eq!(code, 200);
 }
 
@@ -366,15 +329,13 @@ fn a_newer_request_of_the_same_page_supersedes_the_older() {
     // work in a debug build.
     let slow = json!({"page": "p1", "set": {"employees": 20000, "weeks": 30, "replicates": 5}});
     let addr = s.addr.clone();
-    let older = std::thread::spawn(move || {
-        let s2 = Server {
-            child: Command::new("true").spawn().unwrap(),
-            addr,
-        };
-        post_json(&s2, "/api/run", &slow)
-    });
+    let older = std::thread::spawn(move || post_json(&addr, "/api/run", &slow));
     std::thread::sleep(Duration::from_millis(400));
-    let (code, body) = post_json(&s, "/api/run", &json!({"page": "p1", "set": {"weeks": 3}}));
+    let (code, body) = post_json(
+        &s.addr,
+        "/api/run",
+        &json!({"page": "p1", "set": {"weeks": 3}}),
+    );
     assert_eq!(code, 200, "{body}");
     let (code, body) = older.join().unwrap();
     assert_eq!(

@@ -405,16 +405,10 @@ fn appendix(s: &SweepResults, dir: &Path, figures: Vec<Figure>) -> Appendix {
     } else {
         tables.extend(SHOWN[1..].iter().map(|&mt| sensitivity_table(s, mt)));
     }
-    tables.push(Table {
-        caption: "Parameters held fixed (the scenario's base)".into(),
-        header: vec!["Parameter".into(), "Value".into()],
-        rows: m
-            .base_parameters
-            .iter()
-            .map(|(k, v)| vec![Cell::text(k), Cell::text(text::param_value(v))])
-            .collect(),
-        note: String::new(),
-    });
+    tables.push(text::params_table(
+        "Parameters held fixed (the scenario's base)",
+        &m.base_parameters,
+    ));
     Appendix {
         figures,
         tables,

@@ -218,6 +218,23 @@ pub fn param_value(v: &serde_json::Value) -> String {
     }
 }
 
+/// A table of parameters and their values (at most six significant
+/// figures), for a section's appendix.
+pub fn params_table(
+    caption: &str,
+    params: &serde_json::Map<String, serde_json::Value>,
+) -> super::Table {
+    super::Table {
+        caption: caption.into(),
+        header: vec!["Parameter".into(), "Value".into()],
+        rows: params
+            .iter()
+            .map(|(k, v)| vec![Cell::text(k), Cell::text(param_value(v))])
+            .collect(),
+        note: String::new(),
+    }
+}
+
 /// `x` rounded to six significant figures, without trailing zeros.
 fn six(x: f64) -> String {
     format!("{x:.5e}")

@@ -213,16 +213,7 @@ fn appendix(r: &RunResults, dir: &Path, figures: Vec<Figure>) -> Appendix {
             format!("{} (in {})", marker.describe(), text::list(&arms)),
         ));
     }
-    let params = Table {
-        caption: "Parameters of the base arm".into(),
-        header: vec!["Parameter".into(), "Value".into()],
-        rows: m
-            .parameters
-            .iter()
-            .map(|(k, v)| vec![Cell::text(k), Cell::text(text::param_value(v))])
-            .collect(),
-        note: String::new(),
-    };
+    let params = text::params_table("Parameters of the base arm", &m.parameters);
     Appendix {
         figures,
         tables: vec![params],
