@@ -220,6 +220,44 @@ fn the_downloaded_scenario_reproduces_the_pages_numbers_with_goodhart_run() {
         }
     }
     assert!(compared >= 30, "{compared}");
+    // The page's lighter answer: the last week of the metrics it names,
+    // the same numbers.
+    let light = json!({
+        "set": request["set"], "timeline": request["timeline"],
+        "metrics": ["incidents", "performative_share"], "series": "last",
+    });
+    let (code, body) = post_json(&s.addr, "/api/run", &light);
+    assert_eq!(code, 200, "{body}");
+    let light: Value = serde_json::from_str(&body).unwrap();
+    let names: Vec<&str> = light["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["incidents", "performative_share"]);
+    for m in light["metrics"].as_array().unwrap() {
+        assert_eq!(m["first_week"], json!(last));
+        let full = page["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == m["name"])
+            .unwrap();
+        for (a, f) in m["arms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(full["arms"].as_array().unwrap())
+        {
+            for k in ["mean", "low", "high"] {
+                assert_eq!(a[k].as_array().unwrap().len(), 1, "{m}");
+                assert_eq!(a[k][0], f[k][last as usize], "{} {k}", m["name"]);
+            }
+        }
+    }
+    assert_eq!(light["charts"], page["charts"]);
+    assert_eq!(light["differences"], page["differences"]);
     // The files the page downloads are those goodhart run and plot write.
     ok(d, &["plot", "o", "--format", "both"]);
     for (name, path) in [
@@ -314,9 +352,54 @@ fn a_local_server_refuses_foreign_hosts_origins_and_bad_requests_without_crashin
     // Unknown paths, wrong methods.
     assert_eq!(http(&s.addr, "GET", "/etc/passwd", &[], b"").0, 404);
     assert_eq!(http(&s.addr, "DELETE", "/api/run", &[], b"").0, 405);
+    // Unknown metrics and series are refused with what is allowed.
+    let (code, reply) = post_json(&s.addr, "/api/run", &json!({"metrics": ["incident"]}));
+    assert_eq!(code, 400);
+    assert!(reply.contains("did you mean incidents?"), "{reply}");
+    let (code, reply) = post_json(&s.addr, "/api/run", &json!({"series": "end"}));
+    assert_eq!(code, 400);
+    assert!(reply.contains("\\\"last\\\""), "{reply}");
+    let (code, reply) = http(&s.addr, "GET", "/api/progress", &[], b"");
+    assert_eq!(code, 400, "{reply}");
     // Still serving.
     let (code, _) = http(&s.addr, "GET", "/api/params", &[], b"");
     assert_eq!(code, 200);
+}
+
+/// While a page's request computes, `/api/progress` tells how many of its
+/// runs have ended, of how many.
+#[test]
+fn a_long_computation_reports_its_progress() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = start(tmp.path());
+    // Ten runs of 20,000 employees: seconds of work in a debug build.
+    let slow = json!({"page": "p2", "set": {"employees": 20000, "weeks": 20, "replicates": 5}});
+    let addr = s.addr.clone();
+    let running = std::thread::spawn(move || post_json(&addr, "/api/run", &slow));
+    let mut seen = Vec::new();
+    while !running.is_finished() {
+        let (code, body) = http(&s.addr, "GET", "/api/progress?page=p2", &[], b"");
+        assert_eq!(code, 200, "{body}");
+        let p: Value = serde_json::from_str(&body).unwrap();
+        let (done, total) = (p["done"].as_u64().unwrap(), p["total"].as_u64().unwrap());
+        if total > 0 {
+            assert_eq!(total, 10, "{body}");
+            assert!(done <= total, "{body}");
+            seen.push(done);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, body) = running.join().unwrap();
+    assert_eq!(code, 200, "{}", &body[..body.len().min(200)]);
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert!(
+        seen.iter().any(|&d| d > 0 && d < 10),
+        "no progress seen between the first and the last run: {seen:?}"
+    );
+    let (_, body) = http(&s.addr, "GET", "/api/progress?page=p2", &[], b"");
+    assert_eq!(body, r#"{"done":10,"total":10}"#);
+    let (_, body) = http(&s.addr, "GET", "/api/progress?page=unknown", &[], b"");
+    assert_eq!(body, r#"{"done":0,"total":0}"#);
 }
 
 /// A newer request of the same page stops the older computation between

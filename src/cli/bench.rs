@@ -27,6 +27,13 @@ pub struct BenchArgs {
 /// The explorer's latency: what `POST /api/run` does for a slider move.
 fn explorer() -> anyhow::Result<()> {
     let base = include_str!("../../scenarios/amazon-2026.toml");
+    // What the page asks for: the last week of the metrics it tabulates.
+    let detail = crate::serve::api::Detail::from_request(
+        serde_json::json!({"metrics": crate::serve::api::PAGE_METRICS, "series": "last"})
+            .as_object()
+            .ok_or_else(|| anyhow::anyhow!("not an object"))?,
+    )
+    .map_err(|r| anyhow::anyhow!(r.message))?;
     let mut times = Vec::new();
     for i in 0..40 {
         let mut set = serde_json::Map::new();
@@ -38,7 +45,7 @@ fn explorer() -> anyhow::Result<()> {
         let text =
             crate::serve::api::compose(base, &set).map_err(|r| anyhow::anyhow!(r.message))?;
         let sc = crate::serve::api::scenario(&text).map_err(|r| anyhow::anyhow!(r.message))?;
-        let json = crate::serve::api::run(&sc).map_err(|r| anyhow::anyhow!(r.message))?;
+        let json = crate::serve::api::run(&sc, &detail).map_err(|r| anyhow::anyhow!(r.message))?;
         let bytes = serde_json::to_vec(&json)?.len();
         times.push(started.elapsed().as_secs_f64() * 1e3);
         if i == 0 {

@@ -64,6 +64,18 @@ fn defs_json<T>(defs: &'static [ParamDef<T>], defaults: &T, sc: &T) -> Vec<Json>
         .collect()
 }
 
+/// The metrics whose last week the page tabulates (`/api/params` tells the
+/// page; `bench --explorer` asks for the same answer).
+pub const PAGE_METRICS: [&str; 7] = [
+    "measured_adoption",
+    "performative_share",
+    "goodhart_gap",
+    "output_index",
+    "net_value_usd",
+    "tokens_per_employee_mtok",
+    "incidents",
+];
+
 /// Every parameter of the registry (run settings first), with its range,
 /// unit, meaning, default and its value in scenario `sc`.
 pub fn params(sc: &Scenario) -> Json {
@@ -75,6 +87,7 @@ pub fn params(sc: &Scenario) -> Json {
             .map(|s| json!({"name": s.name(), "describe": s.describe()}))
             .collect::<Vec<_>>(),
         "params": all,
+        "page_metrics": PAGE_METRICS,
     })
 }
 
@@ -303,10 +316,77 @@ pub fn scenario(text: &str) -> Result<Scenario, Refusal> {
     Ok(sc)
 }
 
-fn series_json(r: &RunResults, m: Metric) -> Json {
+/// How much of the weekly series an answer carries: every metric (or
+/// the named ones), over every week (or only the last). The page asks for
+/// the last week of the metrics it tabulates, which keeps its answer small;
+/// scripts get everything by default.
+#[derive(Clone, Debug, Default)]
+pub struct Detail {
+    /// The metrics whose series to send; `None` for all of them.
+    pub metrics: Option<Vec<Metric>>,
+    /// Send only the last week's mean and interval.
+    pub last_week_only: bool,
+}
+
+impl Detail {
+    /// Reads the optional `"metrics"` (a list of metric names) and
+    /// `"series"` (`"weekly"`, the default, or `"last"`) of a request.
+    pub fn from_request(body: &serde_json::Map<String, Json>) -> Result<Detail, Refusal> {
+        let metrics = match body.get("metrics") {
+            None | Some(Json::Null) => None,
+            Some(Json::Array(names)) => Some(
+                names
+                    .iter()
+                    .map(|n| {
+                        let name = n.as_str().unwrap_or_default();
+                        Metric::from_name(name).ok_or_else(|| {
+                            let names = Metric::ALL.iter().map(|m| m.name());
+                            let hint = match crate::params::registry::closest(names.clone(), name) {
+                                Some(c) => format!("did you mean {c}?"),
+                                None => format!(
+                                    "the metrics are {}",
+                                    names.collect::<Vec<_>>().join(", ")
+                                ),
+                            };
+                            Refusal::new(None, format!("`metrics`: no metric {n}; {hint}"))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Some(_) => {
+                return Err(Refusal::new(
+                    None,
+                    "`metrics` must be a list of metric names",
+                ));
+            }
+        };
+        let last_week_only = match body.get("series").map(|s| s.as_str()) {
+            None | Some(Some("weekly")) => false,
+            Some(Some("last")) => true,
+            Some(_) => {
+                return Err(Refusal::new(
+                    None,
+                    "`series` must be \"weekly\" (every week, the default) or \"last\" (the last week only)",
+                ));
+            }
+        };
+        Ok(Detail {
+            metrics,
+            last_week_only,
+        })
+    }
+}
+
+fn series_json(r: &RunResults, m: Metric, detail: &Detail) -> Json {
+    let from = if detail.last_week_only {
+        r.weeks.saturating_sub(1)
+    } else {
+        0
+    };
     let arms: Vec<Json> = (0..r.variants.len())
         .map(|v| {
             let band = r.band(v, m);
+            let band = band.get(from..).unwrap_or_default();
             json!({
                 "arm": r.variants[v],
                 "mean": band.iter().map(|b| b.1).collect::<Vec<_>>(),
@@ -315,7 +395,7 @@ fn series_json(r: &RunResults, m: Metric) -> Json {
             })
         })
         .collect();
-    json!({"name": m.name(), "label": m.label(), "unit": m.unit(), "arms": arms})
+    json!({"name": m.name(), "label": m.label(), "unit": m.unit(), "first_week": from, "arms": arms})
 }
 
 /// A recording that records nothing but that its run finished: the batch
@@ -362,14 +442,22 @@ impl From<crate::params::InvalidParams> for Stop {
 /// same page superseded it.
 pub const SUPERSEDED: &str = "superseded by a newer request";
 
-/// The replicates of every arm of `sc`, stopped between chunks of runs
-/// once `superseded()` says a newer request wants the CPU.
+/// The number of runs of scenario `sc`: replicates x arms.
+pub fn runs_of(sc: &Scenario) -> usize {
+    sc.run.replicates * (1 + sc.variants.len())
+}
+
+/// The replicates of every arm of `sc`. As each run ends, `watch` hears
+/// how many have ended; the runs stop (between chunks of runs) once it
+/// answers that a newer request has superseded them.
 fn runs_until(
     sc: &Scenario,
-    superseded: &dyn Fn() -> bool,
+    watch: &dyn Fn(usize) -> bool,
 ) -> Result<Vec<crate::experiment::RunResult>, Refusal> {
+    let mut done = 0;
     let mut check = |_: &crate::experiment::Run, _: ()| {
-        if superseded() {
+        done += 1;
+        if watch(done) {
             Err(Stop::Superseded)
         } else {
             Ok(())
@@ -391,14 +479,19 @@ fn runs_until(
 /// weekly mean and 95% CI per arm, each variant's paired difference from
 /// the base in the last week, and the dashboard and differences charts as
 /// SVG (drawn by the same code as `goodhart run`).
-pub fn run(sc: &Scenario) -> Result<Json, Refusal> {
-    run_until(sc, &|| false)
+pub fn run(sc: &Scenario, detail: &Detail) -> Result<Json, Refusal> {
+    run_until(sc, detail, &|_| false)
 }
 
-/// [`run`], stopped early (with [`SUPERSEDED`]) once `superseded()`.
-pub fn run_until(sc: &Scenario, superseded: &dyn Fn() -> bool) -> Result<Json, Refusal> {
+/// [`run`], telling `watch` how many runs have ended as each ends, and
+/// stopped early (with [`SUPERSEDED`]) once `watch` answers true.
+pub fn run_until(
+    sc: &Scenario,
+    detail: &Detail,
+    watch: &dyn Fn(usize) -> bool,
+) -> Result<Json, Refusal> {
     let started = std::time::Instant::now();
-    let runs = runs_until(sc, superseded)?;
+    let runs = runs_until(sc, watch)?;
     let simulated = started.elapsed();
     let r = RunResults::from_runs(sc, &runs).map_err(|e| Refusal::new(None, e.to_string()))?;
     let last = r.weeks.saturating_sub(1);
@@ -425,7 +518,13 @@ pub fn run_until(sc: &Scenario, superseded: &dyn Fn() -> bool) -> Result<Json, R
         "weeks": r.weeks,
         "replicates": r.replicates,
         "employees": sc.params.employees,
-        "metrics": Metric::ALL.iter().map(|&m| series_json(&r, m)).collect::<Vec<_>>(),
+        "metrics": detail
+            .metrics
+            .as_deref()
+            .unwrap_or(Metric::ALL)
+            .iter()
+            .map(|&m| series_json(&r, m, detail))
+            .collect::<Vec<_>>(),
         "differences": differences,
         "charts": charts,
         "simulate_ms": simulated.as_secs_f64() * 1e3,

@@ -15,7 +15,7 @@
 pub mod api;
 
 use crate::scenario::Scenario;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -42,10 +42,24 @@ struct Shared {
     /// The Host values the server answers to ("127.0.0.1:8000", ...).
     hosts: Vec<String>,
     runs: Semaphore,
-    /// Per page (the body's `"page"` key): the number of its newest run
-    /// request. An older request of the same page stops between chunks of
-    /// runs; requests without a page key are never stopped.
-    newest: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    /// Per page (the body's `"page"` key): its newest run request and how
+    /// far that has got. An older request of the same page stops between
+    /// chunks of runs; requests without a page key are never stopped.
+    pages: std::sync::Mutex<std::collections::HashMap<String, PageRuns>>,
+}
+
+/// A page's newest run request: its number and its runs ended of all.
+#[derive(Clone, Copy, Default)]
+struct PageRuns {
+    newest: u64,
+    done: usize,
+    total: usize,
+}
+
+impl Shared {
+    fn pages(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, PageRuns>> {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// A refusal as an HTTP answer: 400 with the message and the field.
@@ -170,8 +184,12 @@ async fn scenario_file(State(s): State<Arc<Shared>>, Json(body): Json<JsonValue>
 }
 
 async fn run(State(s): State<Arc<Shared>>, Json(body): Json<JsonValue>) -> Response {
-    let sc = match composed(&s, &body).and_then(|t| api::scenario(&t)) {
-        Ok(sc) => sc,
+    let asked = composed(&s, &body).and_then(|t| {
+        let detail = api::Detail::from_request(body.as_object().unwrap_or(&Default::default()))?;
+        Ok((api::scenario(&t)?, detail))
+    });
+    let (sc, detail) = match asked {
+        Ok(asked) => asked,
         Err(r) => return refused(r),
     };
     let Ok(_permit) = s.runs.try_acquire() else {
@@ -186,25 +204,33 @@ async fn run(State(s): State<Arc<Shared>>, Json(body): Json<JsonValue>) -> Respo
         .get("page")
         .and_then(JsonValue::as_str)
         .map(str::to_string);
+    let total = api::runs_of(&sc);
     let ticket = page.as_ref().map(|p| {
-        let mut newest = s.newest.lock().unwrap_or_else(|e| e.into_inner());
-        if newest.len() > 10_000 {
-            newest.clear();
+        let mut pages = s.pages();
+        if pages.len() > 10_000 {
+            pages.clear();
         }
-        let n = newest.entry(p.clone()).or_insert(0);
-        *n += 1;
-        *n
+        let runs = pages.entry(p.clone()).or_default();
+        *runs = PageRuns {
+            newest: runs.newest + 1,
+            done: 0,
+            total,
+        };
+        runs.newest
     });
     let shared = s.clone();
-    let superseded = move || match (&page, ticket) {
-        (Some(p), Some(t)) => shared
-            .newest
-            .lock()
-            .map(|m| m.get(p).is_some_and(|&n| n != t))
-            .unwrap_or(false),
+    // Records the newest request's progress; true once superseded.
+    let watch = move |done: usize| match (&page, ticket) {
+        (Some(p), Some(t)) => match shared.pages().get_mut(p) {
+            Some(runs) if runs.newest == t => {
+                runs.done = done;
+                false
+            }
+            _ => true,
+        },
         _ => false,
     };
-    match tokio::task::spawn_blocking(move || api::run_until(&sc, &superseded)).await {
+    match tokio::task::spawn_blocking(move || api::run_until(&sc, &detail, &watch)).await {
         Ok(Ok(result)) => Json(result).into_response(),
         Ok(Err(r)) if r.message == api::SUPERSEDED => {
             (StatusCode::CONFLICT, Json(json!({"error": r.message}))).into_response()
@@ -216,6 +242,22 @@ async fn run(State(s): State<Arc<Shared>>, Json(body): Json<JsonValue>) -> Respo
         )
             .into_response(),
     }
+}
+
+/// `GET /api/progress?page=KEY`: how many runs of the page's newest run
+/// request have ended, of how many.
+async fn progress(
+    State(s): State<Arc<Shared>>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let Some(page) = q.get("page") else {
+        return refused(api::Refusal {
+            field: None,
+            message: "name the page: /api/progress?page=KEY, the `page` of its run requests".into(),
+        });
+    };
+    let runs = s.pages().get(page).copied().unwrap_or_default();
+    Json(json!({"done": runs.done, "total": runs.total})).into_response()
 }
 
 async fn file(
@@ -258,13 +300,14 @@ pub fn router(base: String, hosts: Vec<String>) -> Router {
         base,
         hosts,
         runs: Semaphore::new(CONCURRENT_RUNS),
-        newest: std::sync::Mutex::new(std::collections::HashMap::new()),
+        pages: std::sync::Mutex::new(std::collections::HashMap::new()),
     });
     Router::new()
         .route("/", get(page))
         .route("/api/params", get(params))
         .route("/api/scenario", get(base_scenario).post(scenario_file))
         .route("/api/run", post(run))
+        .route("/api/progress", get(progress))
         .route("/api/file/{name}", post(file))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(shared.clone(), same_origin))
