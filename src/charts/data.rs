@@ -231,10 +231,21 @@ impl RunResults {
     /// interval is cut to the metric's declared range (a count's interval
     /// does not go below zero), and is the mean itself with one replicate.
     pub fn band(&self, variant: usize, metric: Metric) -> Vec<(f64, f64, f64, f64)> {
+        self.band_from(variant, metric, 0)
+    }
+
+    /// [`RunResults::band`] from week `first` on.
+    pub fn band_from(
+        &self,
+        variant: usize,
+        metric: Metric,
+        first: usize,
+    ) -> Vec<(f64, f64, f64, f64)> {
         let r = metric.range();
         self.values[variant][metric as usize]
             .iter()
             .enumerate()
+            .skip(first)
             .map(|(w, xs)| {
                 let s = summarise(xs);
                 let (lo, hi) = if s.ci_low.is_finite() {

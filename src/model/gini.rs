@@ -27,7 +27,7 @@ const FRACTION_BITS: u32 = 52;
 
 /// Bytes of one histogram's bins.
 pub const HISTOGRAM_BYTES: usize =
-    BINS * (std::mem::size_of::<u64>() + std::mem::size_of::<u128>());
+    BINS * (std::mem::size_of::<u64>() + std::mem::size_of::<u128>()) + BINS / 8;
 
 /// A histogram of non-negative values, reused week after week.
 pub struct GiniHistogram {
@@ -35,6 +35,13 @@ pub struct GiniHistogram {
     counts: Vec<u64>,
     /// Per bin, the sum of the values' significands (as 53-bit integers).
     significands: Vec<u128>,
+    /// One bit per bin, set while the bin holds a value: clearing, merging
+    /// and the Gini visit only the occupied bins (a few hundred for 1,000
+    /// employees) instead of every bin between the smallest and the
+    /// largest value (thousands, when token use spans many magnitudes).
+    occupied: Vec<u64>,
+    /// The occupied bins lie in words `lo..=hi` of `occupied` (none when
+    /// lo > hi).
     lo: usize,
     hi: usize,
 }
@@ -45,21 +52,42 @@ impl Default for GiniHistogram {
             zeros: 0,
             counts: vec![0; BINS],
             significands: vec![0; BINS],
-            lo: BINS,
+            occupied: vec![0; BINS / 64],
+            lo: BINS / 64,
             hi: 0,
         }
     }
 }
 
+/// The set bits of `words[lo..=hi]` as bin numbers, in ascending order.
+fn occupied_bins(words: &[u64], lo: usize, hi: usize) -> impl Iterator<Item = usize> + '_ {
+    words
+        .get(lo..=hi)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .flat_map(move |(i, &w)| {
+            let base = (lo + i) * 64;
+            std::iter::successors((w != 0).then_some(w), |&w| {
+                let rest = w & (w - 1);
+                (rest != 0).then_some(rest)
+            })
+            .map(move |w| base + w.trailing_zeros() as usize)
+        })
+}
+
 impl GiniHistogram {
     /// Empties the histogram (only the bins that were touched).
     pub fn clear(&mut self) {
-        if self.lo <= self.hi {
-            self.counts[self.lo..=self.hi].fill(0);
-            self.significands[self.lo..=self.hi].fill(0);
+        for b in occupied_bins(&self.occupied, self.lo, self.hi) {
+            self.counts[b] = 0;
+            self.significands[b] = 0;
+        }
+        if let Some(words) = self.occupied.get_mut(self.lo..=self.hi) {
+            words.fill(0);
         }
         self.zeros = 0;
-        self.lo = BINS;
+        self.lo = BINS / 64;
         self.hi = 0;
     }
 
@@ -80,26 +108,21 @@ impl GiniHistogram {
         let significand = (bits & ((1 << FRACTION_BITS) - 1)) | (1 << FRACTION_BITS);
         self.counts[b] += 1;
         self.significands[b] += u128::from(significand);
-        self.lo = self.lo.min(b);
-        self.hi = self.hi.max(b);
+        self.occupied[b / 64] |= 1 << (b % 64);
+        self.lo = self.lo.min(b / 64);
+        self.hi = self.hi.max(b / 64);
     }
 
     /// Adds another histogram's values to this one.
     pub fn merge(&mut self, other: &GiniHistogram) {
         self.zeros += other.zeros;
+        for b in occupied_bins(&other.occupied, other.lo, other.hi) {
+            self.counts[b] += other.counts[b];
+            self.significands[b] += other.significands[b];
+        }
         if other.lo <= other.hi {
-            let range = other.lo..=other.hi;
-            for (c, o) in self.counts[range.clone()]
-                .iter_mut()
-                .zip(&other.counts[range.clone()])
-            {
-                *c += o;
-            }
-            for (s, o) in self.significands[range.clone()]
-                .iter_mut()
-                .zip(&other.significands[range])
-            {
-                *s += o;
+            for w in other.lo..=other.hi {
+                self.occupied[w] |= other.occupied[w];
             }
             self.lo = self.lo.min(other.lo);
             self.hi = self.hi.max(other.hi);
@@ -108,7 +131,7 @@ impl GiniHistogram {
 
     /// Bytes the histogram holds.
     pub fn bytes(&self) -> usize {
-        self.counts.capacity() * std::mem::size_of::<u64>()
+        (self.counts.capacity() + self.occupied.capacity()) * std::mem::size_of::<u64>()
             + self.significands.capacity() * std::mem::size_of::<u128>()
     }
 
@@ -127,18 +150,13 @@ impl GiniHistogram {
         let mut total = 0.0;
         // Sum over sorted positions i (1-based) of i * x_(i).
         let mut weighted = 0.0;
-        if self.lo <= self.hi {
-            for b in self.lo..=self.hi {
-                let c = self.counts[b] as f64;
-                if c == 0.0 {
-                    continue;
-                }
-                let sum = self.bin_sum(b);
-                let mean = sum / c;
-                weighted += mean * (c * n + c * (c + 1.0) / 2.0);
-                n += c;
-                total += sum;
-            }
+        for b in occupied_bins(&self.occupied, self.lo, self.hi) {
+            let c = self.counts[b] as f64;
+            let sum = self.bin_sum(b);
+            let mean = sum / c;
+            weighted += mean * (c * n + c * (c + 1.0) / 2.0);
+            n += c;
+            total += sum;
         }
         if total <= 0.0 {
             return 0.0;
@@ -204,8 +222,9 @@ mod tests {
         // A bin's sum is exact: one value's bin sum is the value itself.
         let mut one = GiniHistogram::default();
         one.add(std::f64::consts::PI);
-        let b = one.lo;
-        assert_eq!(one.bin_sum(b), std::f64::consts::PI);
+        let b = occupied_bins(&one.occupied, one.lo, one.hi).collect::<Vec<_>>();
+        assert_eq!(b.len(), 1);
+        assert_eq!(one.bin_sum(b[0]), std::f64::consts::PI);
     }
 
     #[test]
@@ -214,8 +233,24 @@ mod tests {
         (0..100).for_each(|_| h.add(5.0));
         assert!(h.gini().abs() < 1e-12);
         h.clear();
+        assert!(h.counts.iter().all(|&c| c == 0) && h.occupied.iter().all(|&w| w == 0));
+        assert!(h.significands.iter().all(|&s| s == 0));
         h.add(0.0);
         h.add(1.0);
         assert!((h.gini() - gini_exact(&[0.0, 1.0])).abs() < 1e-12);
+    }
+
+    /// The occupied bins, visited in ascending order, are exactly the bins
+    /// holding values (the words' edges included).
+    #[test]
+    fn occupied_bins_are_the_nonempty_bins_in_order() {
+        let mut h = GiniHistogram::default();
+        for x in [1e-9, 0.001, 0.5, 0.5, 1.0, 1.0078125, 3.0, 1e6, 1e17, 1e30] {
+            h.add(x);
+        }
+        let visited: Vec<usize> = occupied_bins(&h.occupied, h.lo, h.hi).collect();
+        let nonempty: Vec<usize> = (0..BINS).filter(|&b| h.counts[b] > 0).collect();
+        assert_eq!(visited, nonempty);
+        assert!(visited.windows(2).all(|w| w[0] < w[1]));
     }
 }

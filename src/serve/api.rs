@@ -385,8 +385,7 @@ fn series_json(r: &RunResults, m: Metric, detail: &Detail) -> Json {
     };
     let arms: Vec<Json> = (0..r.variants.len())
         .map(|v| {
-            let band = r.band(v, m);
-            let band = band.get(from..).unwrap_or_default();
+            let band = r.band_from(v, m, from);
             json!({
                 "arm": r.variants[v],
                 "mean": band.iter().map(|b| b.1).collect::<Vec<_>>(),
