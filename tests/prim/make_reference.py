@@ -21,7 +21,7 @@ scipy 1.17). Rerun with:
     pip install ema_workbench==2.5.3
     python tests/prim/make_reference.py
 
-The Rust test (tests/prim.rs) only reads the two files: it needs no Python.
+The Rust test (tests/prim.rs) only reads these files: it needs no Python.
 """
 
 import csv
