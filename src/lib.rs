@@ -10,7 +10,8 @@
 //!   `model` (the pure engine: no files, no printing, no environment, no
 //!   global random state; it refuses invalid parameters) side by side;
 //! - `results` (the result files' typed rows and manifests), `resources`
-//!   (memory and time of a batch), `sensitivity`, `bench`;
+//!   (memory and time of a batch), `sensitivity`, `prim` (scenario
+//!   discovery), `bench`;
 //! - `batch` (the one runner of many runs), then `experiment` (a
 //!   scenario's arms and replicates);
 //! - `output` (writing result files; result directories);
@@ -76,6 +77,7 @@ pub mod experiment;
 pub mod model;
 pub mod output;
 pub mod params;
+pub mod prim;
 pub mod report;
 pub mod resources;
 pub mod results;
