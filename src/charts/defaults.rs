@@ -378,6 +378,10 @@ pub fn charts_for(dir: &Path, metrics: &[Metric]) -> Result<Vec<AnyChart>, Chart
     if header.kind == "sweep" {
         return sweep_charts(&SweepResults::load(dir)?, metrics);
     }
+    if header.kind == "explore" {
+        // Charts of an exploration: not drawn yet.
+        return Ok(Vec::new());
+    }
     let mut charts = run_charts(&RunResults::load(dir)?, metrics)?;
     if metrics.is_empty() {
         charts.extend(agent_charts(dir)?.into_iter().map(AnyChart::Agents));

@@ -16,6 +16,7 @@ macro_rules! say {
 }
 
 mod bench;
+mod explore;
 mod info;
 mod run;
 mod sweep;
@@ -41,6 +42,12 @@ pub enum Command {
     /// Run a [sweep] design (grid, lhs, sobol, morris) with replicates,
     /// streaming runs.csv, aggregate.csv and (sobol/morris) sensitivity.csv.
     Sweep(sweep::SweepArgs),
+    /// Run an [explore] table: every policy in every sampled world (common
+    /// random numbers), then robustness per policy (outcomes, regret,
+    /// satisficing share) and scenario discovery (PRIM boxes of the worlds
+    /// where a policy fails). Streams, resumes, shards and merges like
+    /// sweep.
+    Explore(sweep::SweepArgs),
     /// Write (and with --submit, submit) Slurm job scripts that run a sweep
     /// as a job array of shards followed by a dependent merge job.
     Slurm(sweep::SlurmArgs),
@@ -229,6 +236,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Explore(args) => sweep::explore(&args),
         Command::Slurm(args) => sweep::slurm(&args),
         Command::Merge {
             dirs,

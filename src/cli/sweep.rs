@@ -99,22 +99,48 @@ impl Reporter {
     }
 }
 
+/// `goodhart explore`: a sweep of a scenario with an `[explore]` table.
+pub(crate) fn explore(args: &SweepArgs) -> anyhow::Result<()> {
+    let sc = super::run::load_with_overrides(&args.scenario, &args.common)?;
+    anyhow::ensure!(
+        sc.explore.is_some(),
+        "{} has no [explore] table: add one (see scenarios/robust-policies.toml){}",
+        args.scenario.display(),
+        if sc.sweep.is_some() {
+            "; it has a [sweep] table, which `goodhart sweep` runs"
+        } else {
+            ""
+        }
+    );
+    sweep(args)
+}
+
 pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     let mut sc = super::run::load_with_overrides(&args.scenario, &args.common)?;
-    let spec = sc.sweep.as_mut().ok_or_else(|| {
-        anyhow::anyhow!(
-            "{} has no [sweep] table: add one (see scenarios/target-visibility-sweep.toml), or use `goodhart run` for a single scenario",
-            args.scenario.display()
-        )
-    })?;
-    if let Some(r) = args.common.replicates {
-        spec.replicates = r;
-    }
-    if let Some(r) = args.record {
-        spec.record = match r {
-            RecordArg::Final => Record::Final,
-            RecordArg::Weekly => Record::Weekly,
-        };
+    if let Some(e) = sc.explore.as_mut() {
+        anyhow::ensure!(
+            args.record.is_none(),
+            "--record does not apply to an exploration: it records each run's final week and run average"
+        );
+        if let Some(r) = args.common.replicates {
+            e.replicates = r;
+        }
+    } else {
+        let spec = sc.sweep.as_mut().ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} has no [sweep] or [explore] table: add one (see scenarios/target-visibility-sweep.toml or scenarios/robust-policies.toml), or use `goodhart run` for a single scenario",
+                args.scenario.display()
+            )
+        })?;
+        if let Some(r) = args.common.replicates {
+            spec.replicates = r;
+        }
+        if let Some(r) = args.record {
+            spec.record = match r {
+                RecordArg::Final => Record::Final,
+                RecordArg::Weekly => Record::Weekly,
+            };
+        }
     }
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     super::set_threads(args.common.threads)?;
@@ -151,9 +177,9 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     }
     let identity = Identity {
         kind: if shard == Shard::WHOLE {
-            "sweep".into()
+            plan.kind().into()
         } else {
-            format!("sweep shard {}/{}", shard.index, shard.count)
+            format!("{} shard {}/{}", plan.kind(), shard.index, shard.count)
         },
         scenario: sc.name.clone(),
         input_sha256: sc.input_sha256.clone(),
@@ -168,11 +194,24 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
                 "note: took over the lock of a goodhart process that is no longer running ({stale})"
             );
         }
+        let what = match &plan.explore {
+            Some(e) => format!(
+                "exploring `{}`: {} policies in {} worlds ({}), {} points",
+                sc.name,
+                e.policies(),
+                e.worlds(),
+                e.spec.design.word(),
+                points.len()
+            ),
+            None => format!(
+                "sweeping `{}`: {} design, {} points",
+                sc.name,
+                plan.spec.design.word(),
+                points.len()
+            ),
+        };
         eprintln!(
-            "sweeping `{}`: {} design, {} points{} x {} replicates = {} runs of {} employees x {} weeks on {} threads{}",
-            sc.name,
-            plan.spec.design.word(),
-            points.len(),
+            "{what}{} x {} replicates = {} runs of {} employees x {} weeks on {} threads{}",
             if shard == Shard::WHOLE {
                 String::new()
             } else {
@@ -229,14 +268,14 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
 }
 
 fn report_files(plan: &Plan, dir: &Path, shard: Shard) {
-    let mut names = vec![files::POINTS, files::RUNS, files::AGGREGATE];
-    if shard == Shard::WHOLE && analysis::has_sensitivity(plan) {
-        names.push(files::SENSITIVITY);
-    }
-    names.push(files::MANIFEST);
+    let mut names = files::manifest(plan, shard).files;
+    names.retain(|n| dir.join(n).exists());
     say!("wrote {}/{{{}}}", dir.display(), names.join(", "));
     if shard == Shard::WHOLE && analysis::has_sensitivity(plan) {
         print_sensitivity(&dir.join(files::SENSITIVITY));
+    }
+    if shard == Shard::WHOLE && plan.explore.is_some() {
+        super::explore::print_robustness(dir);
     }
 }
 

@@ -338,6 +338,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_params_layer_knows_the_metric_names_in_column_order() {
+        assert_eq!(WeekMetrics::NAMES, crate::params::outputs::METRIC_NAMES);
+    }
+
+    #[test]
     fn one_list_names_every_metric_the_same_way_everywhere() {
         assert_eq!(Metric::ALL.len(), WeekMetrics::NAMES.len());
         let mut w = WeekMetrics::default();

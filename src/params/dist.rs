@@ -111,6 +111,56 @@ impl Dist {
         )
     }
 
+    /// The distribution's centre as an exploration moves it: the median
+    /// of a log-normal given by its median (its mean if given by the
+    /// mean), the midpoint of a uniform, the value of a constant, the mean
+    /// otherwise.
+    pub fn centre(&self) -> f64 {
+        match self.shape {
+            Shape::Const { value } => value,
+            Shape::Uniform { low, high } => 0.5 * (low + high),
+            Shape::Normal { mean, .. } => mean,
+            Shape::LogNormal {
+                location: LogLocation::Median(m) | LogLocation::Mean(m),
+                ..
+            } => m,
+            Shape::Beta { a, b } => a / (a + b),
+            Shape::Gamma { shape, scale } => shape * scale,
+        }
+    }
+
+    /// The same distribution moved to centre `c` (see [`Dist::centre`]),
+    /// its spread kept: a uniform keeps its width, a normal its sd, a
+    /// log-normal its sigma, a beta its concentration a + b, a gamma its
+    /// shape; the clip stays. The result may break [`Dist::check`] (a
+    /// beta's mean must lie in (0, 1)), which callers check.
+    pub fn with_centre(&self, c: f64) -> Dist {
+        let shape = match self.shape {
+            Shape::Const { .. } => Shape::Const { value: c },
+            Shape::Uniform { low, high } => Shape::Uniform {
+                low: c - 0.5 * (high - low),
+                high: c + 0.5 * (high - low),
+            },
+            Shape::Normal { sd, .. } => Shape::Normal { mean: c, sd },
+            Shape::LogNormal { location, sigma } => Shape::LogNormal {
+                location: match location {
+                    LogLocation::Median(_) => LogLocation::Median(c),
+                    LogLocation::Mean(_) => LogLocation::Mean(c),
+                },
+                sigma,
+            },
+            Shape::Beta { a, b } => Shape::Beta {
+                a: c * (a + b),
+                b: (1.0 - c) * (a + b),
+            },
+            Shape::Gamma { shape, .. } => Shape::Gamma {
+                shape,
+                scale: c / shape,
+            },
+        };
+        Dist { shape, ..*self }
+    }
+
     /// Checks the shape's own parameters; returns a message naming the
     /// offending one.
     pub fn check(&self) -> Result<(), String> {

@@ -8,6 +8,7 @@
 //! model. Defaults are MODEL.md's calibrated values.
 
 pub mod dist;
+pub mod outputs;
 pub mod registry;
 pub mod sample;
 pub mod timeline;

@@ -61,6 +61,10 @@ impl Visitor<'_> for ColumnSeed {
             return Ok(Column::Metric(m));
         }
         if self.params {
+            // An exploration's point is a world and a policy.
+            if let Some(c) = EXPLORE_COLUMNS.iter().find(|c| **c == s) {
+                return Ok(Column::Param(c));
+            }
             if let Some(def) = registry::find(MODEL_PARAMS, s) {
                 return Ok(Column::Param(def.name));
             }
@@ -74,6 +78,10 @@ impl Visitor<'_> for ColumnSeed {
         Ok(Column::Unknown(s.to_string()))
     }
 }
+
+/// The columns that name an exploration's point: its sampled world (a
+/// number from 0) and its policy (an arm's name).
+pub const EXPLORE_COLUMNS: [&str; 2] = ["world", "policy"];
 
 /// An error for a column a row type does not have.
 pub(super) fn unknown<E: de::Error>(name: &str) -> E {

@@ -9,9 +9,12 @@
 //! so, rather than read as garbage.
 
 mod columns;
+pub mod explore_rows;
 pub mod manifest;
 pub mod rows;
 
+pub use columns::EXPLORE_COLUMNS;
+pub use explore_rows::{BoxRow, OutcomeRow, RobustnessRow, TrajectoryRow};
 pub use manifest::{RunManifest, SweepManifest};
 pub use rows::{
     AgentRow, AggregateRow, Index, PointRow, RunRow, SensitivityRow, Statistic, SummaryRow,

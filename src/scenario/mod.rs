@@ -7,6 +7,7 @@
 //! Parsing keeps byte spans so that each error names file:line:column.
 
 pub mod error;
+pub mod explore_spec;
 mod parse;
 pub mod sweep_spec;
 pub mod template;
@@ -35,6 +36,8 @@ pub struct Scenario {
     pub variants: Vec<Variant>,
     /// The `[sweep]` table, if any.
     pub sweep: Option<sweep_spec::SweepSpec>,
+    /// The `[explore]` table, if any.
+    pub explore: Option<explore_spec::ExploreSpec>,
     /// SHA-256 of the file's bytes, hex encoded.
     pub input_sha256: String,
     /// The file's text (sweep manifests embed it so that results can be

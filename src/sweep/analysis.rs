@@ -27,8 +27,8 @@ type Means = [Vec<Vec<f64>>; 2];
 
 /// One point's runs: per (statistic, week) in first-seen order, the
 /// replicates' metrics.
-struct PointRuns {
-    point: usize,
+pub(super) struct PointRuns {
+    pub(super) point: usize,
     params: Vec<(&'static str, Value)>,
     groups: Vec<(RowKind, Vec<WeekMetrics>)>,
 }
@@ -43,7 +43,7 @@ impl PointRuns {
     }
 
     /// The replicates' values of one statistic of one metric.
-    fn values(&self, statistic: Statistic, metric: Metric) -> Option<Vec<f64>> {
+    pub(super) fn values(&self, statistic: Statistic, metric: Metric) -> Option<Vec<f64>> {
         self.groups
             .iter()
             .find(|((s, _), _)| *s == statistic)
@@ -52,7 +52,7 @@ impl PointRuns {
 }
 
 /// Streams `runs.csv` point by point (rows are point-major).
-fn for_each_point(
+pub(super) fn for_each_point(
     path: &Path,
     mut f: impl FnMut(&PointRuns) -> Result<(), SweepError>,
 ) -> Result<(), SweepError> {

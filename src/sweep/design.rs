@@ -112,6 +112,19 @@ pub fn lhs(k: usize, n: usize, seed: u64) -> Vec<Vec<f64>> {
     pts
 }
 
+/// The first `n` points of an Owen-scrambled Sobol sequence in [0, 1)^k
+/// (a low-discrepancy sample of worlds for an exploration).
+pub fn sobol(k: usize, n: usize, seed: u64) -> Vec<Vec<f64>> {
+    let scramble = (seed ^ (seed >> 32)) as u32;
+    (0..n as u32)
+        .map(|j| {
+            (0..k as u32)
+                .map(|d| f64::from(sobol_burley::sample(j, d, scramble)))
+                .collect()
+        })
+        .collect()
+}
+
 /// Saltelli's sampling scheme: for each base sample j, A_j, B_j and the k
 /// points AB_j^(i).
 pub fn saltelli(k: usize, n: usize, seed: u64) -> Vec<Vec<f64>> {

@@ -35,13 +35,26 @@ pub fn cell(v: &Value) -> String {
     }
 }
 
-/// The swept parameters' values at point `p`, as columns.
+/// The swept parameters' values at point `p`, as columns (an
+/// exploration's point first names its world and policy).
 pub fn point_params(plan: &Plan, p: usize) -> Vec<(&'static str, Value)> {
-    plan.spec
-        .params
-        .iter()
-        .zip(&plan.points[p].values)
-        .map(|(sp, v)| (sp.def.name, v.clone()))
+    let [world, policy] = crate::results::EXPLORE_COLUMNS;
+    let head = plan.explore.as_ref().map(|e| {
+        let (w, a) = e.world_policy(p);
+        [
+            (world, Value::Int(w as i64)),
+            (policy, Value::Text(e.arms[a].name.clone())),
+        ]
+    });
+    head.into_iter()
+        .flatten()
+        .chain(
+            plan.spec
+                .params
+                .iter()
+                .zip(&plan.points[p].values)
+                .map(|(sp, v)| (sp.def.name, v.clone())),
+        )
         .collect()
 }
 
@@ -120,19 +133,30 @@ pub fn manifest(plan: &Plan, shard: Shard) -> SweepManifest {
         })
         .collect();
     let mut files = vec![POINTS, RUNS, AGGREGATE];
-    if matches!(spec.design, Design::Sobol | Design::Morris) {
+    if plan.explore.is_some() {
+        files.extend([
+            super::explore::WORLDS,
+            super::explore::OUTCOMES,
+            super::explore::ROBUSTNESS,
+            super::discovery::TRAJECTORY,
+            super::discovery::BOXES,
+        ]);
+    } else if matches!(spec.design, Design::Sobol | Design::Morris) {
         files.push(SENSITIVITY);
     }
     files.push(MANIFEST);
     SweepManifest {
         header: Header::new(
-            "sweep",
+            plan.kind(),
             &sc.name,
             &sc.input_sha256,
             (shard != Shard::WHOLE).then(|| format!("{}/{}", shard.index, shard.count)),
         ),
         description: sc.description.clone(),
-        design: spec.design.word().into(),
+        design: match &plan.explore {
+            Some(e) => e.spec.design.word().into(),
+            None => spec.design.word().into(),
+        },
         parameters,
         samples: spec.samples,
         levels: spec.levels,
@@ -171,7 +195,7 @@ pub fn plan_from_manifest(
         path: dir.join(MANIFEST).display().to_string(),
         message,
     };
-    if m.header.kind != "sweep" {
+    if m.header.kind != "sweep" && m.header.kind != "explore" {
         return Err(corrupt(
             "not the manifest of a sweep (was it written by `goodhart run`?)".into(),
         ));
@@ -179,12 +203,16 @@ pub fn plan_from_manifest(
     // The settings command-line flags may have changed from the file's
     // (`--seed`, `--employees`, `--weeks`), as the sweep ran them.
     let mut sc = m.scenario(dir).map_err(SweepError::Read)?;
-    let spec = sc
-        .sweep
-        .as_mut()
-        .ok_or_else(|| corrupt("the embedded scenario has no [sweep] table".into()))?;
-    spec.replicates = m.replicates;
-    spec.record = Record::from_word(&m.record).ok_or_else(|| corrupt("bad `record`".into()))?;
+    if let Some(e) = sc.explore.as_mut() {
+        e.replicates = m.replicates;
+    } else {
+        let spec = sc
+            .sweep
+            .as_mut()
+            .ok_or_else(|| corrupt("the embedded scenario has no [sweep] table".into()))?;
+        spec.replicates = m.replicates;
+        spec.record = Record::from_word(&m.record).ok_or_else(|| corrupt("bad `record`".into()))?;
+    }
     let shard = match &m.header.shard {
         None => Shard::WHOLE,
         Some(s) => Shard::parse(s).map_err(corrupt)?,

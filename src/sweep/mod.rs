@@ -11,6 +11,8 @@
 
 pub mod analysis;
 pub mod design;
+pub mod discovery;
+pub mod explore;
 pub mod files;
 pub mod merge;
 pub mod runner;
@@ -18,8 +20,11 @@ pub mod slurm;
 
 use crate::model::rng;
 use crate::params::ModelParams;
-use crate::scenario::Scenario;
+use crate::params::registry::Value;
+use crate::params::timeline::Timeline;
+use crate::scenario::explore_spec::ExploreSpec;
 use crate::scenario::sweep_spec::{Record, SweepSpec};
+use crate::scenario::{Scenario, Variant};
 use design::Point;
 use std::ops::Range;
 
@@ -81,13 +86,30 @@ impl Shard {
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub scenario: Scenario,
+    /// The swept parameters and their design (for an exploration: its
+    /// uncertainties, worlds as samples, its replicates).
     pub spec: SweepSpec,
     pub points: Vec<Point>,
+    /// An exploration's table and explored arms; `None` for a sweep.
+    pub explore: Option<Exploration>,
+}
+
+/// What makes a plan an exploration: every explored policy (an arm of
+/// the scenario) in every sampled world. Point p is world
+/// `p / arms.len()` under policy `arms[p % arms.len()]`, so a world's
+/// policies are neighbours in every file and every shard boundary.
+#[derive(Clone, Debug)]
+pub struct Exploration {
+    pub spec: ExploreSpec,
+    pub arms: Vec<Variant>,
 }
 
 impl Plan {
-    /// Builds the plan of a scenario's `[sweep]` table.
+    /// Builds the plan of a scenario's `[sweep]` or `[explore]` table.
     pub fn new(scenario: &Scenario) -> Result<Plan, SweepError> {
+        if scenario.explore.is_some() {
+            return explore::plan(scenario);
+        }
         let spec = scenario.sweep.clone().ok_or_else(|| {
             SweepError::Invalid(format!(
                 "scenario `{}` has no [sweep] table: add one (see scenarios/target-visibility-sweep.toml) or use `goodhart run`",
@@ -95,11 +117,19 @@ impl Plan {
             ))
         })?;
         let points = design::points(&spec, scenario.run.seed);
-        let plan = Plan {
+        Plan {
             scenario: scenario.clone(),
             spec,
             points,
-        };
+            explore: None,
+        }
+        .checked()
+    }
+
+    /// The plan itself, once every point keeps the rules between
+    /// parameters.
+    fn checked(self) -> Result<Plan, SweepError> {
+        let plan = self;
         // The parser checks the domains' extremes; this catches points
         // that break a rule after command-line overrides.
         for p in 0..plan.points.len() {
@@ -121,13 +151,41 @@ impl Plan {
         self.spec.record
     }
 
-    /// Parameters of point `p`.
+    /// Parameters of point `p`: the base's (an exploration's: its
+    /// policy's) with the point's values. A population attribute's value
+    /// in an exploration is the centre of its distribution.
     pub fn params(&self, p: usize) -> ModelParams {
-        let mut params = self.scenario.params.clone();
+        let mut params = match &self.explore {
+            Some(e) => e.arms[p % e.arms.len()].params.clone(),
+            None => self.scenario.params.clone(),
+        };
         for (sp, v) in self.spec.params.iter().zip(&self.points[p].values) {
-            sp.def.set_checked(&mut params, v);
+            match (v, (sp.def.get)(&params)) {
+                (Value::Real(c), Value::Dist(d)) => {
+                    sp.def
+                        .set_checked(&mut params, &Value::Dist(d.with_centre(*c)));
+                }
+                _ => sp.def.set_checked(&mut params, v),
+            }
         }
         params
+    }
+
+    /// The timeline of point `p`: the base's, or its policy's.
+    pub fn timeline(&self, p: usize) -> &Timeline {
+        match &self.explore {
+            Some(e) => &e.arms[p % e.arms.len()].timeline,
+            None => &self.scenario.timeline,
+        }
+    }
+
+    /// The word for what this plan is in messages and manifests.
+    pub fn kind(&self) -> &'static str {
+        if self.explore.is_some() {
+            "explore"
+        } else {
+            "sweep"
+        }
     }
 
     /// The parameters of the point in `points` with the most agent-weeks

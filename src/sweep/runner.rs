@@ -134,7 +134,7 @@ pub fn execute(
         let (p, r) = jobs.get(i);
         Job {
             params: plan.params(p),
-            timeline: &plan.scenario.timeline,
+            timeline: plan.timeline(p),
             seed: plan.seed(r),
         }
     };
@@ -205,6 +205,9 @@ pub fn finalize(plan: &Plan, dir: &Path, shard: Shard, manifest: &[u8]) -> Resul
     analysis::write_aggregate(plan, &dir.join(RUNS), &dir.join(files::AGGREGATE))?;
     if shard == Shard::WHOLE && analysis::has_sensitivity(plan) {
         analysis::write_sensitivity(plan, &dir.join(RUNS), &dir.join(files::SENSITIVITY))?;
+    }
+    if shard == Shard::WHOLE {
+        super::explore::write_files(plan, dir)?;
     }
     write_atomic(&dir.join(MANIFEST), manifest)?;
     Ok(())

@@ -6,6 +6,7 @@
 //! belongs in, the allowed range).
 
 use super::error::Diagnostic;
+mod explore;
 pub mod sweep;
 mod timeline;
 mod values;
@@ -31,6 +32,7 @@ const TOP_KEYS: &[&str] = &[
     "timeline",
     "variants",
     "sweep",
+    "explore",
 ];
 
 pub(super) type Item<'a> = Spanned<DeValue<'a>>;
@@ -56,6 +58,7 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Scenario, Vec<Diag
             timeline: Timeline::default(),
             variants: Vec::new(),
             sweep: None,
+            explore: None,
             input_sha256: super::sha256_hex(text.as_bytes()),
             text: text.to_string(),
         },
@@ -63,6 +66,7 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Scenario, Vec<Diag
     let mut timeline = None;
     let mut variants = None;
     let mut sweep = None;
+    let mut explore = None;
     for (key, item) in doc.get_ref() {
         let k = key.get_ref().as_ref();
         match k {
@@ -78,6 +82,7 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Scenario, Vec<Diag
             "timeline" => timeline = Some(item),
             "variants" => variants = Some(item),
             "sweep" => sweep = Some(item),
+            "explore" => explore = Some(item),
             _ => match Section::ALL.iter().find(|s| s.name() == k) {
                 Some(&section) => p.section(section, item),
                 None => p.misplaced_or_unknown(key, None),
@@ -95,6 +100,16 @@ pub(super) fn parse(text: &str, default_name: &str) -> Result<Scenario, Vec<Diag
     }
     if let Some(item) = sweep {
         p.out.sweep = p.sweep(item, p.out.run.replicates);
+    }
+    if let Some(item) = explore {
+        if sweep.is_some() {
+            p.error(
+                item.span(),
+                "a scenario has a [sweep] or an [explore] table, not both",
+                "put the exploration in a file of its own",
+            );
+        }
+        p.out.explore = p.explore(item, p.out.run.replicates);
     }
     p.check_name(&doc);
     if p.errors.is_empty() {

@@ -182,7 +182,7 @@ impl Parser {
     /// point of the sweep would break: every rule involves two
     /// parameters and is monotone in each, so the extremes of each pair of
     /// swept domains (and of each domain with the base values) find them.
-    fn sweep_conflicts(&mut self, params: &[SweepParam], spans: &[Range<usize>]) {
+    pub(super) fn sweep_conflicts(&mut self, params: &[SweepParam], spans: &[Range<usize>]) {
         let extremes = |def: &ParamDef<ModelParams>, d: &Domain| -> Vec<Value> {
             match d {
                 Domain::Range { low, high } => vec![def.number(*low), def.number(*high)],
@@ -233,7 +233,7 @@ impl Parser {
         }
     }
 
-    fn count(&mut self, item: Option<&Item<'_>>, min: i64, max: i64) -> Option<usize> {
+    pub(super) fn count(&mut self, item: Option<&Item<'_>>, min: i64, max: i64) -> Option<usize> {
         let item = item?;
         match integer(item, min, max) {
             Ok(v) => v.as_f64().map(|x| x as usize),
@@ -244,7 +244,7 @@ impl Parser {
         }
     }
 
-    fn domain(
+    pub(super) fn domain(
         &mut self,
         def: &'static ParamDef<ModelParams>,
         item: &Item<'_>,

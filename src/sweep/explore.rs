@@ -1,0 +1,439 @@
+//! Explorations: every explored policy in every sampled world, with
+//! common random numbers, run by the sweep machinery (streaming,
+//! resumable, sharded, merged, on Slurm) and summarised for robustness.
+//!
+//! A world is one draw of the uncertain parameters over their ranges (a
+//! Latin hypercube or a Sobol sequence); a population attribute's value
+//! moves the centre of its distribution and keeps its spread. Point p of
+//! the plan is world `p / P` under policy `p % P` (P policies), and every
+//! run of replicate r uses the seed of replicate r, so all policies meet
+//! the same worlds and the same random numbers.
+//!
+//! From a complete `runs.csv` this module writes `worlds.csv` (each
+//! world's values), `outcomes.csv` (each objective's replicate mean per
+//! world and policy, its regret against the best policy in that world,
+//! and whether it meets its threshold) and `robustness.csv` (per policy
+//! and objective: mean with a t interval over worlds, 10th, 50th and 90th
+//! percentiles, mean and maximum regret, and the share of worlds where
+//! the policy satisfies every threshold, with a Wilson interval).
+//! Regret follows Savage's minimax-regret criterion as used in robust
+//! decision making (Lempert, Popper and Bankes 2003).
+
+use super::design::{self, Point};
+use super::{Exploration, Plan, SweepError, analysis};
+use crate::model::metrics::Metric;
+use crate::output::write_rows;
+use crate::params::registry::Value;
+use crate::results::{OutcomeRow, RobustnessRow, Statistic};
+use crate::scenario::Scenario;
+use crate::scenario::explore_spec::{At, ExploreSpec, Sense};
+use crate::scenario::sweep_spec::{Design, Domain, Record, SweepSpec};
+use crate::stats::summarise;
+use std::path::Path;
+
+pub const WORLDS: &str = "worlds.csv";
+pub const OUTCOMES: &str = "outcomes.csv";
+pub const ROBUSTNESS: &str = "robustness.csv";
+
+/// The most uncertain parameters a Sobol sample of worlds supports.
+const MAX_UNCERTAINTIES: usize = 256;
+
+/// Builds the plan of a scenario's `[explore]` table.
+pub(super) fn plan(scenario: &Scenario) -> Result<Plan, SweepError> {
+    let spec = scenario
+        .explore
+        .clone()
+        .ok_or_else(|| SweepError::Invalid("the scenario has no [explore] table".into()))?;
+    let all = scenario.arms();
+    let arms = spec
+        .policies
+        .iter()
+        .map(|name| {
+            all.iter()
+                .find(|a| a.name == *name)
+                .cloned()
+                .ok_or_else(|| {
+                    SweepError::Invalid(format!(
+                        "[explore] names policy `{name}`, which is not an arm of the scenario"
+                    ))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let k = spec.uncertainties.len();
+    if k > MAX_UNCERTAINTIES {
+        return Err(SweepError::Invalid(format!(
+            "[explore] has {k} uncertainties; at most {MAX_UNCERTAINTIES} are supported"
+        )));
+    }
+    // A variant may carry its own population: each explored distribution
+    // must stay valid at both ends of its range under every policy.
+    for arm in &arms {
+        for sp in &spec.uncertainties {
+            if let (Domain::Range { low, high }, Value::Dist(d)) =
+                (&sp.domain, (sp.def.get)(&arm.params))
+            {
+                for c in [*low, *high] {
+                    let moved = d.with_centre(c);
+                    if let Err(p) = sp.def.kind.check(&Value::Dist(moved.clone())) {
+                        return Err(SweepError::Invalid(format!(
+                            "policy `{}`: `{}` centred at {c} is {moved}, which is not allowed ({}); narrow its range in [explore.uncertainties]",
+                            arm.name, sp.def.name, p.message
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    let seed = scenario.run.seed;
+    let units = match spec.design {
+        crate::scenario::explore_spec::WorldDesign::Lhs => design::lhs(k, spec.worlds, seed),
+        crate::scenario::explore_spec::WorldDesign::Sobol => design::sobol(k, spec.worlds, seed),
+    };
+    let policies = arms.len();
+    let points: Vec<Point> = units
+        .into_iter()
+        .flat_map(|u| {
+            let values: Vec<Value> = spec
+                .uncertainties
+                .iter()
+                .zip(&u)
+                .map(|(p, &x)| design::unit_to_value(p, x))
+                .collect();
+            std::iter::repeat_n(
+                Point {
+                    values,
+                    unit: Some(u),
+                },
+                policies,
+            )
+        })
+        .collect();
+    let sweep = SweepSpec {
+        design: Design::Lhs,
+        params: spec.uncertainties.clone(),
+        samples: spec.worlds,
+        levels: 2,
+        replicates: spec.replicates,
+        record: Record::Final,
+        bootstrap: 1000,
+    };
+    Plan {
+        scenario: scenario.clone(),
+        spec: sweep,
+        points,
+        explore: Some(Exploration { spec, arms }),
+    }
+    .checked()
+}
+
+impl Exploration {
+    pub fn policies(&self) -> usize {
+        self.arms.len()
+    }
+
+    pub fn worlds(&self) -> usize {
+        self.spec.worlds
+    }
+
+    /// The world and the policy of point `p`.
+    pub fn world_policy(&self, p: usize) -> (usize, usize) {
+        (p / self.arms.len(), p % self.arms.len())
+    }
+
+    /// The metrics the analysis reads: the objectives', then the failure
+    /// condition's if it is not among them.
+    pub fn tracked(&self) -> Vec<Metric> {
+        let mut out: Vec<Metric> = self
+            .spec
+            .objectives
+            .iter()
+            .filter_map(|o| Metric::from_name(&o.metric))
+            .collect();
+        if let Some(m) = self
+            .spec
+            .failure
+            .as_ref()
+            .and_then(|f| Metric::from_name(&f.metric))
+            && !out.contains(&m)
+        {
+            out.push(m);
+        }
+        out
+    }
+}
+
+/// Replicate means of the tracked metrics: `[world][policy][tracked]`,
+/// with the replicates counted.
+pub struct Outcomes {
+    pub tracked: Vec<Metric>,
+    pub values: Vec<Vec<Vec<f64>>>,
+    pub n: Vec<Vec<usize>>,
+}
+
+impl Outcomes {
+    /// Reads them from a complete `runs.csv`, one point at a time.
+    pub fn read(plan: &Plan, e: &Exploration, runs: &Path) -> Result<Outcomes, SweepError> {
+        let tracked = e.tracked();
+        let statistic = match e.spec.at {
+            At::FinalWeek => Statistic::Final,
+            At::RunAverage => Statistic::RunAverage,
+        };
+        let mut values = vec![vec![vec![f64::NAN; tracked.len()]; e.policies()]; e.worlds()];
+        let mut n = vec![vec![0; e.policies()]; e.worlds()];
+        analysis::for_each_point(runs, |pr| {
+            if pr.point >= plan.points.len() {
+                return Err(SweepError::Invalid(format!(
+                    "runs.csv has point {}, beyond the plan's {}",
+                    pr.point,
+                    plan.points.len()
+                )));
+            }
+            let (w, a) = e.world_policy(pr.point);
+            for (j, &m) in tracked.iter().enumerate() {
+                if let Some(xs) = pr.values(statistic, m) {
+                    let s = summarise(&xs);
+                    values[w][a][j] = s.mean;
+                    n[w][a] = xs.len();
+                }
+            }
+            Ok(())
+        })?;
+        Ok(Outcomes { tracked, values, n })
+    }
+
+    fn column(&self, metric: &str) -> Option<usize> {
+        self.tracked.iter().position(|m| m.name() == metric)
+    }
+
+    /// The value of objective `metric` for policy `a` in world `w`.
+    pub fn value(&self, w: usize, a: usize, metric: &str) -> f64 {
+        self.column(metric)
+            .map_or(f64::NAN, |j| self.values[w][a][j])
+    }
+}
+
+/// Whether policy `a` meets every threshold in world `w` (an undefined
+/// value meets none).
+pub fn satisficing(spec: &ExploreSpec, o: &Outcomes, w: usize, a: usize) -> bool {
+    spec.objectives.iter().all(|obj| match obj.threshold {
+        Some(t) => obj.sense.satisfies(o.value(w, a, &obj.metric), t),
+        None => true,
+    })
+}
+
+/// Regret of policy `a` in world `w` on one objective: the distance to
+/// the best finite value of any policy in that world.
+pub fn regret(sense: Sense, o: &Outcomes, metric: &str, w: usize, a: usize) -> f64 {
+    let best = (0..o.values[w].len())
+        .map(|b| o.value(w, b, metric))
+        .filter(|x| x.is_finite())
+        .reduce(|x, y| sense.better(x, y));
+    match best {
+        Some(best) => sense.regret(o.value(w, a, metric), best),
+        None => f64::NAN,
+    }
+}
+
+/// The `q` quantile of the finite values (linear interpolation between
+/// order statistics, numpy's default); NaN without any.
+pub fn percentile(xs: &[f64], q: f64) -> f64 {
+    let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let pos = q * (v.len() - 1) as f64;
+    let (i, f) = (pos.floor() as usize, pos.fract());
+    match v.get(i + 1) {
+        Some(next) => v[i] + f * (next - v[i]),
+        None => v[i],
+    }
+}
+
+/// Wilson's 95% interval for `k` successes in `n` trials (Wilson 1927):
+/// inside [0, 1] and sensible at 0 and n.
+pub fn wilson(k: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let (n, p) = (n as f64, k as f64 / n as f64);
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// `outcomes.csv` rows.
+fn outcome_rows(e: &Exploration, o: &Outcomes) -> Vec<OutcomeRow> {
+    let mut rows = Vec::new();
+    for w in 0..e.worlds() {
+        for (a, arm) in e.arms.iter().enumerate() {
+            let ok = satisficing(&e.spec, o, w, a);
+            for obj in &e.spec.objectives {
+                let value = o.value(w, a, &obj.metric);
+                rows.push(OutcomeRow {
+                    world: w,
+                    policy: arm.name.clone(),
+                    objective: obj.metric.clone(),
+                    n: o.n[w][a],
+                    value,
+                    regret: regret(obj.sense, o, &obj.metric, w, a),
+                    meets_threshold: obj.threshold.map(|t| obj.sense.satisfies(value, t)),
+                    satisficing: ok,
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// `robustness.csv` rows: per policy and objective.
+pub fn robustness_rows(e: &Exploration, o: &Outcomes) -> Vec<RobustnessRow> {
+    let worlds = e.worlds();
+    let mut rows = Vec::new();
+    for (a, arm) in e.arms.iter().enumerate() {
+        let ok = (0..worlds)
+            .filter(|&w| satisficing(&e.spec, o, w, a))
+            .count();
+        let (lo, hi) = wilson(ok, worlds);
+        for obj in &e.spec.objectives {
+            let xs: Vec<f64> = (0..worlds).map(|w| o.value(w, a, &obj.metric)).collect();
+            let rs: Vec<f64> = (0..worlds)
+                .map(|w| regret(obj.sense, o, &obj.metric, w, a))
+                .collect();
+            let s = summarise(&xs);
+            let r = summarise(&rs);
+            rows.push(RobustnessRow {
+                policy: arm.name.clone(),
+                objective: obj.metric.clone(),
+                sense: obj.sense.word().into(),
+                threshold: obj.threshold,
+                worlds: s.n,
+                mean: s.mean,
+                ci_low: s.ci_low,
+                ci_high: s.ci_high,
+                p10: percentile(&xs, 0.1),
+                p50: percentile(&xs, 0.5),
+                p90: percentile(&xs, 0.9),
+                regret_mean: r.mean,
+                regret_ci_low: r.ci_low.max(0.0),
+                regret_ci_high: r.ci_high,
+                regret_max: rs
+                    .iter()
+                    .copied()
+                    .filter(|x| x.is_finite())
+                    .fold(f64::NAN, f64::max),
+                meets_share: obj.threshold.map(|t| {
+                    xs.iter().filter(|&&x| obj.sense.satisfies(x, t)).count() as f64 / worlds as f64
+                }),
+                satisficing_share: ok as f64 / worlds as f64,
+                satisficing_ci_low: lo,
+                satisficing_ci_high: hi,
+            });
+        }
+    }
+    rows
+}
+
+/// The most robust policy: the one satisficing in the most worlds, then
+/// the lowest mean regret on the first objective, then the first listed.
+pub fn most_robust(e: &Exploration, o: &Outcomes) -> usize {
+    let score = |a: usize| {
+        let ok = (0..e.worlds())
+            .filter(|&w| satisficing(&e.spec, o, w, a))
+            .count();
+        let first = &e.spec.objectives[0];
+        let regrets: Vec<f64> = (0..e.worlds())
+            .map(|w| regret(first.sense, o, &first.metric, w, a))
+            .collect();
+        let mean = summarise(&regrets).mean;
+        (
+            ok,
+            if mean.is_finite() {
+                -mean
+            } else {
+                f64::NEG_INFINITY
+            },
+        )
+    };
+    (0..e.policies())
+        .max_by(|&x, &y| {
+            let (sx, sy) = (score(x), score(y));
+            sx.0.cmp(&sy.0).then(sx.1.total_cmp(&sy.1)).then(y.cmp(&x))
+        })
+        .unwrap_or(0)
+}
+
+/// `worlds.csv`: each world's uncertain values and unit coordinates.
+fn write_worlds(plan: &Plan, e: &Exploration, path: &Path) -> Result<(), SweepError> {
+    let names: Vec<&str> = plan.spec.params.iter().map(|p| p.def.name).collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let encode = |e: csv::Error| {
+        SweepError::Output(crate::output::OutputError::Encode {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    };
+    let header = std::iter::once("world".to_string())
+        .chain(names.iter().map(|n| n.to_string()))
+        .chain(names.iter().map(|n| format!("unit_{n}")));
+    w.write_record(header).map_err(encode)?;
+    for world in 0..e.worlds() {
+        let p = &plan.points[world * e.policies()];
+        let record = std::iter::once(world.to_string())
+            .chain(p.values.iter().map(super::files::cell))
+            .chain(p.unit.iter().flatten().map(|u| crate::output::num(*u)));
+        w.write_record(record).map_err(encode)?;
+    }
+    let bytes = w.into_inner().map_err(|e| encode(e.into_error().into()))?;
+    crate::output::write_atomic(path, &bytes)?;
+    Ok(())
+}
+
+/// Writes an exploration's own files from its complete `runs.csv` in
+/// `dir`: worlds, outcomes, robustness and scenario discovery.
+pub fn write_files(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
+    let Some(e) = &plan.explore else {
+        return Ok(());
+    };
+    let o = Outcomes::read(plan, e, &dir.join(super::files::RUNS))?;
+    write_worlds(plan, e, &dir.join(WORLDS))?;
+    write_rows(&dir.join(OUTCOMES), outcome_rows(e, &o))?;
+    write_rows(&dir.join(ROBUSTNESS), robustness_rows(e, &o))?;
+    super::discovery::write_files(plan, e, &o, dir)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_intervals_stay_in_the_unit_interval_and_cover_the_share() {
+        for n in [1, 5, 40, 1000] {
+            for k in [0, n / 3, n] {
+                let (lo, hi) = wilson(k, n);
+                let p = k as f64 / n as f64;
+                assert!(
+                    (0.0..=p).contains(&lo) && (p..=1.0).contains(&hi),
+                    "{k}/{n}"
+                );
+            }
+        }
+        // Wilson's interval for 8 of 10 (Newcombe 1998, table I).
+        let (lo, hi) = wilson(8, 10);
+        assert!(
+            (lo - 0.4902).abs() < 1e-4 && (hi - 0.9433).abs() < 1e-4,
+            "{lo} {hi}"
+        );
+    }
+
+    #[test]
+    fn percentiles_interpolate_like_numpy() {
+        let xs = [4.0, 1.0, f64::NAN, 3.0, 2.0];
+        assert_eq!(percentile(&xs, 0.5), 2.5);
+        assert_eq!(percentile(&xs, 0.1), 1.3);
+        assert_eq!(percentile(&xs, 1.0), 4.0);
+        assert!(percentile(&[], 0.5).is_nan());
+    }
+}
