@@ -453,6 +453,78 @@ mod tests {
     use rand::SeedableRng;
     use rand_pcg::Pcg64Mcg;
 
+    /// Moving a distribution's centre moves it there and keeps its
+    /// spread (the sampled mean follows for the shapes whose centre is
+    /// the mean).
+    #[test]
+    fn with_centre_moves_the_centre_and_keeps_the_spread() {
+        let shapes = [
+            Shape::Const { value: 1.0 },
+            Shape::Uniform {
+                low: 0.0,
+                high: 2.0,
+            },
+            Shape::Normal { mean: 1.0, sd: 0.5 },
+            Shape::LogNormal {
+                location: LogLocation::Median(1.0),
+                sigma: 0.6,
+            },
+            Shape::LogNormal {
+                location: LogLocation::Mean(1.0),
+                sigma: 0.6,
+            },
+            Shape::Beta { a: 4.0, b: 4.0 },
+            Shape::Gamma {
+                shape: 2.0,
+                scale: 0.5,
+            },
+        ];
+        for shape in shapes {
+            let d = Dist::new(shape);
+            let c = if matches!(d.shape, Shape::Beta { .. }) {
+                0.3
+            } else {
+                1.7
+            };
+            let moved = d.with_centre(c);
+            assert!((moved.centre() - c).abs() < 1e-12, "{moved}");
+            assert!(moved.check().is_ok(), "{moved}");
+            match (d.shape.clone(), moved.shape.clone()) {
+                (Shape::Uniform { low, high }, Shape::Uniform { low: l, high: h }) => {
+                    assert!(((h - l) - (high - low)).abs() < 1e-12)
+                }
+                (Shape::Normal { sd, .. }, Shape::Normal { sd: s, .. }) => assert_eq!(sd, s),
+                (Shape::LogNormal { sigma, .. }, Shape::LogNormal { sigma: s, .. }) => {
+                    assert_eq!(sigma, s)
+                }
+                (Shape::Beta { a, b }, Shape::Beta { a: x, b: y }) => {
+                    assert!(((a + b) - (x + y)).abs() < 1e-12)
+                }
+                (Shape::Gamma { shape, .. }, Shape::Gamma { shape: k, .. }) => {
+                    assert_eq!(shape, k)
+                }
+                _ => {}
+            }
+            if !matches!(
+                d.shape,
+                Shape::LogNormal {
+                    location: LogLocation::Median(_),
+                    ..
+                }
+            ) {
+                let m = mean_of(&moved, 200_000);
+                assert!((m - c).abs() < 0.02, "{moved}: sampled mean {m}");
+            }
+        }
+        // A beta's mean must stay inside (0, 1): the caller's check says so.
+        assert!(
+            Dist::new(Shape::Beta { a: 4.0, b: 4.0 })
+                .with_centre(1.2)
+                .check()
+                .is_err()
+        );
+    }
+
     fn mean_of(d: &Dist, n: usize) -> f64 {
         let mut rng = Pcg64Mcg::seed_from_u64(7);
         (0..n).map(|_| d.sample(&mut rng)).sum::<f64>() / n as f64

@@ -260,7 +260,9 @@ pub fn wilson(k: usize, n: usize) -> (f64, f64) {
     let (n, p) = (n as f64, k as f64 / n as f64);
     let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
     let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    // The interval holds the share itself (rounding could leave a lower
+    // end of 1e-17 above a share of 0).
+    ((centre - half).clamp(0.0, p), (centre + half).clamp(p, 1.0))
 }
 
 /// `outcomes.csv` rows.
@@ -426,6 +428,93 @@ mod tests {
             (lo - 0.4902).abs() < 1e-4 && (hi - 0.9433).abs() < 1e-4,
             "{lo} {hi}"
         );
+    }
+
+    use crate::params::timeline::Timeline;
+    use crate::scenario::Variant;
+    use crate::scenario::explore_spec::{Objective, WorldDesign};
+    use proptest::prelude::*;
+
+    fn exploration(policies: usize, worlds: usize, objectives: Vec<Objective>) -> Exploration {
+        Exploration {
+            spec: ExploreSpec {
+                design: WorldDesign::Lhs,
+                worlds,
+                replicates: 1,
+                policies: (0..policies).map(|a| format!("p{a}")).collect(),
+                uncertainties: Vec::new(),
+                objectives,
+                at: At::FinalWeek,
+                discovery_policy: None,
+                failure: None,
+                density_threshold: 0.8,
+            },
+            arms: (0..policies)
+                .map(|a| Variant {
+                    name: format!("p{a}"),
+                    description: String::new(),
+                    params: crate::params::ModelParams::default(),
+                    timeline: Timeline::default(),
+                })
+                .collect(),
+        }
+    }
+
+    proptest! {
+        /// Whatever the outcomes (undefined ones included), regret is
+        /// never negative and zero for the best policy, shares and their
+        /// intervals stay in [0, 1] around the share, and percentiles are
+        /// ordered.
+        #[test]
+        fn robustness_stays_in_its_declared_ranges(
+            policies in 1usize..5,
+            worlds in 1usize..20,
+            raw in proptest::collection::vec(prop_oneof![9 => -1e6f64..1e6, 1 => Just(f64::NAN)], 2 * 5 * 20),
+            minimise in any::<bool>(),
+            threshold in proptest::option::of(-1e6f64..1e6),
+        ) {
+            let sense = if minimise { Sense::Minimise } else { Sense::Maximise };
+            let objectives = vec![
+                Objective { metric: "performative_share".into(), sense, threshold },
+                Objective { metric: "incidents".into(), sense: Sense::Minimise, threshold: None },
+            ];
+            let e = exploration(policies, worlds, objectives);
+            let o = Outcomes {
+                tracked: e.tracked(),
+                values: (0..worlds)
+                    .map(|w| (0..policies).map(|a| vec![raw[2 * (w * 5 + a)], raw[2 * (w * 5 + a) + 1]]).collect())
+                    .collect(),
+                n: vec![vec![1; policies]; worlds],
+            };
+            for w in 0..worlds {
+                let regrets: Vec<f64> = (0..policies)
+                    .map(|a| regret(sense, &o, "performative_share", w, a))
+                    .collect();
+                let finite: Vec<f64> = regrets.iter().copied().filter(|r| !r.is_nan()).collect();
+                prop_assert!(finite.iter().all(|&r| r >= 0.0));
+                if !finite.is_empty() {
+                    prop_assert!(finite.contains(&0.0));
+                }
+            }
+            for r in robustness_rows(&e, &o) {
+                prop_assert!((0.0..=1.0).contains(&r.satisficing_share));
+                prop_assert!(r.satisficing_ci_low <= r.satisficing_share);
+                prop_assert!(r.satisficing_share <= r.satisficing_ci_high);
+                prop_assert!(r.satisficing_ci_low >= 0.0 && r.satisficing_ci_high <= 1.0);
+                if let Some(m) = r.meets_share {
+                    prop_assert!((0.0..=1.0).contains(&m));
+                }
+                // NaN (no finite outcome) or not negative.
+                for x in [r.regret_mean, r.regret_max, r.regret_ci_low] {
+                    prop_assert!(x.is_nan() || x >= 0.0, "{x}");
+                }
+                if r.p10.is_finite() {
+                    prop_assert!(r.p10 <= r.p50 && r.p50 <= r.p90);
+                }
+            }
+            let best = most_robust(&e, &o);
+            prop_assert!(best < policies);
+        }
     }
 
     #[test]
