@@ -4,8 +4,9 @@
 use super::agents::{AgentChart, agent_charts};
 use super::data::{RunResults, SweepResults};
 use super::{
-    Chart, ChartError, Comparison, Dashboard, Differences, Format, Heatmap, Hysteresis,
-    MorrisScatter, ResponseCurves, Scatter, SobolBars, TimeSeries, render, to_svg,
+    Chart, ChartError, Comparison, Dashboard, Differences, ExploreDiscovery, ExploreOutcomes,
+    ExploreRegret, ExploreSatisficing, Format, Heatmap, Hysteresis, MorrisScatter, ResponseCurves,
+    Scatter, SobolBars, TimeSeries, render, to_svg,
 };
 use crate::model::metrics::Metric;
 use crate::results::{Index, Statistic};
@@ -26,6 +27,10 @@ pub enum AnyChart {
     Sobol(SobolBars),
     Morris(MorrisScatter),
     Agents(AgentChart),
+    ExploreOutcomes(ExploreOutcomes),
+    ExploreRegret(ExploreRegret),
+    ExploreSatisficing(ExploreSatisficing),
+    ExploreDiscovery(ExploreDiscovery),
 }
 
 macro_rules! each {
@@ -42,6 +47,10 @@ macro_rules! each {
             AnyChart::Sobol($c) => $e,
             AnyChart::Morris($c) => $e,
             AnyChart::Agents($c) => $e,
+            AnyChart::ExploreOutcomes($c) => $e,
+            AnyChart::ExploreRegret($c) => $e,
+            AnyChart::ExploreSatisficing($c) => $e,
+            AnyChart::ExploreDiscovery($c) => $e,
         }
     };
 }
@@ -371,7 +380,7 @@ fn grid_charts(s: &SweepResults, metric: Metric, out: &mut Vec<AnyChart>) {
     }
 }
 
-/// The charts of a result directory (run or sweep); the default set of a
+/// The charts of a result directory (run, sweep or exploration); the default set of a
 /// run with agents.csv (`run --agents`) ends with the agent charts.
 pub fn charts_for(dir: &Path, metrics: &[Metric]) -> Result<Vec<AnyChart>, ChartError> {
     let header: crate::results::manifest::Header = crate::results::manifest::read(dir)?;
@@ -379,8 +388,12 @@ pub fn charts_for(dir: &Path, metrics: &[Metric]) -> Result<Vec<AnyChart>, Chart
         return sweep_charts(&SweepResults::load(dir)?, metrics);
     }
     if header.kind == "explore" {
-        // Charts of an exploration: not drawn yet.
-        return Ok(Vec::new());
+        // The default set only: an exploration's charts show its
+        // objectives, not chosen metrics.
+        if !metrics.is_empty() {
+            return Ok(Vec::new());
+        }
+        return super::explore::explore_charts(dir);
     }
     let mut charts = run_charts(&RunResults::load(dir)?, metrics)?;
     if metrics.is_empty() {

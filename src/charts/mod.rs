@@ -13,6 +13,7 @@ mod clip;
 pub mod data;
 pub mod defaults;
 mod effects;
+pub mod explore;
 mod frame;
 mod legend;
 mod screening;
@@ -20,6 +21,7 @@ mod series;
 mod sweep;
 
 pub use effects::Differences;
+pub use explore::{ExploreDiscovery, ExploreOutcomes, ExploreRegret, ExploreSatisficing};
 pub use screening::{MorrisScatter, SobolBars};
 pub use series::{Comparison, Dashboard, Hysteresis, TimeSeries};
 pub use sweep::{Heatmap, ResponseCurves, Scatter};

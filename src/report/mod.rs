@@ -17,6 +17,7 @@ use crate::model::metrics::Metric;
 use crate::output::write_atomic;
 use std::path::{Path, PathBuf};
 
+mod explore;
 mod figures;
 mod render;
 mod run;
@@ -147,6 +148,8 @@ fn section(dir: &Path, report_dir: &Path) -> Result<Section, ReportError> {
     let header: crate::results::manifest::Header = crate::results::manifest::read(dir)?;
     if header.kind == "sweep" {
         sweep::section(dir, report_dir)
+    } else if header.kind == "explore" {
+        explore::section(dir, report_dir)
     } else {
         run::section(dir, report_dir)
     }
