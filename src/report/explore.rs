@@ -149,7 +149,7 @@ fn discovery_sentence(d: &ExploreData) -> String {
     let Some(first) = steps.first() else {
         return "No world fails under the policy scenario discovery examines, so there is no region of failure to describe.".to_string();
     };
-    let policy = d.label_of_name(&first.policy);
+    let policy = text::cap(&d.label_of_name(&first.policy));
     let failing = d.failing_worlds().unwrap_or(0);
     let rows = d.first_box();
     let Some(b) = rows.first() else {
