@@ -31,6 +31,8 @@ pub enum CatalogueError {
     Scenario(#[from] ScenarioError),
     #[error(transparent)]
     Params(#[from] crate::params::InvalidParams),
+    #[error("exploring {0}")]
+    Explore(String),
 }
 
 pub fn catalogue(dir: &Path) -> Result<String, CatalogueError> {
@@ -45,6 +47,7 @@ pub fn catalogue(dir: &Path) -> Result<String, CatalogueError> {
     files.sort();
     let mut runs = String::new();
     let mut sweeps = String::new();
+    let mut explorations = String::new();
     for f in &files {
         let sc = Scenario::load(f)?;
         let file = f
@@ -52,6 +55,23 @@ pub fn catalogue(dir: &Path) -> Result<String, CatalogueError> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let question = headline(&sc.text);
+        if let Some(spec) = &sc.explore {
+            let _ = writeln!(
+                explorations,
+                "| [`{file}`]({file}) | {question} | {} policies x {} worlds ({}) x {} replicates over {} | {} |",
+                spec.policies.len(),
+                spec.worlds,
+                spec.design.word(),
+                spec.replicates,
+                spec.uncertainties
+                    .iter()
+                    .map(|p| p.def.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                exploration_finding(&sc)?
+            );
+            continue;
+        }
         if let Some(spec) = &sc.sweep {
             let params: Vec<&str> = spec.params.iter().map(|p| p.def.name).collect();
             let _ = writeln!(
@@ -130,5 +150,93 @@ pub fn catalogue(dir: &Path) -> Result<String, CatalogueError> {
         md,
         "\n## Sweeps\n\n| scenario | question | design |\n|---|---|---|\n{sweeps}"
     );
+    let _ = write!(
+        md,
+        "\n## Explorations\n\nRun with `goodhart explore`: every policy in every sampled world, with the same seeds.\n\n| scenario | question | design | what it finds |\n|---|---|---|---|\n{explorations}"
+    );
     Ok(md)
+}
+
+/// Runs an exploration (in a scratch directory) and says what it finds:
+/// the policies by satisficing share, and where the examined policy fails
+/// (the first discovery box's significant restrictions).
+fn exploration_finding(sc: &Scenario) -> Result<String, CatalogueError> {
+    use crate::results::{BoxRow, RobustnessRow, read_rows};
+    let failed = |e: String| CatalogueError::Explore(format!("{}: {e}", sc.name));
+    let plan = crate::sweep::Plan::new(sc).map_err(|e| failed(e.to_string()))?;
+    let tmp = tempfile::tempdir().map_err(|e| failed(e.to_string()))?;
+    crate::sweep::runner::execute(
+        &plan,
+        tmp.path(),
+        crate::sweep::Shard::WHOLE,
+        false,
+        &mut |_, _| {},
+    )
+    .map_err(|e| failed(e.to_string()))?;
+    let robust: Vec<RobustnessRow> = read_rows(&tmp.path().join(crate::sweep::explore::ROBUSTNESS))
+        .map_err(|e| failed(e.to_string()))?;
+    let first = robust
+        .first()
+        .map(|r| r.objective.clone())
+        .unwrap_or_default();
+    let mut policies: Vec<&RobustnessRow> =
+        robust.iter().filter(|r| r.objective == first).collect();
+    policies.sort_by(|a, b| {
+        b.satisficing_share
+            .total_cmp(&a.satisficing_share)
+            .then(a.regret_mean.total_cmp(&b.regret_mean))
+    });
+    let pct = |x: f64| format!("{:.0}%", 100.0 * x);
+    let ranking = policies
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} [{}, {}]",
+                r.policy,
+                pct(r.satisficing_share),
+                pct(r.satisficing_ci_low),
+                pct(r.satisficing_ci_high)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut text = format!("Worlds where each policy meets every threshold: {ranking}.");
+    let boxes: Vec<BoxRow> = read_rows(&tmp.path().join(crate::sweep::discovery::BOXES))
+        .map_err(|e| failed(e.to_string()))?;
+    let first_box: Vec<&BoxRow> = boxes.iter().filter(|b| b.r#box == 1).collect();
+    if let Some(b) = first_box.first() {
+        let conditions: Vec<String> = first_box
+            .iter()
+            .filter(|r| {
+                [r.qp_lower, r.qp_upper]
+                    .into_iter()
+                    .flatten()
+                    .any(|q| q < 0.05)
+            })
+            .map(|r| match (r.qp_lower.is_some(), r.qp_upper.is_some()) {
+                (true, true) => format!(
+                    "{} in [{}, {}]",
+                    r.parameter,
+                    sig(r.lower, 3),
+                    sig(r.upper, 3)
+                ),
+                (true, false) => format!("{} > {}", r.parameter, sig(r.lower, 3)),
+                _ => format!("{} < {}", r.parameter, sig(r.upper, 3)),
+            })
+            .collect();
+        let _ = write!(
+            text,
+            " {} fails ({}) mostly where {}: a box holding {} of the worlds where it fails, in which {} of worlds fail.",
+            b.policy,
+            b.failure,
+            if conditions.is_empty() {
+                "no single restriction is significant".to_string()
+            } else {
+                conditions.join(" and ")
+            },
+            pct(b.coverage),
+            pct(b.density)
+        );
+    }
+    Ok(text)
 }

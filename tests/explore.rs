@@ -118,6 +118,15 @@ fn explorations_are_the_same_for_any_thread_count_and_shard_split() {
             "{name}: whole vs merged shards"
         );
     }
+    // Running again replaces the result set as a whole.
+    ok(
+        d,
+        &["explore", &f, "--out", "two", "--quiet", "--no-charts"],
+    );
+    assert_eq!(
+        bytes(&d.join("one"), "robustness.csv"),
+        bytes(&d.join("two"), "robustness.csv")
+    );
     // Every policy in every world, twice: 12 worlds x 2 policies x 2
     // replicates, each with its final week and run average.
     let runs: Vec<RunRow> = read_rows(&d.join("one/runs.csv")).unwrap();

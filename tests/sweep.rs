@@ -440,7 +440,11 @@ fn sweep_errors_are_clear() {
     let (tmp, f) = setup("[organisation]\nemployees = 10\n");
     let o = goodhart(tmp.path(), &["sweep", &f]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("has no [sweep] table"), "{}", text(&o));
+    assert!(
+        text(&o).contains("has no [sweep] or [explore] table"),
+        "{}",
+        text(&o)
+    );
     let (tmp, f) = setup("[sweep]\ndesign = \"grdi\"\n[sweep.parameters]\nstake = [1, 2]\n");
     let o = goodhart(tmp.path(), &["validate", &f]);
     assert!(text(&o).contains("did you mean \"grid\""), "{}", text(&o));

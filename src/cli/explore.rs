@@ -69,16 +69,31 @@ pub(crate) fn print_robustness(dir: &Path) {
                 let qp = [r.qp_lower, r.qp_upper]
                     .into_iter()
                     .flatten()
-                    .map(|q| format!("{q:.1e}"))
+                    .map(|q| {
+                        if q >= 0.01 {
+                            format!("{q:.2}")
+                        } else {
+                            format!("{q:.1e}")
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(", ");
                 say!(
-                    "    {:<28} {:.3} to {:.3} (explored {} to {}; qp {qp})",
+                    "    {:<28} {:.3} to {:.3} (explored {} to {}; quasi-p {qp}{})",
                     r.parameter,
                     r.lower,
                     r.upper,
                     r.range_low,
-                    r.range_high
+                    r.range_high,
+                    if [r.qp_lower, r.qp_upper]
+                        .into_iter()
+                        .flatten()
+                        .any(|q| q < 0.05)
+                    {
+                        ""
+                    } else {
+                        ": not significant"
+                    }
                 );
             }
         }

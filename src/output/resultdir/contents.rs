@@ -33,6 +33,12 @@ const OWN_ENTRIES: &[&str] = &[
     "runs.csv",
     "aggregate.csv",
     "sensitivity.csv",
+    // An exploration's own files (crate::sweep::explore, ::discovery).
+    "worlds.csv",
+    "outcomes.csv",
+    "robustness.csv",
+    "discovery_trajectory.csv",
+    "discovery_boxes.csv",
     // Written inside result directories by goodhart before this module.
     // (Its `slurm/` and `shards/` held scripts and shard results: such a
     // directory is not replaced; they now live in `NAME.slurm/`.)
