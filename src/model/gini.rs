@@ -141,7 +141,12 @@ impl GiniHistogram {
         let exponent = (b >> MANTISSA_BITS) as i32 + MIN_EXP;
         let ulp =
             f64::from_bits(((exponent + 1023 - FRACTION_BITS as i32) as u64) << FRACTION_BITS);
-        self.significands[b] as f64 * ulp
+        // A sum below 2^64 (fewer than 2,048 values in the bin) converts
+        // through u64: the same correctly rounded value as from u128,
+        // without the slow 128-bit conversion routine.
+        let sum = self.significands[b];
+        let sum = u64::try_from(sum).map_or(sum as f64, |s| s as f64);
+        sum * ulp
     }
 
     /// Gini coefficient of the values added (0 for no or all-zero values).
@@ -238,6 +243,22 @@ mod tests {
         h.add(0.0);
         h.add(1.0);
         assert!((h.gini() - gini_exact(&[0.0, 1.0])).abs() < 1e-12);
+    }
+
+    /// A bin sum below 2^64 converts through u64 to the same f64 as from
+    /// u128 (both round to nearest), so the fast path keeps the bits.
+    #[test]
+    fn bin_sums_convert_the_same_through_u64() {
+        let mut rng = Pcg64Mcg::seed_from_u64(11);
+        for _ in 0..100_000 {
+            let x: u128 = u128::from(rand::RngExt::random::<u64>(&mut rng))
+                >> (rand::RngExt::random_range(&mut rng, 0..64));
+            assert_eq!(((x as u64) as f64).to_bits(), (x as f64).to_bits(), "{x}");
+        }
+        assert_eq!(
+            (u64::MAX as f64).to_bits(),
+            (u128::from(u64::MAX) as f64).to_bits()
+        );
     }
 
     /// The occupied bins, visited in ascending order, are exactly the bins
