@@ -56,10 +56,10 @@ pub fn catalogue(dir: &Path) -> Result<String, CatalogueError> {
             .unwrap_or_default();
         let question = headline(&sc.text);
         if let Some(spec) = &sc.explore {
+            let (policies, finding) = exploration_finding(&sc)?;
             let _ = writeln!(
                 explorations,
-                "| [`{file}`]({file}) | {question} | {} policies x {} worlds ({}) x {} replicates over {} | {} |",
-                spec.policies.len(),
+                "| [`{file}`]({file}) | {question} | {policies} policies x {} worlds ({}) x {} replicates over {} | {finding} |",
                 spec.worlds,
                 spec.design.word(),
                 spec.replicates,
@@ -68,7 +68,6 @@ pub fn catalogue(dir: &Path) -> Result<String, CatalogueError> {
                     .map(|p| p.def.name)
                     .collect::<Vec<_>>()
                     .join(", "),
-                exploration_finding(&sc)?
             );
             continue;
         }
@@ -160,7 +159,7 @@ pub fn catalogue(dir: &Path) -> Result<String, CatalogueError> {
 /// Runs an exploration (in a scratch directory) and says what it finds:
 /// the policies by satisficing share, and where the examined policy fails
 /// (the first discovery box's significant restrictions).
-fn exploration_finding(sc: &Scenario) -> Result<String, CatalogueError> {
+fn exploration_finding(sc: &Scenario) -> Result<(usize, String), CatalogueError> {
     use crate::results::{BoxRow, RobustnessRow, read_rows};
     let failed = |e: String| CatalogueError::Explore(format!("{}: {e}", sc.name));
     let plan = crate::sweep::Plan::new(sc).map_err(|e| failed(e.to_string()))?;
@@ -238,5 +237,5 @@ fn exploration_finding(sc: &Scenario) -> Result<String, CatalogueError> {
             pct(b.density)
         );
     }
-    Ok(text)
+    Ok((policies.len(), text))
 }

@@ -269,6 +269,83 @@ fn a_world_under_a_policy_is_goodhart_run_of_that_policy_with_the_worlds_values(
 }
 
 #[test]
+fn a_policy_grid_explores_every_combination_of_levers() {
+    // The base (with a week-6 board change) and a 2 x 2 grid over the
+    // leaderboard and audits; grid policies hold their levers all year.
+    let body = r#"
+name = "grid-explore"
+[run]
+seed = 8
+[organisation]
+employees = 150
+weeks = 10
+[policy]
+adoption_target = 0.8
+leaderboard = "org"
+assurance = 1.0
+[[timeline]]
+week = 6
+leaderboard = "manager"
+[explore]
+worlds = 6
+replicates = 2
+[explore.policy_grid]
+leaderboard = ["org", "none"]
+audit_rate = [0.0, 0.2]
+[explore.uncertainties]
+rationality = [2.0, 6.0]
+[[explore.objectives]]
+metric = "performative_share"
+sense = "minimise"
+threshold = 0.05
+"#;
+    let (tmp, f) = setup(body);
+    let d = tmp.path();
+    ok(d, &["explore", &f, "--out", "o", "--quiet", "--no-charts"]);
+    let robust: Vec<RobustnessRow> = read_rows(&d.join("o/robustness.csv")).unwrap();
+    let names: Vec<&str> = robust.iter().map(|r| r.policy.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "base",
+            "leaderboard=org audit_rate=0",
+            "leaderboard=org audit_rate=0.2",
+            "leaderboard=none audit_rate=0",
+            "leaderboard=none audit_rate=0.2",
+        ]
+    );
+    // World 2 under "leaderboard=none audit_rate=0.2" is goodhart run of
+    // the base with those levers and without the board's timeline event.
+    let worlds = fs::read_to_string(d.join("o/worlds.csv")).unwrap();
+    let w2: Vec<&str> = worlds.lines().nth(3).unwrap().split(',').collect();
+    let scenario = format!(
+        "[run]\nseed = 8\nreplicates = 2\n[organisation]\nemployees = 150\nweeks = 10\n[policy]\nadoption_target = 0.8\nleaderboard = \"none\"\nassurance = 1.0\naudit_rate = 0.2\n[behaviour]\nrationality = {}\n",
+        w2[1]
+    );
+    fs::write(d.join("w2.toml"), scenario).unwrap();
+    ok(
+        d,
+        &["run", "w2.toml", "--out", "w2", "--quiet", "--no-charts"],
+    );
+    let runs: Vec<RunRow> = read_rows(&d.join("o/runs.csv")).unwrap();
+    let means = final_means(&runs, "performative_share");
+    let weekly = common::week_values(&d.join("w2/weekly.csv"), 9, "base", "performative_share");
+    let run_mean = weekly.iter().sum::<f64>() / weekly.len() as f64;
+    assert_eq!(
+        means[&(2, "leaderboard=none audit_rate=0.2".to_string())].to_bits(),
+        run_mean.to_bits()
+    );
+    // A grid over a behavioural parameter is refused with the fix.
+    let (tmp, f) = setup(&body.replace("audit_rate = [0.0, 0.2]", "stake = [1.0, 2.0]"));
+    let o = goodhart(tmp.path(), &["validate", &f]);
+    assert!(
+        text(&o).contains("`stake` is not a policy lever"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
 fn scenario_discovery_finds_the_planted_cause_of_failure() {
     // Only status drive matters here (rationality is a nuisance range),
     // and under an org-wide board a high status drive makes people game:

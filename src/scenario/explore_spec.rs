@@ -141,6 +141,9 @@ pub struct ExploreSpec {
     pub replicates: usize,
     /// The arms to compare (`base` and variant names), in file order.
     pub policies: Vec<String>,
+    /// `[explore.policy_grid]`: levers whose every combination of values,
+    /// set on the base, is a further policy (named by its settings).
+    pub policy_grid: Vec<SweepParam>,
     /// The uncertain parameters and their ranges (a population attribute's
     /// range moves its distribution's centre, see `Dist::with_centre`).
     pub uncertainties: Vec<SweepParam>,

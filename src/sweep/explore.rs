@@ -59,6 +59,15 @@ pub(super) fn plan(scenario: &Scenario) -> Result<Plan, SweepError> {
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let arms = [arms, grid_policies(scenario, &spec)?].concat();
+    let mut names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(SweepError::Invalid(format!(
+            "two explored policies are named `{}`; rename the variant",
+            w[0]
+        )));
+    }
     let k = spec.uncertainties.len();
     if k > MAX_UNCERTAINTIES {
         return Err(SweepError::Invalid(format!(
@@ -124,6 +133,53 @@ pub(super) fn plan(scenario: &Scenario) -> Result<Plan, SweepError> {
         explore: Some(Exploration { spec, arms }),
     }
     .checked()
+}
+
+/// The policies of `[explore.policy_grid]`: every combination of the
+/// listed lever values set on the base, named by its settings
+/// ("audit_rate=0.1 leaderboard=none"). Each keeps the base's timeline but
+/// for its entries on the grid's levers, so that a grid policy holds its
+/// levers all year.
+fn grid_policies(
+    scenario: &Scenario,
+    spec: &ExploreSpec,
+) -> Result<Vec<crate::scenario::Variant>, SweepError> {
+    if spec.policy_grid.is_empty() {
+        return Ok(Vec::new());
+    }
+    let grid = SweepSpec {
+        design: Design::Grid,
+        params: spec.policy_grid.clone(),
+        samples: 1,
+        levels: 2,
+        replicates: 1,
+        record: Record::Final,
+        bootstrap: 1000,
+    };
+    let mut timeline = scenario.timeline.clone();
+    timeline
+        .events
+        .retain(|e| !spec.policy_grid.iter().any(|g| g.def.name == e.param.name));
+    design::points(&grid, scenario.run.seed)
+        .into_iter()
+        .map(|point| {
+            let mut params = scenario.params.clone();
+            let mut name = Vec::new();
+            for (g, v) in spec.policy_grid.iter().zip(&point.values) {
+                g.def.set(&mut params, v).map_err(|p| {
+                    SweepError::Invalid(format!("[explore.policy_grid]: {}", p.message))
+                })?;
+                name.push(format!("{}={}", g.def.name, super::files::cell(v)));
+            }
+            let name = name.join(" ");
+            Ok(crate::scenario::Variant {
+                description: format!("The base policy with {name} all year."),
+                name,
+                params,
+                timeline: timeline.clone(),
+            })
+        })
+        .collect()
 }
 
 impl Exploration {
@@ -442,6 +498,7 @@ mod tests {
                 worlds,
                 replicates: 1,
                 policies: (0..policies).map(|a| format!("p{a}")).collect(),
+                policy_grid: Vec::new(),
                 uncertainties: Vec::new(),
                 objectives,
                 at: At::FinalWeek,

@@ -7,8 +7,11 @@
 //! design = "lhs"            # or "sobol"
 //! worlds = 100
 //! replicates = 2
-//! policies = ["base", "no-board"]   # default: every arm
+//! policies = ["base", "no-board"]   # default: every arm (with a grid: base)
 //! at = "final"              # or "run_average"
+//! [explore.policy_grid]     # every combination, set on the base, a policy
+//! leaderboard = ["org", "none"]
+//! audit_rate = [0.0, 0.2]
 //! [explore.uncertainties]
 //! rationality = [2.0, 6.0]  # a behavioural parameter's range
 //! status_drive = [0.5, 2.0] # a population attribute: its centre's range
@@ -35,6 +38,7 @@ const KEYS: &[&str] = &[
     "worlds",
     "replicates",
     "policies",
+    "policy_grid",
     "at",
     "uncertainties",
     "objectives",
@@ -124,7 +128,13 @@ impl Parser {
                 }
             }),
         };
-        let policies = self.policies(table.get("policies"));
+        let grid = self.policy_grid(table.get("policy_grid"));
+        // With a grid and no list, the grid's policies are compared with
+        // the base alone.
+        let policies = match (table.get("policies"), &grid) {
+            (None, Some(g)) if !g.is_empty() => Some(vec![super::variants::BASE.to_string()]),
+            (item, _) => self.policies(item),
+        };
         let uncertainties = self.uncertainties(item, table.get("uncertainties"));
         let objectives = self.objectives(item, table.get("objectives"));
         let (discovery_policy, failure, density_threshold) = self.discovery(table.get("discovery"));
@@ -154,6 +164,7 @@ impl Parser {
             worlds,
             replicates,
             policies: policies?,
+            policy_grid: grid?,
             uncertainties: uncertainties?,
             objectives,
             at: at?,
@@ -215,6 +226,61 @@ impl Parser {
             }
         }
         (out.len() == list.len()).then_some(out)
+    }
+
+    /// `[explore.policy_grid]`: lever = [values...] lines (grid domains).
+    fn policy_grid(&mut self, item: Option<&Item<'_>>) -> Option<Vec<SweepParam>> {
+        let Some(item) = item else {
+            return Some(Vec::new());
+        };
+        let Some(table) = item.get_ref().as_table() else {
+            self.error(
+                item.span(),
+                "`policy_grid` must be a table",
+                "write [explore.policy_grid] followed by `lever = [values...]` lines",
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (key, value) in table {
+            let name = key.get_ref().as_ref();
+            let def = match registry::find(MODEL_PARAMS, name) {
+                Some(def) if def.section == Section::Policy => def,
+                found => {
+                    let help = match found {
+                        Some(_) => "a policy grid varies levers of [policy]; put behavioural and population parameters in [explore.uncertainties]".to_string(),
+                        None => closest(MODEL_PARAMS.iter().map(|d| d.name), name).map_or_else(
+                            || "`goodhart params` lists the levers under [policy]".to_string(),
+                            |c| format!("did you mean `{c}`?"),
+                        ),
+                    };
+                    self.error(key.span(), format!("`{name}` is not a policy lever"), help);
+                    ok = false;
+                    continue;
+                }
+            };
+            match self.domain(def, value, Design::Grid) {
+                Some(domain) => out.push(SweepParam { def, domain }),
+                None => ok = false,
+            }
+        }
+        let combinations: usize = out
+            .iter()
+            .map(|p| match &p.domain {
+                Domain::Values(v) => v.len(),
+                Domain::Range { .. } => 1,
+            })
+            .product();
+        if ok && combinations > 1000 {
+            self.error(
+                item.span(),
+                format!("the policy grid has {combinations} policies; at most 1,000 are explored"),
+                "list fewer values",
+            );
+            return None;
+        }
+        ok.then_some(out)
     }
 
     fn uncertainties(&mut self, at: &Item<'_>, item: Option<&Item<'_>>) -> Option<Vec<SweepParam>> {
