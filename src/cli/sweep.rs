@@ -146,7 +146,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     super::set_threads(args.common.threads)?;
     let plan = Plan::new(&sc)?;
     let target = super::output_dir(&args.common.out, &sc.name);
-    let points = shard.points(plan.points.len());
+    let points = shard.points(plan.point_count());
     let threads = rayon::current_num_threads();
     let largest = plan.largest_params(points.clone());
     // Rows held in memory: one batch of runs (see sweep::runner).
@@ -219,7 +219,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
                     " (shard {}/{} of {})",
                     shard.index,
                     shard.count,
-                    plan.points.len()
+                    plan.point_count()
                 )
             },
             plan.replicates(),
@@ -357,7 +357,7 @@ pub(crate) fn merge_dirs(
         say!(
             "merged {} shards: {} points x {} replicates",
             dirs.len(),
-            plan.points.len(),
+            plan.point_count(),
             plan.replicates()
         );
         report_files(&plan, out, Shard::WHOLE);
@@ -406,10 +406,10 @@ pub(crate) fn slurm(args: &SlurmArgs) -> anyhow::Result<()> {
     let sc = Scenario::load(&args.scenario)?;
     let plan = Plan::new(&sc)?;
     super::usage::ensure_usage!(
-        args.shards <= plan.points.len().max(1),
+        args.shards <= plan.point_count().max(1),
         "--shards {} exceeds the sweep's {} points; use at most one shard per point",
         args.shards,
-        plan.points.len()
+        plan.point_count()
     );
     let abs = |p: &Path| {
         std::path::absolute(p).map_err(|e| anyhow::anyhow!("cannot resolve {}: {e}", p.display()))

@@ -145,12 +145,23 @@ pub fn csv_rows<T: Serialize>(
     })
 }
 
-/// Writes `rows` to `path` atomically, with a header line.
+/// Writes `rows` to `path` atomically, with a header line, streaming them
+/// (the file's text is never held in memory as a whole).
 pub fn write_rows<T: Serialize>(
     path: &Path,
     rows: impl IntoIterator<Item = T>,
 ) -> Result<(), OutputError> {
-    write_atomic(path, &csv_rows(&path.display().to_string(), rows)?)
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(true)
+        .from_writer(AtomicFile::create(path)?);
+    for r in rows {
+        w.serialize(r).map_err(|e| OutputError::Encode {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+    }
+    let file = w.into_inner().map_err(|e| io_error(path, e.into_error()))?;
+    file.commit()
 }
 
 /// The statistics a run records besides its weeks: its final week (with

@@ -119,8 +119,8 @@ pub fn has_sensitivity(plan: &Plan) -> bool {
 fn point_means(plan: &Plan, runs: &Path) -> Result<(Means, Option<usize>), SweepError> {
     let m = Metric::ALL.len();
     let mut out = [
-        vec![vec![f64::NAN; m]; plan.points.len()],
-        vec![vec![f64::NAN; m]; plan.points.len()],
+        vec![vec![f64::NAN; m]; plan.point_count()],
+        vec![vec![f64::NAN; m]; plan.point_count()],
     ];
     // The final week's number, if it is the same at every point (a sweep
     // of `weeks` has several: the column is then empty).

@@ -67,7 +67,7 @@ fn dataset(plan: &Plan, e: &Exploration, cases: Vec<bool>) -> Result<Dataset, Sw
         .map(|j| {
             (0..e.worlds())
                 .map(|w| {
-                    let p = &plan.points[w * e.policies()];
+                    let p = &plan.points[w];
                     p.values[j]
                         .as_f64()
                         .unwrap_or_else(|| p.unit.as_ref().map_or(f64::NAN, |u| u[j]))

@@ -98,23 +98,16 @@ pub(super) fn plan(scenario: &Scenario) -> Result<Plan, SweepError> {
         crate::scenario::explore_spec::WorldDesign::Lhs => design::lhs(k, spec.worlds, seed),
         crate::scenario::explore_spec::WorldDesign::Sobol => design::sobol(k, spec.worlds, seed),
     };
-    let policies = arms.len();
     let points: Vec<Point> = units
         .into_iter()
-        .flat_map(|u| {
-            let values: Vec<Value> = spec
+        .map(|u| Point {
+            values: spec
                 .uncertainties
                 .iter()
                 .zip(&u)
                 .map(|(p, &x)| design::unit_to_value(p, x))
-                .collect();
-            std::iter::repeat_n(
-                Point {
-                    values,
-                    unit: Some(u),
-                },
-                policies,
-            )
+                .collect(),
+            unit: Some(u),
         })
         .collect();
     let sweep = SweepSpec {
@@ -237,11 +230,11 @@ impl Outcomes {
         let mut values = vec![vec![vec![f64::NAN; tracked.len()]; e.policies()]; e.worlds()];
         let mut n = vec![vec![0; e.policies()]; e.worlds()];
         analysis::for_each_point(runs, |pr| {
-            if pr.point >= plan.points.len() {
+            if pr.point >= plan.point_count() {
                 return Err(SweepError::Invalid(format!(
                     "runs.csv has point {}, beyond the plan's {}",
                     pr.point,
-                    plan.points.len()
+                    plan.point_count()
                 )));
             }
             let (w, a) = e.world_policy(pr.point);
@@ -321,10 +314,29 @@ pub fn wilson(k: usize, n: usize) -> (f64, f64) {
     ((centre - half).clamp(0.0, p), (centre + half).clamp(p, 1.0))
 }
 
-/// `outcomes.csv` rows.
-fn outcome_rows(e: &Exploration, o: &Outcomes) -> Vec<OutcomeRow> {
-    let mut rows = Vec::new();
+/// Writes `outcomes.csv` world by world (its rows are not all held in
+/// memory at once).
+fn write_outcomes(e: &Exploration, o: &Outcomes, path: &Path) -> Result<(), SweepError> {
+    use std::io::Write;
+    let mut file = crate::output::AtomicFile::create(path)?;
     for w in 0..e.worlds() {
+        let text = crate::results::csv_text(world_outcomes(e, o, w), w == 0).map_err(|err| {
+            SweepError::Output(crate::output::OutputError::Encode {
+                path: path.display().to_string(),
+                message: err.to_string(),
+            })
+        })?;
+        file.write_all(&text)
+            .map_err(|err| SweepError::Output(crate::output::io_error(path, err)))?;
+    }
+    file.commit()?;
+    Ok(())
+}
+
+/// The `outcomes.csv` rows of world `w`.
+fn world_outcomes(e: &Exploration, o: &Outcomes, w: usize) -> Vec<OutcomeRow> {
+    let mut rows = Vec::new();
+    {
         for (a, arm) in e.arms.iter().enumerate() {
             let ok = satisficing(&e.spec, o, w, a);
             for obj in &e.spec.objectives {
@@ -437,7 +449,7 @@ fn write_worlds(plan: &Plan, e: &Exploration, path: &Path) -> Result<(), SweepEr
         .chain(names.iter().map(|n| format!("unit_{n}")));
     w.write_record(header).map_err(encode)?;
     for world in 0..e.worlds() {
-        let p = &plan.points[world * e.policies()];
+        let p = &plan.points[world];
         let record = std::iter::once(world.to_string())
             .chain(p.values.iter().map(super::files::cell))
             .chain(p.unit.iter().flatten().map(|u| crate::output::num(*u)));
@@ -456,7 +468,7 @@ pub fn write_files(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
     };
     let o = Outcomes::read(plan, e, &dir.join(super::files::RUNS))?;
     write_worlds(plan, e, &dir.join(WORLDS))?;
-    write_rows(&dir.join(OUTCOMES), outcome_rows(e, &o))?;
+    write_outcomes(e, &o, &dir.join(OUTCOMES))?;
     write_rows(&dir.join(ROBUSTNESS), robustness_rows(e, &o))?;
     super::discovery::write_files(plan, e, &o, dir)?;
     Ok(())

@@ -52,7 +52,7 @@ pub fn point_params(plan: &Plan, p: usize) -> Vec<(&'static str, Value)> {
             plan.spec
                 .params
                 .iter()
-                .zip(&plan.points[p].values)
+                .zip(&plan.point(p).values)
                 .map(|(sp, v)| (sp.def.name, v.clone())),
         )
         .collect()
@@ -62,10 +62,10 @@ pub fn point_params(plan: &Plan, p: usize) -> Vec<(&'static str, Value)> {
 /// designs, its unit-cube coordinates.
 pub fn point_rows(plan: &Plan) -> impl Iterator<Item = PointRow> + '_ {
     let with_units = plan.spec.design != Design::Grid;
-    (0..plan.points.len()).map(move |p| PointRow {
+    (0..plan.point_count()).map(move |p| PointRow {
         point: p,
         params: point_params(plan, p),
-        units: match plan.points[p].unit.as_ref().filter(|_| with_units) {
+        units: match plan.point(p).unit.as_ref().filter(|_| with_units) {
             Some(u) => plan
                 .spec
                 .params
@@ -166,8 +166,8 @@ pub fn manifest(plan: &Plan, shard: Shard) -> SweepManifest {
         master_seed: sc.run.seed,
         employees: sc.params.employees,
         weeks: sc.params.weeks,
-        points: plan.points.len(),
-        runs: plan.points.len() * spec.replicates,
+        points: plan.point_count(),
+        runs: plan.point_count() * spec.replicates,
         base_parameters: resolved_params(&sc.params),
         files: files.into_iter().map(String::from).collect(),
         scenario_toml: sc.text.clone(),

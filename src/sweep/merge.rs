@@ -99,7 +99,7 @@ pub fn merge(
     for (index, d) in ordered.iter().enumerate() {
         // The rows must be exactly this shard's runs, in order: every
         // (point, replicate) of its points, each with all its rows.
-        let points = Shard { index, count }.points(plan.points.len());
+        let points = Shard { index, count }.points(plan.point_count());
         let reps = plan.replicates();
         let total = points.len() * reps;
         let (mut run, mut rows_in_run, mut line) = (0usize, 0usize, 1u64);

@@ -89,6 +89,8 @@ pub struct Plan {
     /// The swept parameters and their design (for an exploration: its
     /// uncertainties, worlds as samples, its replicates).
     pub spec: SweepSpec,
+    /// The design's points (for an exploration: its worlds; see
+    /// [`Plan::point`] and [`Plan::point_count`]).
     pub points: Vec<Point>,
     /// An exploration's table and explored arms; `None` for a sweep.
     pub explore: Option<Exploration>,
@@ -132,7 +134,7 @@ impl Plan {
         let plan = self;
         // The parser checks the domains' extremes; this catches points
         // that break a rule after command-line overrides.
-        for p in 0..plan.points.len() {
+        for p in 0..plan.point_count() {
             if let Some(c) = plan.params(p).conflicts().first() {
                 return Err(SweepError::Invalid(format!(
                     "sweep point {p} breaks a rule between parameters: {}; {}",
@@ -159,7 +161,7 @@ impl Plan {
             Some(e) => e.arms[p % e.arms.len()].params.clone(),
             None => self.scenario.params.clone(),
         };
-        for (sp, v) in self.spec.params.iter().zip(&self.points[p].values) {
+        for (sp, v) in self.spec.params.iter().zip(&self.point(p).values) {
             match (v, (sp.def.get)(&params)) {
                 (Value::Real(c), Value::Dist(d)) => {
                     sp.def
@@ -169,6 +171,24 @@ impl Plan {
             }
         }
         params
+    }
+
+    /// The number of points: the design's, or for an exploration every
+    /// world under every policy.
+    pub fn point_count(&self) -> usize {
+        match &self.explore {
+            Some(e) => self.points.len() * e.arms.len(),
+            None => self.points.len(),
+        }
+    }
+
+    /// Point `p`'s values (for an exploration, its world's: the worlds'
+    /// values are held once, not once per policy).
+    pub fn point(&self, p: usize) -> &Point {
+        match &self.explore {
+            Some(e) => &self.points[p / e.arms.len()],
+            None => &self.points[p],
+        }
     }
 
     /// The timeline of point `p`: the base's, or its policy's.

@@ -61,7 +61,7 @@ pub fn execute(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Outcome, SweepError> {
     let manifest = files::manifest_json(plan, shard);
-    let points = shard.points(plan.points.len());
+    let points = shard.points(plan.point_count());
     let reps = plan.replicates();
     // Job i of this shard is (point, replicate), point-major; computed on
     // the fly so that memory does not grow with the number of runs.
@@ -227,7 +227,7 @@ pub fn progress_text(plan: &Plan, dir: &Path, shard: Shard) -> String {
     if older_format(&dir.join(PROGRESS)).is_some() {
         return "started by an older goodhart, so only --force can start it over".into();
     }
-    let points = shard.points(plan.points.len());
+    let points = shard.points(plan.point_count());
     let jobs = Jobs {
         first_point: points.start,
         replicates: plan.replicates(),
