@@ -185,7 +185,7 @@ fn same_results(a: &Path, b: &Path) {
     slurm_unavailable,
     ignore = "needs Slurm (Debian's slurm-wlm, munge) and root; .ci/run installs them and sets GOODHART_REQUIRE_SLURM=1"
 )]
-fn slurm_array_matches_local_sweep() {
+fn slurm_array_matches_local_sweep_and_exploration() {
     if which("sbatch").is_none() {
         missing("Slurm is not installed (Debian packages slurm-wlm and munge)");
     }
@@ -260,5 +260,82 @@ fn slurm_array_matches_local_sweep() {
     args.extend(["--out".into(), "remerged".into(), "--quiet".into()]);
     run(Command::new(bin).args(&args).current_dir(d));
     same_results(&d.join("local"), &d.join("remerged"));
+
+    // An exploration runs on the cluster too (its shards are sweep shards
+    // of world x policy points), with the same files as locally.
+    fs::write(d.join("e.toml"), EXPLORE).unwrap();
+    run(Command::new(bin)
+        .args([
+            "explore",
+            "e.toml",
+            "--out",
+            "local-explore",
+            "--quiet",
+            "--no-charts",
+        ])
+        .current_dir(d));
+    let out = run(Command::new(bin)
+        .args([
+            "slurm",
+            "e.toml",
+            "--shards",
+            "3",
+            "--out",
+            "cluster-explore",
+            "--submit",
+        ])
+        .env("SLURM_CONF", &conf)
+        .current_dir(d));
+    let ids: Vec<String> = out
+        .split_whitespace()
+        .filter(|w| w.chars().all(|c| c.is_ascii_digit()))
+        .map(String::from)
+        .collect();
+    assert!(ids.len() >= 2, "no job ids in: {out}");
+    wait_for_job(&conf, &ids[0]);
+    wait_for_job(&conf, &ids[1]);
+    for f in [
+        "points.csv",
+        "runs.csv",
+        "aggregate.csv",
+        "worlds.csv",
+        "outcomes.csv",
+        "robustness.csv",
+        "discovery_trajectory.csv",
+        "discovery_boxes.csv",
+        "manifest.json",
+    ] {
+        let (x, y) = (
+            fs::read(d.join("local-explore").join(f)).unwrap(),
+            fs::read(d.join("cluster-explore").join(f)).unwrap_or_default(),
+        );
+        assert!(
+            x == y,
+            "{f} differs between the local exploration and the Slurm one; logs in {}",
+            d.join("cluster-explore.slurm").display()
+        );
+    }
     drop(cluster);
 }
+
+const EXPLORE: &str = r#"
+name = "slurm-explore"
+[organisation]
+employees = 60
+weeks = 8
+[policy]
+leaderboard = "org"
+assurance = 1.0
+[variants.no-board]
+leaderboard = "none"
+[explore]
+worlds = 9
+replicates = 2
+[explore.uncertainties]
+rationality = [2.0, 6.0]
+status_drive = [0.5, 2.0]
+[[explore.objectives]]
+metric = "performative_share"
+sense = "minimise"
+threshold = 0.1
+"#;

@@ -341,7 +341,7 @@ pub(crate) fn merge_dirs(
         Staging::begin(
             out,
             &Identity {
-                kind: "sweep".into(),
+                kind: plan.kind().into(),
                 scenario: plan.scenario.name.clone(),
                 input_sha256: plan.scenario.input_sha256.clone(),
             },
