@@ -346,6 +346,62 @@ threshold = 0.05
 }
 
 #[test]
+fn uncertainties_may_be_drawn_from_distributions() {
+    let body = SMALL
+        .replace("worlds = 12", "worlds = 40")
+        .replace(
+            "rationality = [2.0, 6.0]",
+            "rationality = { dist = \"normal\", mean = 4.0, sd = 0.5, min = 2.0, max = 6.0 }",
+        )
+        .replace(
+            "status_drive = [0.5, 2.0]",
+            "status_drive = { dist = \"lognormal\", median = 1.0, sigma = 0.3, min = 0.5, max = 2.0 }",
+        );
+    let (tmp, f) = setup(&body);
+    let d = tmp.path();
+    ok(d, &["explore", &f, "--out", "o", "--quiet", "--no-charts"]);
+    let worlds = fs::read_to_string(d.join("o/worlds.csv")).unwrap();
+    use goodhart::params::dist::{Dist, LogLocation, Shape};
+    let normal = Dist::clipped(Shape::Normal { mean: 4.0, sd: 0.5 }, 2.0, 6.0);
+    let lognormal = Dist::clipped(
+        Shape::LogNormal {
+            location: LogLocation::Median(1.0),
+            sigma: 0.3,
+        },
+        0.5,
+        2.0,
+    );
+    let mut xs = Vec::new();
+    for line in worlds.lines().skip(1) {
+        let c: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
+        // Each world's value is its distribution's quantile at the
+        // world's unit coordinate.
+        assert_eq!(c[1], normal.quantile(c[3]), "{line}");
+        assert_eq!(c[2], lognormal.quantile(c[4]), "{line}");
+        assert!((2.0..=6.0).contains(&c[1]) && (0.5..=2.0).contains(&c[2]));
+        xs.push(c[1]);
+    }
+    assert_eq!(xs.len(), 40);
+    // A Latin hypercube of 40 draws: the mean is within 3 standard errors
+    // (0.5 / sqrt(40)) of 4, and the spread is the distribution's.
+    let mean = xs.iter().sum::<f64>() / 40.0;
+    let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 39.0).sqrt();
+    assert!((mean - 4.0).abs() < 3.0 * 0.5 / 40f64.sqrt(), "{mean}");
+    assert!((sd - 0.5).abs() < 0.15, "{sd}");
+    // An unbounded distribution is refused: PRIM needs the range.
+    let (tmp, f) = setup(&SMALL.replace(
+        "rationality = [2.0, 6.0]",
+        "rationality = { dist = \"gamma\", shape = 4.0, scale = 1.0 }",
+    ));
+    let o = goodhart(tmp.path(), &["validate", &f]);
+    assert!(
+        text(&o).contains("need a distribution with a finite range"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
 fn scenario_discovery_finds_the_planted_cause_of_failure() {
     // Only status drive matters here (rationality is a nuisance range),
     // and under an org-wide board a high status drive makes people game:

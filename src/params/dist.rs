@@ -161,6 +161,53 @@ impl Dist {
         Dist { shape, ..*self }
     }
 
+    /// The `u` quantile (0 <= u <= 1) of the distribution after its clip:
+    /// the inverse CDF at F(min) + u (F(max) - F(min)), for sampling an
+    /// exploration's worlds from a unit coordinate. A degenerate shape (a
+    /// constant, a zero sd or sigma) gives its single value.
+    pub fn quantile(&self, u: f64) -> f64 {
+        use statrs::distribution::{Beta, ContinuousCDF, Gamma, LogNormal, Normal};
+        fn inverse<D: ContinuousCDF<f64, f64>>(
+            d: D,
+            min: Option<f64>,
+            max: Option<f64>,
+            u: f64,
+        ) -> f64 {
+            let lo = min.map_or(0.0, |m| d.cdf(m));
+            let hi = max.map_or(1.0, |m| d.cdf(m));
+            d.inverse_cdf((lo + u.clamp(0.0, 1.0) * (hi - lo)).clamp(0.0, 1.0))
+        }
+        let (min, max) = (self.min, self.max);
+        let x = match self.shape {
+            Shape::Const { value } => value,
+            Shape::Uniform { low, high } => {
+                let (a, b) = (
+                    min.map_or(low, |m| m.max(low)),
+                    max.map_or(high, |m| m.min(high)),
+                );
+                a + u.clamp(0.0, 1.0) * (b - a)
+            }
+            Shape::Normal { mean, sd } => match Normal::new(mean, sd) {
+                Ok(d) if sd > 0.0 => inverse(d, min, max, u),
+                _ => mean,
+            },
+            Shape::LogNormal { sigma, .. } => match LogNormal::new(self.log_location(), sigma) {
+                Ok(d) if sigma > 0.0 => inverse(d, min, max, u),
+                _ => self.log_location().exp(),
+            },
+            Shape::Beta { a, b } => match Beta::new(a, b) {
+                Ok(d) => inverse(d, min, max, u),
+                Err(_) => a / (a + b),
+            },
+            Shape::Gamma { shape, scale } => match Gamma::new(shape, 1.0 / scale) {
+                Ok(d) => inverse(d, min, max, u),
+                Err(_) => shape * scale,
+            },
+        };
+        let (lo, hi) = self.support();
+        x.clamp(lo, hi)
+    }
+
     /// Checks the shape's own parameters; returns a message naming the
     /// offending one.
     pub fn check(&self) -> Result<(), String> {
@@ -523,6 +570,46 @@ mod tests {
                 .check()
                 .is_err()
         );
+    }
+
+    /// Quantiles invert the CDF within the clip: the median of a normal
+    /// is its mean, a clipped normal's quantiles stay in the clip, and
+    /// quantiles rise with u.
+    #[test]
+    fn quantiles_invert_the_clipped_distribution() {
+        let n = Dist::new(Shape::Normal { mean: 4.0, sd: 1.0 });
+        assert!((n.quantile(0.5) - 4.0).abs() < 1e-9);
+        assert!((n.quantile(0.975) - 5.959_964).abs() < 1e-5);
+        let clipped = Dist::clipped(Shape::Normal { mean: 4.0, sd: 1.0 }, 3.0, 6.0);
+        let qs: Vec<f64> = (0..=20)
+            .map(|i| clipped.quantile(i as f64 / 20.0))
+            .collect();
+        assert!(
+            (qs[0] - 3.0).abs() < 1e-6 && (qs[20] - 6.0).abs() < 1e-6,
+            "{qs:?}"
+        );
+        assert!(qs.windows(2).all(|w| w[0] <= w[1]));
+        let ln = Dist::new(Shape::LogNormal {
+            location: LogLocation::Median(2.0),
+            sigma: 0.5,
+        });
+        assert!((ln.quantile(0.5) - 2.0).abs() < 1e-9);
+        let b = Dist::new(Shape::Beta { a: 2.0, b: 2.0 });
+        assert!((b.quantile(0.5) - 0.5).abs() < 1e-6);
+        let g = Dist::new(Shape::Gamma {
+            shape: 2.0,
+            scale: 3.0,
+        });
+        assert!(
+            (g.quantile(0.5) - 5.035_040).abs() < 1e-4,
+            "{}",
+            g.quantile(0.5)
+        );
+        let u = Dist::new(Shape::Uniform {
+            low: 1.0,
+            high: 3.0,
+        });
+        assert_eq!(u.quantile(0.25), 1.5);
     }
 
     fn mean_of(d: &Dist, n: usize) -> f64 {

@@ -147,6 +147,11 @@ pub struct ExploreSpec {
     /// The uncertain parameters and their ranges (a population attribute's
     /// range moves its distribution's centre, see `Dist::with_centre`).
     pub uncertainties: Vec<SweepParam>,
+    /// Per uncertainty, the distribution its worlds are drawn from (by
+    /// the inverse CDF of the world's unit coordinate), or `None` for
+    /// uniform over its range. The range is then the distribution's
+    /// (clipped) support.
+    pub shapes: Vec<Option<crate::params::dist::Dist>>,
     pub objectives: Vec<Objective>,
     /// Which value of a run the objectives read.
     pub at: At,

@@ -105,7 +105,14 @@ pub(super) fn plan(scenario: &Scenario) -> Result<Plan, SweepError> {
                 .uncertainties
                 .iter()
                 .zip(&u)
-                .map(|(p, &x)| design::unit_to_value(p, x))
+                .enumerate()
+                .map(
+                    |(i, (p, &x))| match spec.shapes.get(i).and_then(Option::as_ref) {
+                        // Drawn from its distribution by the inverse CDF.
+                        Some(d) => p.def.number(d.quantile(x)),
+                        None => design::unit_to_value(p, x),
+                    },
+                )
                 .collect(),
             unit: Some(u),
         })
@@ -511,6 +518,7 @@ mod tests {
                 replicates: 1,
                 policies: (0..policies).map(|a| format!("p{a}")).collect(),
                 policy_grid: Vec::new(),
+                shapes: Vec::new(),
                 uncertainties: Vec::new(),
                 objectives,
                 at: At::FinalWeek,

@@ -26,6 +26,7 @@
 
 use super::values::number;
 use super::{Item, Parser};
+use crate::params::dist::Dist;
 use crate::params::outputs::METRIC_NAMES;
 use crate::params::registry::{self, Kind, Section, Value, closest};
 use crate::params::{MODEL_PARAMS, ModelParams};
@@ -135,7 +136,10 @@ impl Parser {
             (None, Some(g)) if !g.is_empty() => Some(vec![super::variants::BASE.to_string()]),
             (item, _) => self.policies(item),
         };
-        let uncertainties = self.uncertainties(item, table.get("uncertainties"));
+        let (uncertainties, shapes) = match self.uncertainties(item, table.get("uncertainties")) {
+            Some((params, shapes)) => (Some(params), shapes),
+            None => (None, Vec::new()),
+        };
         let objectives = self.objectives(item, table.get("objectives"));
         let (discovery_policy, failure, density_threshold) = self.discovery(table.get("discovery"));
         if let (Some(p), Some(list)) = (&discovery_policy, &policies)
@@ -166,6 +170,7 @@ impl Parser {
             policies: policies?,
             policy_grid: grid?,
             uncertainties: uncertainties?,
+            shapes,
             objectives,
             at: at?,
             discovery_policy,
@@ -283,7 +288,61 @@ impl Parser {
         ok.then_some(out)
     }
 
-    fn uncertainties(&mut self, at: &Item<'_>, item: Option<&Item<'_>>) -> Option<Vec<SweepParam>> {
+    /// A distribution to draw an uncertainty from: `{ dist = ... }` with a
+    /// finite (clipped) support inside what the parameter (or, for a
+    /// population attribute, the centre of its distribution) allows.
+    fn uncertainty_dist(
+        &mut self,
+        def: &'static registry::ParamDef<ModelParams>,
+        item: &Item<'_>,
+    ) -> Option<(Domain, Dist)> {
+        let name = def.name;
+        let (min, max) = match def.kind {
+            Kind::Real { min, max, .. } | Kind::Distribution { min, max } => (min, max),
+            Kind::Integer { min, max } => (min as f64, max as f64),
+            Kind::Choice(_) => {
+                self.error(
+                    item.span(),
+                    format!("`{name}` takes words: list them instead of a distribution"),
+                    format!("e.g. {name} = [\"none\", \"org\"]"),
+                );
+                return None;
+            }
+        };
+        // A population attribute's draws are centres, checked below.
+        let (min, max) = if def.section == Section::Population {
+            (f64::MIN, f64::MAX)
+        } else {
+            (min, max)
+        };
+        let d = match super::values::distribution(item, name, min, max) {
+            Ok(d) => d,
+            Err(l) => {
+                let (m, h) = l.problem;
+                self.error(l.span.unwrap_or(item.span()), m, h);
+                return None;
+            }
+        };
+        let (low, high) = d.support();
+        if !(low.is_finite() && high.is_finite()) || low >= high {
+            self.error(
+                item.span(),
+                format!("`{name}`'s worlds need a distribution with a finite range, got {d}"),
+                "clip it with `min` and `max` (e.g. min = 1.0, max = 8.0), so that PRIM and the charts know the explored range",
+            );
+            return None;
+        }
+        if def.section == Section::Population {
+            self.centre_range_ok(def, item, low, high)?;
+        }
+        Some((Domain::Range { low, high }, d))
+    }
+
+    fn uncertainties(
+        &mut self,
+        at: &Item<'_>,
+        item: Option<&Item<'_>>,
+    ) -> Option<(Vec<SweepParam>, Vec<Option<Dist>>)> {
         let Some(item) = item else {
             self.error(
                 at.span(),
@@ -301,6 +360,7 @@ impl Parser {
             return None;
         };
         let mut params = Vec::new();
+        let mut shapes = Vec::new();
         let mut spans = Vec::new();
         let mut ok = true;
         for (key, value) in table {
@@ -318,14 +378,22 @@ impl Parser {
                 ok = false;
                 continue;
             };
-            let domain = if def.section == Section::Population {
-                self.centre_range(def, value)
+            let is_dist = value
+                .get_ref()
+                .as_table()
+                .is_some_and(|t| t.contains_key("dist"));
+            let domain = if is_dist {
+                self.uncertainty_dist(def, value)
+                    .map(|(d, shape)| (d, Some(shape)))
+            } else if def.section == Section::Population {
+                self.centre_range(def, value).map(|d| (d, None))
             } else {
-                self.domain(def, value, Design::Lhs)
+                self.domain(def, value, Design::Lhs).map(|d| (d, None))
             };
             match domain {
-                Some(domain) => {
+                Some((domain, shape)) => {
                     params.push(SweepParam { def, domain });
+                    shapes.push(shape);
                     spans.push(key.span().start..value.span().end);
                 }
                 None => ok = false,
@@ -352,7 +420,7 @@ impl Parser {
             );
             return None;
         }
-        ok.then_some(params)
+        ok.then_some((params, shapes))
     }
 
     /// `[low, high]` for a population attribute: the range of its
@@ -386,6 +454,20 @@ impl Parser {
             );
             return None;
         }
+        self.centre_range_ok(def, item, low, high)?;
+        Some(Domain::Range { low, high })
+    }
+
+    /// Whether centring population attribute `def`'s distribution at `low`
+    /// and at `high` gives valid distributions (reported if not).
+    fn centre_range_ok(
+        &mut self,
+        def: &'static registry::ParamDef<ModelParams>,
+        item: &Item<'_>,
+        low: f64,
+        high: f64,
+    ) -> Option<()> {
+        let name = def.name;
         let Value::Dist(base) = (def.get)(&self.out.params) else {
             return None;
         };
@@ -409,7 +491,7 @@ impl Parser {
                 return None;
             }
         }
-        Some(Domain::Range { low, high })
+        Some(())
     }
 
     fn objectives(&mut self, at: &Item<'_>, item: Option<&Item<'_>>) -> Option<Vec<Objective>> {
