@@ -452,6 +452,24 @@ density = 0.8
     assert!(drive.qp_lower.is_some_and(|q| q < 0.05), "{drive:?}");
     let trajectory = fs::read_to_string(d.join("o/discovery_trajectory.csv")).unwrap();
     assert!(trajectory.lines().count() > 3, "{trajectory}");
+
+    // `>=` is inclusive: every world has performative share >= 0, so the
+    // policy fails everywhere, and the summary says so.
+    let (tmp, f) = setup(&body.replace("performative_share > 0.2", "performative_share >= 0"));
+    let o = ok(tmp.path(), &["explore", &f, "--out", "o", "--no-charts"]);
+    assert!(text(&o).contains("in every world"), "{}", text(&o));
+    // A condition no world meets: nothing to describe, and the discovery
+    // files still have their header line.
+    let (tmp, f) = setup(&body.replace("performative_share > 0.2", "performative_share < -1"));
+    let o = ok(tmp.path(), &["explore", &f, "--out", "o", "--no-charts"]);
+    assert!(text(&o).contains("in no world"), "{}", text(&o));
+    let boxes = fs::read_to_string(tmp.path().join("o/discovery_boxes.csv")).unwrap();
+    assert!(
+        boxes.starts_with("policy,failure,box,coverage"),
+        "{boxes:?}"
+    );
+    let steps = fs::read_to_string(tmp.path().join("o/discovery_trajectory.csv")).unwrap();
+    assert_eq!(steps.lines().count(), 1, "{steps:?}");
 }
 
 #[test]

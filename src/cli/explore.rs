@@ -2,7 +2,7 @@
 //! worlds where it meets every threshold and its mean regret, the most
 //! robust policy, and where it fails (the scenario discovery boxes).
 
-use crate::results::{BoxRow, RobustnessRow, read_rows};
+use crate::results::{BoxRow, RobustnessRow, SweepManifest, TrajectoryRow, read_rows};
 use crate::sweep::{discovery, explore};
 use std::path::Path;
 
@@ -47,12 +47,36 @@ pub(crate) fn print_robustness(dir: &Path) {
     let Ok(boxes) = read_rows::<BoxRow>(&dir.join(discovery::BOXES)) else {
         return;
     };
-    match boxes.first() {
-        None => say!(
-            "scenario discovery: no box of failing worlds dense enough (see {})",
+    let trajectory: Vec<TrajectoryRow> =
+        read_rows(&dir.join(discovery::TRAJECTORY)).unwrap_or_default();
+    match (boxes.first(), trajectory.first()) {
+        (None, None) => {
+            // No world failed, so PRIM had nothing to describe.
+            let failure = crate::results::manifest::read::<SweepManifest>(dir)
+                .ok()
+                .and_then(|m| m.scenario(dir).ok())
+                .and_then(|sc| sc.explore)
+                .map_or_else(
+                    || "the failure condition".to_string(),
+                    |e| e.failure.map_or("missing a threshold".into(), |c| c.text()),
+                );
+            say!(
+                "scenario discovery: the examined policy fails ({failure}) in no world; nothing to describe"
+            )
+        }
+        (None, Some(t)) if t.density >= 1.0 => say!(
+            "scenario discovery: `{}` fails ({}) in every world; no region of the uncertainties tells failing worlds apart",
+            t.policy,
+            t.failure
+        ),
+        (None, Some(t)) => say!(
+            "scenario discovery: `{}` fails ({}) in {:.0}% of the worlds, but no box reaches the density threshold: the failures are scattered (see {})",
+            t.policy,
+            t.failure,
+            100.0 * t.density,
             discovery::TRAJECTORY
         ),
-        Some(b) => {
+        (Some(b), _) => {
             say!("scenario discovery: where `{}` {}:", b.policy, b.failure);
             let mut current = 0;
             for r in &boxes {
@@ -78,11 +102,16 @@ pub(crate) fn print_robustness(dir: &Path) {
                     })
                     .collect::<Vec<_>>()
                     .join(", ");
+                // Only restricted sides are limits; the other is where the
+                // sampled worlds end.
+                let limits = match (r.qp_lower.is_some(), r.qp_upper.is_some()) {
+                    (true, true) => format!("{:.3} to {:.3}", r.lower, r.upper),
+                    (true, false) => format!("above {:.3}", r.lower),
+                    _ => format!("below {:.3}", r.upper),
+                };
                 say!(
-                    "    {:<28} {:.3} to {:.3} (explored {} to {}; quasi-p {qp}{})",
+                    "    {:<28} {limits:<18} (explored {} to {}; quasi-p {qp}{})",
                     r.parameter,
-                    r.lower,
-                    r.upper,
                     r.range_low,
                     r.range_high,
                     if [r.qp_lower, r.qp_upper]

@@ -25,7 +25,7 @@ pub enum RecordArg {
 
 #[derive(clap::Args, Debug)]
 pub struct SweepArgs {
-    /// Scenario file with a [sweep] table.
+    /// Scenario file with a [sweep] (or, for explore, an [explore]) table.
     pub scenario: PathBuf,
     #[command(flatten)]
     pub common: super::CommonArgs,

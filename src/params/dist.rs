@@ -130,7 +130,7 @@ impl Dist {
     }
 
     /// The same distribution moved to centre `c` (see [`Dist::centre`]),
-    /// its spread kept: a uniform keeps its width, a normal its sd, a
+    /// its shape parameter kept: a uniform keeps its width, a normal its sd, a
     /// log-normal its sigma, a beta its concentration a + b, a gamma its
     /// shape; the clip stays. The result may break [`Dist::check`] (a
     /// beta's mean must lie in (0, 1)), which callers check.

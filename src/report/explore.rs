@@ -255,7 +255,7 @@ fn method(d: &ExploreData) -> Vec<String> {
     let policies: Vec<String> = d.listed.iter().map(|p| d.label_of_name(p)).collect();
     let mut out = vec![
         format!(
-            "Simulated with goodhart {}, reference model TM-1 (docs/MODEL.md in goodhart's repository). {} worlds were sampled by {design} over {}: {}. A population attribute's value moves the centre of its distribution and keeps its spread.",
+            "Simulated with goodhart {}, reference model TM-1 (docs/MODEL.md in goodhart's repository). {} worlds were sampled by {design} over {}: {}. A population attribute's value moves the centre of its distribution (the median of a log-normal, the mean of a beta) and keeps its shape parameter (a log-normal's sigma, a beta's a + b).",
             m.header.version_text(),
             d.worlds,
             if ranges.len() == 1 {

@@ -153,7 +153,7 @@ pub fn html(r: &Report) -> String {
     );
     let _ = writeln!(
         h,
-        "<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n<p class=\"meta\">{} · goodhart {} · reference model TM-1 · intervals are 95% confidence intervals over replicate runs</p>",
+        "<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n<p class=\"meta\">{} · goodhart {} · reference model TM-1 · intervals are 95% confidence intervals (over replicate runs; for an exploration, over its worlds)</p>",
         esc(&r.title),
         esc(&r.title),
         esc(&r.date),
@@ -269,7 +269,7 @@ fn figure_md(m: &mut String, f: &Figure, n: &mut Counters) {
 
 pub fn markdown(r: &Report) -> String {
     let mut m = format!(
-        "# {}\n\n{} · goodhart {} · reference model TM-1 · intervals are 95% confidence intervals over replicate runs\n",
+        "# {}\n\n{} · goodhart {} · reference model TM-1 · intervals are 95% confidence intervals (over replicate runs; for an exploration, over its worlds)\n",
         md_cell(&r.title),
         r.date,
         r.version

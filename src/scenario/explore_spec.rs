@@ -102,30 +102,37 @@ pub struct Objective {
     pub threshold: Option<f64>,
 }
 
-/// A failure condition for scenario discovery: `metric > value` or
-/// `metric < value` (of the replicate mean in a world).
+/// A failure condition for scenario discovery: `metric OP value` (OP one
+/// of `>`, `>=`, `<`, `<=`) on the replicate mean in a world. A world
+/// where the metric is undefined (NaN) counts as failing, as it counts as
+/// missing a threshold.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Condition {
     pub metric: String,
     pub above: bool,
+    /// Whether equality fails too (`>=`, `<=`).
+    pub inclusive: bool,
     pub value: f64,
 }
 
 impl Condition {
     pub fn holds(&self, x: f64) -> bool {
-        if self.above {
-            x > self.value
-        } else {
-            x < self.value
+        match (self.above, self.inclusive) {
+            _ if x.is_nan() => true,
+            (true, false) => x > self.value,
+            (true, true) => x >= self.value,
+            (false, false) => x < self.value,
+            (false, true) => x <= self.value,
         }
     }
 
     /// As written: "performative_share > 0.1".
     pub fn text(&self) -> String {
         format!(
-            "{} {} {}",
+            "{} {}{} {}",
             self.metric,
             if self.above { ">" } else { "<" },
+            if self.inclusive { "=" } else { "" },
             self.value
         )
     }

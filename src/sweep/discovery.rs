@@ -78,7 +78,7 @@ fn dataset(plan: &Plan, e: &Exploration, cases: Vec<bool>) -> Result<Dataset, Sw
     Dataset::new(names, columns, cases).map_err(|err| SweepError::Invalid(err.to_string()))
 }
 
-/// Writes the discovery files (with a header only when no world fails).
+/// Writes the discovery files (a header line alone when no world fails).
 pub fn write_files(
     plan: &Plan,
     e: &Exploration,
@@ -154,7 +154,54 @@ pub fn write_files(
             }
         }
     }
-    write_rows(&dir.join(TRAJECTORY), trajectory)?;
-    write_rows(&dir.join(BOXES), boxes)?;
+    let sample_step = TrajectoryRow {
+        policy: String::new(),
+        failure: String::new(),
+        search: 0,
+        step: 0,
+        kind: String::new(),
+        coverage: 0.0,
+        density: 0.0,
+        mass: 0.0,
+        restricted: 0,
+        chosen: false,
+    };
+    let sample_box = BoxRow {
+        policy: String::new(),
+        failure: String::new(),
+        r#box: 0,
+        coverage: 0.0,
+        density: 0.0,
+        mass: 0.0,
+        parameter: String::new(),
+        lower: 0.0,
+        upper: 0.0,
+        range_low: 0.0,
+        range_high: 0.0,
+        qp_lower: None,
+        qp_upper: None,
+    };
+    write_with_header(&dir.join(TRAJECTORY), trajectory, sample_step)?;
+    write_with_header(&dir.join(BOXES), boxes, sample_box)?;
+    Ok(())
+}
+
+/// Writes `rows`, or with none the header line alone (taken from `sample`),
+/// so that pandas and R read an empty table rather than fail.
+fn write_with_header<T: serde::Serialize>(
+    path: &Path,
+    rows: Vec<T>,
+    sample: T,
+) -> Result<(), SweepError> {
+    if !rows.is_empty() {
+        write_rows(path, rows)?;
+        return Ok(());
+    }
+    let text = crate::output::csv_rows(&path.display().to_string(), [sample])?;
+    let end = text
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| i + 1);
+    crate::output::write_atomic(path, &text[..end])?;
     Ok(())
 }

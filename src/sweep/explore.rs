@@ -4,7 +4,8 @@
 //!
 //! A world is one draw of the uncertain parameters over their ranges (a
 //! Latin hypercube or a Sobol sequence); a population attribute's value
-//! moves the centre of its distribution and keeps its spread. Point p of
+//! moves the centre of its distribution and keeps its shape parameter
+//! (see `Dist::with_centre`). Point p of
 //! the plan is world `p / P` under policy `p % P` (P policies), and every
 //! run of replicate r uses the seed of replicate r, so all policies meet
 //! the same worlds and the same random numbers.

@@ -618,10 +618,10 @@ impl Parser {
         (policy, fail, density)
     }
 
-    /// `"METRIC > VALUE"` or `"METRIC < VALUE"`.
+    /// `"METRIC OP VALUE"` with OP one of `>`, `>=`, `<`, `<=`.
     fn condition(&mut self, item: &Item<'_>) -> Option<Condition> {
         let bad = |p: &mut Parser, why: &str| {
-            p.error(item.span(), format!("`fail` {why}"), "write it as \"METRIC > VALUE\" or \"METRIC < VALUE\", e.g. \"performative_share > 0.1\"");
+            p.error(item.span(), format!("`fail` {why}"), "write it as \"METRIC OP VALUE\" with OP one of >, >=, <, <=, e.g. \"performative_share > 0.1\"");
             None
         };
         let Some(text) = item.get_ref().as_str() else {
@@ -630,10 +630,13 @@ impl Parser {
         let (pos, above) = match (text.find('>'), text.find('<')) {
             (Some(i), None) => (i, true),
             (None, Some(i)) => (i, false),
-            _ => return bad(self, "needs one comparison, > or <"),
+            _ => return bad(self, "needs one comparison: >, >=, < or <="),
         };
         let metric = text[..pos].trim();
-        let rest = text[pos + 1..].trim_start_matches('=').trim();
+        let (inclusive, rest) = match text[pos + 1..].strip_prefix('=') {
+            Some(rest) => (true, rest.trim()),
+            None => (false, text[pos + 1..].trim()),
+        };
         let Ok(value) = rest.parse::<f64>() else {
             return bad(
                 self,
@@ -647,6 +650,7 @@ impl Parser {
         Some(Condition {
             metric,
             above,
+            inclusive,
             value,
         })
     }
