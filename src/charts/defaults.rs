@@ -380,8 +380,30 @@ fn grid_charts(s: &SweepResults, metric: Metric, out: &mut Vec<AnyChart>) {
     }
 }
 
-/// The charts of a result directory (run, sweep or exploration); the default set of a
-/// run with agents.csv (`run --agents`) ends with the agent charts.
+/// The default charts of an exploration in `dir`; the discovery chart
+/// only when discovery has steps.
+pub fn explore_charts(dir: &Path) -> Result<Vec<AnyChart>, ChartError> {
+    use super::explore::{
+        ExploreData, ExploreDiscovery, ExploreOutcomes, ExploreRegret, ExploreSatisficing,
+    };
+    let data = std::sync::Arc::new(ExploreData::load(dir)?);
+    if data.objectives.is_empty() || data.listed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = vec![
+        AnyChart::ExploreSatisficing(ExploreSatisficing { data: data.clone() }),
+        AnyChart::ExploreOutcomes(ExploreOutcomes { data: data.clone() }),
+        AnyChart::ExploreRegret(ExploreRegret { data: data.clone() }),
+    ];
+    if !data.first_search().is_empty() {
+        out.push(AnyChart::ExploreDiscovery(ExploreDiscovery { data }));
+    }
+    Ok(out)
+}
+
+/// The charts of a result directory (run, sweep or exploration); the
+/// default set of a run with agents.csv (`run --agents`) ends with the
+/// agent charts.
 pub fn charts_for(dir: &Path, metrics: &[Metric]) -> Result<Vec<AnyChart>, ChartError> {
     let header: crate::results::manifest::Header = crate::results::manifest::read(dir)?;
     if header.kind == "sweep" {
@@ -393,7 +415,7 @@ pub fn charts_for(dir: &Path, metrics: &[Metric]) -> Result<Vec<AnyChart>, Chart
         if !metrics.is_empty() {
             return Ok(Vec::new());
         }
-        return super::explore::explore_charts(dir);
+        return explore_charts(dir);
     }
     let mut charts = run_charts(&RunResults::load(dir)?, metrics)?;
     if metrics.is_empty() {

@@ -942,22 +942,3 @@ impl Chart for ExploreDiscovery {
         Ok(())
     }
 }
-
-/// The default charts of an exploration in `dir`; the discovery chart
-/// only when discovery has steps.
-pub fn explore_charts(dir: &Path) -> Result<Vec<super::defaults::AnyChart>, ChartError> {
-    use super::defaults::AnyChart;
-    let data = std::sync::Arc::new(ExploreData::load(dir)?);
-    if data.objectives.is_empty() || data.listed.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut out = vec![
-        AnyChart::ExploreSatisficing(ExploreSatisficing { data: data.clone() }),
-        AnyChart::ExploreOutcomes(ExploreOutcomes { data: data.clone() }),
-        AnyChart::ExploreRegret(ExploreRegret { data: data.clone() }),
-    ];
-    if !data.first_search().is_empty() {
-        out.push(AnyChart::ExploreDiscovery(ExploreDiscovery { data }));
-    }
-    Ok(out)
-}

@@ -25,8 +25,7 @@ use crate::results::{BoxRow, TrajectoryRow};
 use crate::scenario::sweep_spec::Domain;
 use std::path::Path;
 
-pub const TRAJECTORY: &str = "discovery_trajectory.csv";
-pub const BOXES: &str = "discovery_boxes.csv";
+pub use super::files::{BOXES, TRAJECTORY};
 
 /// Boxes covering keeps at most.
 const MAX_BOXES: usize = 3;

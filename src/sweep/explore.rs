@@ -32,9 +32,7 @@ use crate::scenario::sweep_spec::{Design, Domain, Record, SweepSpec};
 use crate::stats::summarise;
 use std::path::Path;
 
-pub const WORLDS: &str = "worlds.csv";
-pub const OUTCOMES: &str = "outcomes.csv";
-pub const ROBUSTNESS: &str = "robustness.csv";
+pub use super::files::{OUTCOMES, ROBUSTNESS, WORLDS};
 
 /// The most uncertain parameters a Sobol sample of worlds supports.
 const MAX_UNCERTAINTIES: usize = 256;
@@ -468,18 +466,15 @@ fn write_worlds(plan: &Plan, e: &Exploration, path: &Path) -> Result<(), SweepEr
     Ok(())
 }
 
-/// Writes an exploration's own files from its complete `runs.csv` in
-/// `dir`: worlds, outcomes, robustness and scenario discovery.
-pub fn write_files(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
-    let Some(e) = &plan.explore else {
-        return Ok(());
-    };
+/// Writes an exploration's worlds, outcomes and robustness from its
+/// complete `runs.csv` in `dir`, and returns the outcomes (for scenario
+/// discovery).
+pub fn write_files(plan: &Plan, e: &Exploration, dir: &Path) -> Result<Outcomes, SweepError> {
     let o = Outcomes::read(plan, e, &dir.join(super::files::RUNS))?;
     write_worlds(plan, e, &dir.join(WORLDS))?;
     write_outcomes(e, &o, &dir.join(OUTCOMES))?;
     write_rows(&dir.join(ROBUSTNESS), robustness_rows(e, &o))?;
-    super::discovery::write_files(plan, e, &o, dir)?;
-    Ok(())
+    Ok(o)
 }
 
 #[cfg(test)]

@@ -23,6 +23,13 @@ pub const PROGRESS: &str = "sweep-in-progress.json";
 pub const AGGREGATE: &str = "aggregate.csv";
 pub const SENSITIVITY: &str = "sensitivity.csv";
 pub const MANIFEST: &str = "manifest.json";
+/// An exploration's own files (see [`super::explore`] and
+/// [`super::discovery`]).
+pub const WORLDS: &str = "worlds.csv";
+pub const OUTCOMES: &str = "outcomes.csv";
+pub const ROBUSTNESS: &str = "robustness.csv";
+pub const TRAJECTORY: &str = "discovery_trajectory.csv";
+pub const BOXES: &str = "discovery_boxes.csv";
 
 /// A parameter value as text (words without quotes), for messages and
 /// manifests.
@@ -134,13 +141,7 @@ pub fn manifest(plan: &Plan, shard: Shard) -> SweepManifest {
         .collect();
     let mut files = vec![POINTS, RUNS, AGGREGATE];
     if plan.explore.is_some() {
-        files.extend([
-            super::explore::WORLDS,
-            super::explore::OUTCOMES,
-            super::explore::ROBUSTNESS,
-            super::discovery::TRAJECTORY,
-            super::discovery::BOXES,
-        ]);
+        files.extend([WORLDS, OUTCOMES, ROBUSTNESS, TRAJECTORY, BOXES]);
     } else if matches!(spec.design, Design::Sobol | Design::Morris) {
         files.push(SENSITIVITY);
     }

@@ -206,8 +206,11 @@ pub fn finalize(plan: &Plan, dir: &Path, shard: Shard, manifest: &[u8]) -> Resul
     if shard == Shard::WHOLE && analysis::has_sensitivity(plan) {
         analysis::write_sensitivity(plan, &dir.join(RUNS), &dir.join(files::SENSITIVITY))?;
     }
-    if shard == Shard::WHOLE {
-        super::explore::write_files(plan, dir)?;
+    if shard == Shard::WHOLE
+        && let Some(e) = &plan.explore
+    {
+        let outcomes = super::explore::write_files(plan, e, dir)?;
+        super::discovery::write_files(plan, e, &outcomes, dir)?;
     }
     write_atomic(&dir.join(MANIFEST), manifest)?;
     Ok(())
