@@ -252,20 +252,36 @@ fn a_world_under_a_policy_is_goodhart_run_of_that_policy_with_the_worlds_values(
         "name = \"w3\"\n[run]\nseed = 5\nreplicates = 2\n[organisation]\nemployees = 150\nweeks = 10\n[policy]\nadoption_target = 0.8\nleaderboard = \"none\"\nassurance = 1.0\ntrue_eval_weight = 0.1\n[behaviour]\nrationality = {}\n[population]\nstatus_drive = {{ dist = \"lognormal\", median = {}, sigma = 0.6 }}\n",
         w3[1], w3[2]
     );
-    fs::write(d.join("w3.toml"), scenario).unwrap();
+    let (explored, run) = explored_and_run(d, 3, "no-board", &scenario);
+    assert_eq!(
+        explored.to_bits(),
+        run.to_bits(),
+        "world 3 under no-board must be the run of that scenario"
+    );
+}
+
+/// World `world` under `policy` in the exploration in `d/o`, and
+/// `goodhart run` of `scenario` (that policy with the world's values): the
+/// replicate means of the final week's (week 9) performative share.
+fn explored_and_run(d: &Path, world: i64, policy: &str, scenario: &str) -> (f64, f64) {
+    fs::write(d.join("world.toml"), scenario).unwrap();
     ok(
         d,
-        &["run", "w3.toml", "--out", "w3", "--quiet", "--no-charts"],
+        &[
+            "run",
+            "world.toml",
+            "--out",
+            "world",
+            "--quiet",
+            "--no-charts",
+            "--force",
+        ],
     );
     let runs: Vec<RunRow> = read_rows(&d.join("o/runs.csv")).unwrap();
     let means = final_means(&runs, "performative_share");
-    let weekly = common::week_values(&d.join("w3/weekly.csv"), 9, "base", "performative_share");
-    let run_mean = weekly.iter().sum::<f64>() / weekly.len() as f64;
-    assert_eq!(
-        means[&(3, "no-board".to_string())].to_bits(),
-        run_mean.to_bits(),
-        "world 3 under no-board must be the run of that scenario"
-    );
+    let weekly = common::week_values(&d.join("world/weekly.csv"), 9, "base", "performative_share");
+    let run = weekly.iter().sum::<f64>() / weekly.len() as f64;
+    (means[&(world, policy.to_string())], run)
 }
 
 #[test]
@@ -322,19 +338,8 @@ threshold = 0.05
         "[run]\nseed = 8\nreplicates = 2\n[organisation]\nemployees = 150\nweeks = 10\n[policy]\nadoption_target = 0.8\nleaderboard = \"none\"\nassurance = 1.0\naudit_rate = 0.2\n[behaviour]\nrationality = {}\n",
         w2[1]
     );
-    fs::write(d.join("w2.toml"), scenario).unwrap();
-    ok(
-        d,
-        &["run", "w2.toml", "--out", "w2", "--quiet", "--no-charts"],
-    );
-    let runs: Vec<RunRow> = read_rows(&d.join("o/runs.csv")).unwrap();
-    let means = final_means(&runs, "performative_share");
-    let weekly = common::week_values(&d.join("w2/weekly.csv"), 9, "base", "performative_share");
-    let run_mean = weekly.iter().sum::<f64>() / weekly.len() as f64;
-    assert_eq!(
-        means[&(2, "leaderboard=none audit_rate=0.2".to_string())].to_bits(),
-        run_mean.to_bits()
-    );
+    let (explored, run) = explored_and_run(d, 2, "leaderboard=none audit_rate=0.2", &scenario);
+    assert_eq!(explored.to_bits(), run.to_bits());
     // A grid over a behavioural parameter is refused with the fix.
     let (tmp, f) = setup(&body.replace("audit_rate = [0.0, 0.2]", "stake = [1.0, 2.0]"));
     let o = goodhart(tmp.path(), &["validate", &f]);

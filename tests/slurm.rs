@@ -155,6 +155,18 @@ fn wait_for_job(conf: &Path, id: &str) {
     }
 }
 
+/// Waits for the array and merge jobs whose ids `goodhart slurm --submit`
+/// printed in `out`.
+fn wait_for_array_and_merge(conf: &Path, out: &str) {
+    let ids: Vec<&str> = out
+        .split_whitespace()
+        .filter(|w| w.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    assert!(ids.len() >= 2, "no job ids in: {out}");
+    wait_for_job(conf, ids[0]);
+    wait_for_job(conf, ids[1]);
+}
+
 const SWEEP: &str = r#"
 name = "slurm-test"
 [organisation]
@@ -227,14 +239,7 @@ fn slurm_array_matches_local_sweep_and_exploration() {
         ])
         .env("SLURM_CONF", &conf)
         .current_dir(d));
-    let ids: Vec<String> = out
-        .split_whitespace()
-        .filter(|w| w.chars().all(|c| c.is_ascii_digit()))
-        .map(String::from)
-        .collect();
-    assert!(ids.len() >= 2, "no job ids in: {out}");
-    wait_for_job(&conf, &ids[0]);
-    wait_for_job(&conf, &ids[1]);
+    wait_for_array_and_merge(&conf, &out);
     let merged = d.join("cluster-out");
     assert!(
         merged.join("runs.csv").exists(),
@@ -286,14 +291,7 @@ fn slurm_array_matches_local_sweep_and_exploration() {
         ])
         .env("SLURM_CONF", &conf)
         .current_dir(d));
-    let ids: Vec<String> = out
-        .split_whitespace()
-        .filter(|w| w.chars().all(|c| c.is_ascii_digit()))
-        .map(String::from)
-        .collect();
-    assert!(ids.len() >= 2, "no job ids in: {out}");
-    wait_for_job(&conf, &ids[0]);
-    wait_for_job(&conf, &ids[1]);
+    wait_for_array_and_merge(&conf, &out);
     for f in [
         "points.csv",
         "runs.csv",

@@ -50,7 +50,7 @@ const DISCOVERY_KEYS: &[&str] = &["policy", "fail", "density"];
 
 impl Parser {
     /// Reports keys of `table` (named `what` in messages) not in `keys`.
-    fn unknown_keys(&mut self, table: &DeTable<'_>, keys: &[&str], what: &str) {
+    pub(super) fn unknown_keys(&mut self, table: &DeTable<'_>, keys: &[&str], what: &str) {
         for (key, _) in table {
             let k = key.get_ref().as_ref();
             if !keys.contains(&k) {
@@ -365,16 +365,7 @@ impl Parser {
         let mut ok = true;
         for (key, value) in table {
             let name = key.get_ref().as_ref();
-            let Some(def) = registry::find(MODEL_PARAMS, name) else {
-                let help = closest(MODEL_PARAMS.iter().map(|d| d.name), name).map_or_else(
-                    || "`goodhart params` lists the parameters".to_string(),
-                    |c| format!("did you mean `{c}`?"),
-                );
-                self.error(
-                    key.span(),
-                    format!("unknown parameter `{name}` in [explore.uncertainties]"),
-                    help,
-                );
+            let Some(def) = self.param_named(name, key.span(), "[explore.uncertainties]") else {
                 ok = false;
                 continue;
             };

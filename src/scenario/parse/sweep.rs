@@ -36,16 +36,7 @@ impl Parser {
             );
             return None;
         };
-        for (key, _) in table {
-            let k = key.get_ref().as_ref();
-            if !KEYS.contains(&k) {
-                let help = closest(KEYS.iter().copied(), k).map_or_else(
-                    || format!("valid keys in [sweep]: {}", KEYS.join(", ")),
-                    |c| format!("did you mean `{c}`?"),
-                );
-                self.error(key.span(), format!("unknown key `{k}` in [sweep]"), help);
-            }
-        }
+        self.unknown_keys(table, KEYS, "[sweep]");
         let design = match table.get("design") {
             None => {
                 self.error(
@@ -121,16 +112,7 @@ impl Parser {
         let mut spans = Vec::new();
         for (key, value) in ptable {
             let name = key.get_ref().as_ref();
-            let Some(def) = registry::find(MODEL_PARAMS, name) else {
-                let help = closest(MODEL_PARAMS.iter().map(|d| d.name), name).map_or_else(
-                    || "`goodhart params` lists the parameters".to_string(),
-                    |c| format!("did you mean `{c}`?"),
-                );
-                self.error(
-                    key.span(),
-                    format!("unknown parameter `{name}` in [sweep.parameters]"),
-                    help,
-                );
+            let Some(def) = self.param_named(name, key.span(), "[sweep.parameters]") else {
                 continue;
             };
             if def.section == Section::Population {
@@ -231,6 +213,25 @@ impl Parser {
                 }
             }
         }
+    }
+
+    /// The registry's parameter `name` (a key of `table`), or an error at
+    /// `span` with the closest name.
+    pub(super) fn param_named(
+        &mut self,
+        name: &str,
+        span: Range<usize>,
+        table: &str,
+    ) -> Option<&'static ParamDef<ModelParams>> {
+        let def = registry::find(MODEL_PARAMS, name);
+        if def.is_none() {
+            let help = closest(MODEL_PARAMS.iter().map(|d| d.name), name).map_or_else(
+                || "`goodhart params` lists the parameters".to_string(),
+                |c| format!("did you mean `{c}`?"),
+            );
+            self.error(span, format!("unknown parameter `{name}` in {table}"), help);
+        }
+        def
     }
 
     pub(super) fn count(&mut self, item: Option<&Item<'_>>, min: i64, max: i64) -> Option<usize> {
