@@ -74,6 +74,7 @@ pub mod catalogue;
 pub mod charts;
 pub mod cli;
 pub mod experiment;
+pub mod fastmath;
 pub mod model;
 pub mod output;
 pub mod params;

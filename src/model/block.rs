@@ -24,6 +24,9 @@ use crate::params::ModelParams;
 pub(crate) struct Block {
     pub teams: Vec<Team>,
     pub agents: Agents,
+    /// The employee number of the block's first agent (the agents'
+    /// positions in the counter-based weekly draws, [`rng::word`]).
+    pub first_employee: usize,
 }
 
 impl Block {
@@ -31,6 +34,25 @@ impl Block {
     /// and sets the week-0 state (observables: [`Block::observe`]). Team j's draws come from its own
     /// population stream, in a fixed order, so they do not depend on N.
     pub fn new(p: &ModelParams, run_seed: u64, first_team: usize, team_count: usize) -> Block {
+        // Compiled with FMA where the CPU has it (the samplers' maths is
+        // mostly fused multiply-adds); the same bits either way.
+        #[cfg(target_arch = "x86_64")]
+        if super::simd::level() >= Level::Avx2 {
+            // SAFETY: `level()` returns Avx2 or above only if the CPU
+            // supports AVX2 and FMA, the only requirement of `new_fma`.
+            return unsafe { Block::new_fma(p, run_seed, first_team, team_count) };
+        }
+        Block::draw(p, run_seed, first_team, team_count)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn new_fma(p: &ModelParams, run_seed: u64, first_team: usize, team_count: usize) -> Block {
+        Block::draw(p, run_seed, first_team, team_count)
+    }
+
+    #[inline(always)]
+    fn draw(p: &ModelParams, run_seed: u64, first_team: usize, team_count: usize) -> Block {
         let pop = &p.population;
         let b = &p.behaviour;
         let mut teams = Vec::with_capacity(team_count);
@@ -39,20 +61,27 @@ impl Block {
             .len();
         let mut a = Agents::with_capacity(members);
         let mut start = 0;
+        let ability = pop.ability.sampler();
+        let ai_speedup = pop.ai_speedup.sampler();
+        let productive_intensity = pop.productive_intensity.sampler();
+        let gaming_aversion = pop.gaming_aversion.sampler();
+        let status_drive = pop.status_drive.sampler();
+        let conformity = pop.conformity.sampler();
+        let credibility = pop.credibility.sampler();
+        let manager_watchfulness = pop.manager_watchfulness.sampler();
         for j in first_team..first_team + team_count {
             let len = p.team_size.min(p.employees - j * p.team_size);
             let mut r = rng::stream(run_seed, names::POPULATION, j as u64);
-            let watchfulness = pop.manager_watchfulness.sample(&mut r);
+            let watchfulness = manager_watchfulness.sample(&mut r);
             for _ in 0..len {
-                a.ability.push(attr(pop.ability.sample(&mut r)));
-                a.ai_speedup.push(attr(pop.ai_speedup.sample(&mut r)));
-                let kp = attr(pop.productive_intensity.sample(&mut r));
+                a.ability.push(attr(ability.sample(&mut r)));
+                a.ai_speedup.push(attr(ai_speedup.sample(&mut r)));
+                let kp = attr(productive_intensity.sample(&mut r));
                 a.productive_intensity.push(kp);
-                a.gaming_aversion
-                    .push(attr(pop.gaming_aversion.sample(&mut r)));
-                a.status_drive.push(attr(pop.status_drive.sample(&mut r)));
-                a.conformity.push(attr(pop.conformity.sample(&mut r)));
-                a.credibility.push(pop.credibility.sample(&mut r));
+                a.gaming_aversion.push(attr(gaming_aversion.sample(&mut r)));
+                a.status_drive.push(attr(status_drive.sample(&mut r)));
+                a.conformity.push(attr(conformity.sample(&mut r)));
+                a.credibility.push(credibility.sample(&mut r));
                 a.alpha.push(b.prior_alpha);
                 a.beta.push(b.prior_beta);
                 a.productive.push(p.initial_productive_share);
@@ -66,15 +95,17 @@ impl Block {
                 start,
                 len,
                 watchfulness,
-                choice_rng: rng::stream(run_seed, names::CHOICE, j as u64),
-                events_rng: rng::stream(run_seed, names::EVENTS, j as u64),
                 log_tokens: Moments::default(),
                 sum_g: 0.0,
             });
             start += len;
         }
         // The caller computes the week-0 observables with `observe`.
-        Block { teams, agents: a }
+        Block {
+            teams,
+            agents: a,
+            first_employee: first_team * p.team_size,
+        }
     }
 
     /// Recomputes each team's observables from the current state and
@@ -172,17 +203,20 @@ impl Block {
         for (k, t) in self.teams.iter_mut().enumerate() {
             super::prepare::prepare_team(ctx, t, &self.agents, s, k);
         }
-        super::choice::choose_all(ctx, &mut self.agents, s);
+        super::choice::choose_all(ctx, &mut self.agents, s, self.first_employee);
         // The next block (usually this thread's next task) streams in
         // while this one settles.
         if let Some(next) = next {
             next.prefetch();
         }
-        let mut part = Partial::default();
-        for (k, t) in self.teams.iter_mut().enumerate() {
-            super::settle::settle_team(ctx, t, &mut self.agents, s, k, &mut part, h);
-        }
-        part
+        super::settle::settle_block(
+            ctx,
+            &mut self.teams,
+            &mut self.agents,
+            s,
+            self.first_employee,
+            h,
+        )
     }
 }
 

@@ -5,23 +5,34 @@
 //! This is where most of the arithmetic is (two ranks, each a logarithm
 //! and a normal CDF; the usage bar and top-k curves; the Box-Muller value
 //! shocks; the softmax), so the pass is one straight-line loop over the
-//! block's arrays with no random draws and no branches: the shocks'
-//! uniforms were drawn in the first pass and the events come in the last.
+//! block's arrays with no branches. The shocks' uniforms are counter-based
+//! words ([`super::rng::word`]), computed in the loop from each agent's
+//! position like any other arithmetic; the events come in the last pass.
 //! Written with [`super::fastmath`], it becomes SIMD code that handles four
 //! (AVX2) or eight (AVX-512) agents per instruction ([`super::simd`]).
 
 use super::WeekContext;
 use super::fastmath as fm;
+use super::rng::{self, slots};
 use super::state::{Agents, Attr, Scratch};
 use super::values::{AgentView, GroupView, RankGroup, option_values, softmax3};
 
 /// The pass over all `a`'s agents. Inlined into the block's step, which is
 /// compiled per instruction set (see [`super::block::Block::step`]).
 #[inline(always)]
-pub(crate) fn choose_all(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch) {
+pub(crate) fn choose_all(
+    ctx: &WeekContext,
+    a: &mut Agents,
+    s: &mut Scratch,
+    first_employee: usize,
+) {
     let n = a.ability.len();
-    let [radius_0, radius_1] = &s.shock_radius;
-    let [angle_0, angle_1] = &s.shock_angle;
+    let state = |slot| {
+        rng::state_at(
+            ctx.rng_key,
+            rng::position(ctx.week, first_employee as u64, slot),
+        )
+    };
     // Every array sliced to the same length, so the loop has no bounds
     // checks.
     let inputs = Inputs {
@@ -42,8 +53,12 @@ pub(crate) fn choose_all(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch) {
         group_top0: &s.group_top0[..n],
         peer_sum: &s.peer_sum[..n],
         peer_weight: &s.peer_weight[..n],
-        radius: [&radius_0[..n], &radius_1[..n]],
-        angle: [&angle_0[..n], &angle_1[..n]],
+        shock_states: [
+            state(slots::RADIUS_0),
+            state(slots::ANGLE_0),
+            state(slots::RADIUS_1),
+            state(slots::ANGLE_1),
+        ],
     };
     choose_kernel(
         ctx,
@@ -76,8 +91,10 @@ struct Inputs<'a> {
     group_top0: &'a [f64],
     peer_sum: &'a [f64],
     peer_weight: &'a [f64],
-    radius: [&'a [f64]; 2],
-    angle: [&'a [f64]; 2],
+    /// The SplitMix64 states of the first agent's four shock uniforms
+    /// (radius and angle of two Box-Muller pairs); agent i's are
+    /// `i * EMPLOYEE_STATE_STEP` further on.
+    shock_states: [u64; 4],
 }
 
 /// The loop itself. The arrays it writes are separate `&mut` arguments:
@@ -116,8 +133,7 @@ fn choose_kernel(
         group_top0,
         peer_sum,
         peer_weight,
-        radius: [radius_0, radius_1],
-        angle: [angle_0, angle_1],
+        shock_states: [radius_0, angle_0, radius_1, angle_1],
     } = *inputs;
     let (ability, speedup, intensity, aversion) = (
         &ability[..n],
@@ -165,9 +181,13 @@ fn choose_kernel(
             peer_performative: gbar,
         };
         let [v_m, v_p, v_g] = option_values(vc, &agent, &view);
-        // Standard normal value shocks (the second pair's sine is unused).
-        let (z_m, z_p) = fm::normal_pair(radius_0[i], angle_0[i]);
-        let (z_g, _) = fm::normal_pair(radius_1[i], angle_1[i]);
+        // Standard normal value shocks from this agent's four
+        // counter-based words (the second pair's sine is unused).
+        let offset = (i as u64).wrapping_mul(rng::EMPLOYEE_STATE_STEP);
+        let uniform = |state: u64| rng::unit52(rng::mix(state.wrapping_add(offset)));
+        let open = |state: u64| rng::open52(rng::mix(state.wrapping_add(offset)));
+        let (z_m, z_p) = fm::normal_pair(open(radius_0), uniform(angle_0));
+        let (z_g, _) = fm::normal_pair(open(radius_1), uniform(angle_1));
         let v = [
             v_m + ctx.choice_noise * z_m,
             v_p + ctx.choice_noise * z_p,

@@ -112,26 +112,21 @@ pub(crate) fn binomial_cdf(n: usize, q: f64) -> [f64; MAX_TABULATED_OBSERVATIONS
     cdf
 }
 
-/// E ~ Binomial(n, q): by inversion of the team's table at the uniform
-/// `u`, or by n Bernoulli draws from `rng` when n is too large to
-/// tabulate.
-#[inline]
-pub(crate) fn evidence<R: Rng>(
-    u: f64,
-    rng: &mut R,
-    n: usize,
-    q: f64,
-    cdf: &[f64; MAX_TABULATED_OBSERVATIONS + 1],
-) -> f64 {
-    if n <= MAX_TABULATED_OBSERVATIONS {
-        // The number of k < n with P(E <= k) <= u: the inverse CDF, since
-        // the table is non-decreasing and P(E <= n) = 1 > u. Counting
-        // instead of searching has no data-dependent branch, which the CPU
-        // would mispredict about once per agent.
-        cdf[..n].iter().map(|&c| f64::from(u8::from(c <= u))).sum()
-    } else {
-        (0..n).filter(|_| rng.random::<f64>() < q).count() as f64
-    }
+/// E ~ Binomial(n, q) for n <= `MAX_TABULATED_OBSERVATIONS`, by
+/// inversion of the team's table at the uniform `u`.
+#[inline(always)]
+pub(crate) fn evidence(u: f64, n: usize, cdf: &[f64; MAX_TABULATED_OBSERVATIONS + 1]) -> f64 {
+    // The number of k < n with P(E <= k) <= u: the inverse CDF, since the
+    // table is non-decreasing and P(E <= n) = 1 > u. Counting instead of
+    // searching has no data-dependent branch, which the CPU would
+    // mispredict about once per agent.
+    cdf[..n].iter().map(|&c| f64::from(u8::from(c <= u))).sum()
+}
+
+/// E ~ Binomial(n, q) by n Bernoulli draws from `rng` (for n too large to
+/// tabulate).
+pub(crate) fn evidence_by_trials<R: Rng>(rng: &mut R, n: usize, q: f64) -> f64 {
+    (0..n).filter(|_| rng.random::<f64>() < q).count() as f64
 }
 
 #[cfg(test)]
@@ -205,16 +200,10 @@ mod tests {
         ] {
             let cdf = binomial_cdf(n, q);
             let mut u = Pcg64Mcg::seed_from_u64(n as u64);
-            assert_matches_pmf(n, q, 100_000, &mut || {
-                evidence(u.random(), &mut r, n, q, &cdf)
-            });
+            assert_matches_pmf(n, q, 100_000, &mut || evidence(u.random(), n, &cdf));
         }
-        // More observations than the table holds fall back to Bernoulli
-        // draws from the stream, with the same distribution.
-        let mut u = Pcg64Mcg::seed_from_u64(9);
-        let table = binomial_cdf(MAX_TABULATED_OBSERVATIONS, 0.3);
-        assert_matches_pmf(40, 0.3, 50_000, &mut || {
-            evidence(u.random(), &mut r, 40, 0.3, &table)
-        });
+        // More observations than the table holds: Bernoulli trials, with
+        // the same distribution.
+        assert_matches_pmf(40, 0.3, 50_000, &mut || evidence_by_trials(&mut r, 40, 0.3));
     }
 }

@@ -13,7 +13,7 @@
 mod block;
 mod choice;
 mod events;
-pub mod fastmath;
+pub use crate::fastmath;
 pub mod gini;
 pub mod metrics;
 mod prepare;
@@ -41,6 +41,10 @@ const BLOCK_AGENTS: usize = 512;
 /// Everything a team's weekly step reads, derived once per week.
 pub(crate) struct WeekContext {
     pub values: ValueContext,
+    /// The key of the run's counter-based weekly draws and this week's
+    /// number ([`rng::word`]).
+    pub rng_key: u64,
+    pub week: u64,
     pub adoption_target: f64,
     pub pressure_base: f64,
     pub target_pressure: f64,
@@ -81,11 +85,13 @@ pub(crate) struct WeekContext {
 }
 
 impl WeekContext {
-    fn new(p: &ModelParams, org: &Partial) -> Self {
+    fn new(p: &ModelParams, org: &Partial, rng_key: u64, week: usize) -> Self {
         let l = &p.levers;
         let b = &p.behaviour;
         let values = ValueContext::new(p);
         WeekContext {
+            rng_key,
+            week: week as u64,
             adoption_target: l.adoption_target,
             pressure_base: b.pressure_base,
             target_pressure: b.target_pressure,
@@ -171,6 +177,8 @@ pub struct Simulation {
     /// Last week's organisation-level observables.
     org: Partial,
     week: usize,
+    /// The key of the run's weekly draws ([`rng::step_key`]).
+    rng_key: u64,
     /// The week's histogram of token use, merged from `worker_histograms`.
     histogram: GiniHistogram,
     /// Histograms the blocks fill while stepping, one per concurrently
@@ -212,6 +220,7 @@ impl Simulation {
             blocks,
             org,
             week: 0,
+            rng_key: rng::step_key(run_seed),
             histogram: GiniHistogram::default(),
             worker_histograms: Mutex::new(Vec::new()),
         }
@@ -247,7 +256,7 @@ impl Simulation {
     /// [`Simulation::advance`], so that every week reaches the observer).
     fn step(&mut self) -> WeekMetrics {
         self.timeline.apply(self.week, &mut self.params);
-        let ctx = WeekContext::new(&self.params, &self.org);
+        let ctx = WeekContext::new(&self.params, &self.org, self.rng_key, self.week);
         let pool = &self.worker_histograms;
         let addresses: Vec<_> = self.blocks.iter().map(|b| b.agents.addresses()).collect();
         let partials: Vec<Partial> = self

@@ -1,10 +1,9 @@
 //! The first pass of a block's week, per team (MODEL.md steps 2-4):
 //! last week's observables, the manager's pressure and evidence rate, the
 //! rank reference group, the team values the vectorised choice pass reads
-//! (broadcast to each member), and the choice stream's random words.
+//! (broadcast to each member).
 
 use super::WeekContext;
-use super::rng;
 use super::state::{Agents, Scratch, Team, TeamWeek};
 use super::values::{GroupView, RankGroup};
 
@@ -21,8 +20,7 @@ pub(crate) fn team_views(ctx: &WeekContext, teams: &[Team], views: &mut [GroupVi
 
 /// First pass over team `k` (MODEL.md steps 2-4): last week's observables,
 /// the manager's pressure and evidence rate, the team values the choice
-/// pass needs, and the uniforms of the value shocks (four per member from
-/// the team's choice stream, in member order).
+/// pass needs.
 #[inline(always)]
 pub(crate) fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut Scratch, k: usize) {
     let vc = &ctx.values;
@@ -61,11 +59,4 @@ pub(crate) fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut 
         0.0
     };
     s.peer_weight[range.clone()].fill(peer_weight);
-    let words = rng::team_words(&mut s.words, &mut t.choice_rng, 4 * t.len);
-    for (i, w) in range.zip(words.chunks_exact(4)) {
-        for pair in 0..2 {
-            s.shock_radius[pair][i] = rng::open_closed_uniform(w[2 * pair]);
-            s.shock_angle[pair][i] = rng::unit_uniform(w[2 * pair + 1]);
-        }
-    }
 }

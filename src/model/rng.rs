@@ -1,10 +1,19 @@
 //! Named, portable random streams.
 //!
-//! Every draw in a run comes from a `Pcg64Mcg` generator (rand_pcg: a
-//! portable, value-stable algorithm, unlike `StdRng`) seeded from the tuple
-//! (run seed, stream name, index) by SplitMix64 mixing. Streams are per
-//! team, so a team's draws do not depend on which thread simulates it or
-//! how teams are batched, and runs are bit-identical for any thread count.
+//! Two kinds, both portable and value-stable (unlike `StdRng`):
+//! - The population's attributes are drawn once, per team, from a
+//!   `Pcg64Mcg` generator (rand_pcg) seeded from (run seed, stream name,
+//!   team) by SplitMix64 mixing ([`stream`]); rejection samplers take a
+//!   variable number of draws, which a sequential stream allows.
+//! - The weekly draws are counter-based ([`word`]): the draw of slot k of
+//!   employee e in week w is output number (w, e, k) (packed into
+//!   disjoint bit fields) of SplitMix64 seeded with the run's key. Every
+//!   draw is a pure function of its position, so a vectorised loop
+//!   computes its agents' draws in its lanes, each team's draws are the
+//!   positions of its members (its own stream, overlapping no other), and
+//!   nothing depends on which thread steps a team or how teams are
+//!   batched.
+//!
 //! The run seed itself comes from (master seed, replicate), so replicate r
 //! of every sweep point shares its seeds (common random numbers).
 
@@ -44,88 +53,106 @@ pub fn stream(run_seed: u64, name: &str, index: u64) -> Pcg64Mcg {
     Pcg64Mcg::new(((b as u128) << 64) | c as u128)
 }
 
-/// PCG-64 (MCG, XSL-RR) multiplier, as in rand_pcg's `Pcg64Mcg`.
-const MULTIPLIER: u128 = 0x2360_ED05_1FC6_5DA4_4385_DF64_9FCC_F645;
+/// SplitMix64's increment (the golden ratio as a 64-bit odd number).
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// Draws per round of [`fill_u64`].
-const BATCH: usize = 32;
+/// Bits of a week's draw position given to the employee number (the
+/// validator allows at most 10^8 < 2^27 employees) and to the draw slot.
+const EMPLOYEE_BITS: u32 = 27;
+const SLOT_BITS: u32 = 4;
 
-/// MULTIPLIER^(k + 1) for k < BATCH: state k + 1 steps ahead is the
-/// current state times `POWERS[k]`.
-const POWERS: [u128; BATCH] = {
-    let mut p = [0u128; BATCH];
-    let mut acc = MULTIPLIER;
-    let mut k = 0;
-    while k < BATCH {
-        p[k] = acc;
-        acc = acc.wrapping_mul(MULTIPLIER);
-        k += 1;
-    }
-    p
-};
-
-/// PCG's output permutation (xorshift low, random rotation).
-#[inline(always)]
-fn output_xsl_rr(state: u128) -> u64 {
-    let rot = (state >> 122) as u32;
-    (((state >> 64) as u64) ^ (state as u64)).rotate_right(rot)
+/// The draws of one agent in one week, each at its own slot of the
+/// agent's counter range (see [`word`]).
+pub mod slots {
+    /// Box-Muller uniforms of the value shocks: (radius, angle) pairs.
+    pub const RADIUS_0: u64 = 0;
+    pub const ANGLE_0: u64 = 1;
+    pub const RADIUS_1: u64 = 2;
+    pub const ANGLE_1: u64 = 3;
+    /// Incidents (Poisson inversion), audit detection, belief evidence.
+    pub const INCIDENTS: u64 = 4;
+    pub const DETECTION: u64 = 5;
+    pub const EVIDENCE: u64 = 6;
+    /// Seeds of the sequential generators for the rare draws that need
+    /// more than one uniform (incident rates above 500, n_obs above 16).
+    pub const INCIDENTS_EXTRA: u64 = 7;
+    pub const EVIDENCE_EXTRA: u64 = 8;
 }
 
-/// Fills `out` with the next `out.len()` words of `rng`, exactly as that
-/// many calls of `next_u64` would, and advances `rng` past them. Sequential
-/// calls form one long chain of dependent 128-bit multiplications; here
-/// each word's state is the current state times a precomputed power of the
-/// multiplier (jump-ahead), so the multiplications are independent and the
-/// CPU overlaps them.
-pub fn fill_u64(rng: &mut Pcg64Mcg, out: &mut [u64]) {
-    let mut state = rng.state();
-    for chunk in out.chunks_mut(BATCH) {
-        for (o, m) in chunk.iter_mut().zip(&POWERS) {
-            *o = output_xsl_rr(state.wrapping_mul(*m));
-        }
-        state = state.wrapping_mul(POWERS[chunk.len() - 1]);
-    }
-    // The state of an MCG is odd, so `new` (which sets the low bit)
-    // restores it exactly.
-    *rng = Pcg64Mcg::new(state);
+/// The key of a run's weekly draws.
+pub fn step_key(run_seed: u64) -> u64 {
+    splitmix64(splitmix64(run_seed ^ fnv1a("step")))
 }
 
-/// A uniform in [0, 1) from the top 53 bits of a random word (what rand's
-/// `random::<f64>()` computes from `next_u64`).
+/// The position of slot `slot` of employee `employee` in week `week`:
+/// (week, employee, slot) packed into disjoint bit fields (17 + 27 + 4 bits
+/// for the validator's limits), so every draw of a run has its own
+/// position and teams' draws never overlap.
 #[inline(always)]
-pub fn unit_uniform(bits: u64) -> f64 {
-    (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+pub fn position(week: u64, employee: u64, slot: u64) -> u64 {
+    (((week << EMPLOYEE_BITS) | employee) << SLOT_BITS) | slot
 }
 
-/// A uniform in (0, 1] from the top 53 bits of a random word (never 0, so
-/// its logarithm is finite).
+/// How far apart consecutive employees' positions of one slot are.
+pub const EMPLOYEE_STRIDE: u64 = 1 << SLOT_BITS;
+
+/// The counter-based draw at `position` of the stream with key `key`:
+/// output `position` of SplitMix64 (Steele, Lea & Flood 2014; Java's
+/// `SplittableRandom`) seeded with `key`, i.e. its mixer applied to
+/// `key + (position + 1) * GAMMA`. A pure function of the position, so a
+/// pass computes any agent's draws in any order, lanes of a SIMD loop
+/// included, and the results do not depend on threads or blocks.
 #[inline(always)]
-pub fn open_closed_uniform(bits: u64) -> f64 {
-    ((bits >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+pub fn word(key: u64, position: u64) -> u64 {
+    mix(state_at(key, position))
+}
+
+/// The draw at the position whose SplitMix64 state, before mixing, is
+/// `state` (`key + (position + 1) * GAMMA`): vectorised loops advance the
+/// state by `EMPLOYEE_STRIDE * GAMMA` per agent instead of multiplying.
+#[inline(always)]
+pub fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The unmixed SplitMix64 state of `position` (see [`mix`]).
+#[inline(always)]
+pub fn state_at(key: u64, position: u64) -> u64 {
+    key.wrapping_add(position.wrapping_mul(GAMMA))
+        .wrapping_add(GAMMA)
+}
+
+/// The state step between consecutive employees of one slot.
+pub const EMPLOYEE_STATE_STEP: u64 = EMPLOYEE_STRIDE.wrapping_mul(GAMMA);
+
+/// A uniform in [0, 1) from the top 52 bits of a word (a double in [1, 2)
+/// minus one: exact, and three instructions in a SIMD loop, where a
+/// 64-bit integer conversion is not available before AVX-512).
+#[inline(always)]
+pub fn unit52(bits: u64) -> f64 {
+    f64::from_bits((bits >> 12) | 0x3FF0_0000_0000_0000) - 1.0
+}
+
+/// A uniform in (0, 1] from the top 52 bits of a word (never 0, so its
+/// logarithm is finite).
+#[inline(always)]
+pub fn open52(bits: u64) -> f64 {
+    2.0 - f64::from_bits((bits >> 12) | 0x3FF0_0000_0000_0000)
+}
+
+/// The sequential generator of one agent's rare extra draws in one week
+/// (seeded from the counter-based word at `slot`).
+pub fn extra(key: u64, week: u64, employee: u64, slot: u64) -> Pcg64Mcg {
+    use rand::SeedableRng;
+    Pcg64Mcg::seed_from_u64(word(key, position(week, employee, slot)))
 }
 
 /// Named streams used by the engine.
 pub mod names {
     /// Attribute draws, per team.
     pub const POPULATION: &str = "population";
-    /// Weekly value shocks of the quantal response, per team.
-    pub const CHOICE: &str = "choice";
-    /// Incidents, audits and belief evidence, per team.
-    pub const EVENTS: &str = "events";
-}
-
-/// The next `count` words of a team's stream `rng`, in `buffer`.
-#[inline(always)]
-pub(crate) fn team_words<'a>(
-    buffer: &'a mut Vec<u64>,
-    rng: &mut Pcg64Mcg,
-    count: usize,
-) -> &'a [u64] {
-    if buffer.len() < count {
-        buffer.resize(count, 0);
-    }
-    fill_u64(rng, &mut buffer[..count]);
-    &buffer[..count]
 }
 
 #[cfg(test)]
@@ -136,26 +163,46 @@ mod tests {
     #[test]
     fn streams_are_value_stable() {
         // Golden values: a change here changes every result of the project.
-        let mut r = stream(run_seed(1, 0), names::CHOICE, 3);
+        let mut r = stream(run_seed(1, 0), "choice", 3);
         let got = [r.next_u64(), r.next_u64()];
         assert_eq!(got, GOLDEN, "stream derivation changed: {got:?}");
     }
     const GOLDEN: [u64; 2] = [5660218581221658587, 12361929802190851784];
 
     #[test]
-    fn batched_words_equal_sequential_words() {
-        use rand::RngExt;
-        for len in [0, 1, 2, 31, 32, 33, 64, 100] {
-            let mut a = stream(5, names::EVENTS, len as u64);
-            let mut b = a.clone();
-            let mut batch = vec![0; len];
-            fill_u64(&mut a, &mut batch);
-            let seq: Vec<u64> = (0..len).map(|_| b.next_u64()).collect();
-            assert_eq!(batch, seq, "len {len}");
-            // Both generators continue identically.
-            assert_eq!(a.next_u64(), b.next_u64());
-            assert_eq!(unit_uniform(a.next_u64()), b.random::<f64>());
+    fn counter_words_are_splitmix64_outputs() {
+        // SplitMix64 seeded with `key`: state += GAMMA, then mix.
+        let key = step_key(9);
+        let mut state = key;
+        let mut seq = Vec::new();
+        for _ in 0..40 {
+            state = state.wrapping_add(GAMMA);
+            seq.push(mix(state));
         }
+        for (i, &w) in seq.iter().enumerate() {
+            assert_eq!(word(key, i as u64), w);
+            assert_eq!(mix(state_at(key, i as u64)), w);
+        }
+        // Consecutive employees' states are EMPLOYEE_STATE_STEP apart.
+        let a = state_at(key, position(3, 10, slots::EVIDENCE));
+        let b = state_at(key, position(3, 11, slots::EVIDENCE));
+        assert_eq!(b.wrapping_sub(a), EMPLOYEE_STATE_STEP);
+        // Positions are distinct across weeks, employees and slots.
+        assert_ne!(position(0, 1, 0), position(0, 0, 1));
+        assert_eq!(position(99_999, 99_999_999, 15) >> 48, 0);
+    }
+
+    #[test]
+    fn fifty_two_bit_uniforms_stay_in_their_intervals() {
+        for w in [0, 1, u64::MAX, 1 << 63, 0xFFF, 0x1000] {
+            let (u, v) = (unit52(w), open52(w));
+            assert!((0.0..1.0).contains(&u), "{w}: {u}");
+            assert!(v > 0.0 && v <= 1.0, "{w}: {v}");
+            assert_eq!(u + v, 1.0);
+        }
+        assert_eq!(unit52(0), 0.0);
+        assert_eq!(open52(0), 1.0);
+        assert_eq!(open52(u64::MAX), f64::EPSILON);
     }
 
     #[test]

@@ -7,7 +7,6 @@
 
 use super::sums::Moments;
 use super::values::GroupView;
-use rand_pcg::Pcg64Mcg;
 
 /// Storage type of the constant agent attributes (see [`Agents`]).
 pub(crate) type Attr = f32;
@@ -17,9 +16,8 @@ pub(crate) const AGENT_BYTES: usize =
     6 * std::mem::size_of::<Attr>() + 8 * std::mem::size_of::<f64>();
 
 /// Bytes of a thread's [`Scratch`] per agent of the block it steps:
-/// fifteen f64 arrays and up to four random words.
-pub(crate) const SCRATCH_BYTES_PER_AGENT: usize =
-    15 * std::mem::size_of::<f64>() + 4 * std::mem::size_of::<u64>();
+/// nineteen f64 arrays.
+pub(crate) const SCRATCH_BYTES_PER_AGENT: usize = 19 * std::mem::size_of::<f64>();
 
 /// Bytes of a thread's [`Scratch`] per team of the block.
 pub(crate) const SCRATCH_BYTES_PER_TEAM: usize =
@@ -60,8 +58,6 @@ pub(crate) struct Team {
     pub len: usize,
     /// w_j: manager watchfulness.
     pub watchfulness: f64,
-    pub choice_rng: Pcg64Mcg,
-    pub events_rng: Pcg64Mcg,
     /// Moments of ln(Tm + eps_T) over the team, from last week.
     pub log_tokens: Moments,
     /// Sum of members' performative share g, from last week.
@@ -213,28 +209,32 @@ pub(crate) struct Scratch {
     pub group_top0: Vec<f64>,
     pub peer_sum: Vec<f64>,
     pub peer_weight: Vec<f64>,
-    /// Uniforms for the value shocks: (radius, angle) pairs of two
-    /// Box-Muller transforms, the first giving the shocks of v_m and v_p,
-    /// the second that of v_g. Radius uniforms are in (0, 1], angle
-    /// uniforms in [0, 1).
-    pub shock_radius: [Vec<f64>; 2],
-    pub shock_angle: [Vec<f64>; 2],
-    /// Realised output, expected incidents and ln(Tm + eps_T).
+    /// Realised output, expected incidents and ln(Tm + eps_T) (the choice
+    /// pass's).
     pub output: Vec<f64>,
     pub incident_rate: Vec<f64>,
     pub log_measured: Vec<f64>,
+    /// The settle pass's per-agent values: tokens used T, performative
+    /// tokens as counted in the week's total (scaled down at the cap),
+    /// whether measured and productive use pass T_min (1 or 0), incidents
+    /// (NaN until the scalar pass draws the rare non-zero ones), detection
+    /// (1 or 0), the evidence uniform, and pi after social averaging.
+    pub tokens: Vec<f64>,
+    pub counted_performative: Vec<f64>,
+    pub measured_active: Vec<f64>,
+    pub productive_active: Vec<f64>,
+    pub incidents: Vec<f64>,
+    pub detected: Vec<f64>,
+    pub evidence_uniform: Vec<f64>,
+    pub surveillance: Vec<f64>,
     pub teams: Vec<TeamWeek>,
     /// Each team's rank reference group when ranks are read against the
     /// team (computed for all teams in one vectorised loop).
     pub team_views: Vec<GroupView>,
-    /// One team's random words for one pass (see [`rng::fill_u64`]).
-    pub words: Vec<u64>,
 }
 
 impl Scratch {
     pub(crate) fn resize(&mut self, agents: usize, teams: usize) {
-        let [radius_0, radius_1] = &mut self.shock_radius;
-        let [angle_0, angle_1] = &mut self.shock_angle;
         for v in [
             &mut self.stake,
             &mut self.group_mean,
@@ -244,13 +244,17 @@ impl Scratch {
             &mut self.group_top0,
             &mut self.peer_sum,
             &mut self.peer_weight,
-            radius_0,
-            radius_1,
-            angle_0,
-            angle_1,
             &mut self.output,
             &mut self.incident_rate,
             &mut self.log_measured,
+            &mut self.tokens,
+            &mut self.counted_performative,
+            &mut self.measured_active,
+            &mut self.productive_active,
+            &mut self.incidents,
+            &mut self.detected,
+            &mut self.evidence_uniform,
+            &mut self.surveillance,
         ] {
             v.resize(agents, 0.0);
         }

@@ -415,26 +415,55 @@ impl Dist {
     }
 
     /// Draws one value with the portable samplers of [`super::sample`]
-    /// (the same bits on every platform for a seed).
+    /// (the same bits on every platform for a seed). To draw many, prepare
+    /// a [`Sampler`] once.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        self.sampler().sample(rng)
+    }
+
+    /// The distribution prepared for drawing many values.
+    pub fn sampler(&self) -> Sampler {
+        Sampler {
+            shape: self.shape.clone(),
+            log_location: self.log_location(),
+            lo: self.min.unwrap_or(f64::NEG_INFINITY).max(-CEILING),
+            hi: self.max.unwrap_or(f64::INFINITY).min(CEILING),
+        }
+    }
+}
+
+/// A [`Dist`] prepared for drawing: what every draw would otherwise
+/// recompute (a log-normal's mu, the clip's bounds) is computed once.
+/// Draws are the same as [`Dist::sample`]'s.
+#[derive(Clone, Debug)]
+pub struct Sampler {
+    shape: Shape,
+    log_location: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Sampler {
+    /// Draws one value (inlined, so that a caller compiled for FMA draws
+    /// with hardware fused multiply-adds).
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let raw = match self.shape {
             Shape::Const { value } => value,
             Shape::Uniform { low, high } if low == high => low,
             Shape::Uniform { low, high } => sample::uniform(rng, low, high),
             Shape::Normal { mean, sd } => sample::normal(rng, mean, sd),
-            Shape::LogNormal { sigma, .. } => sample::lognormal(rng, self.log_location(), sigma),
+            Shape::LogNormal { sigma, .. } => sample::lognormal(rng, self.log_location, sigma),
             Shape::Beta { a, b } => sample::beta(rng, a, b),
             Shape::Gamma { shape, scale } => sample::gamma(rng, shape, scale),
         };
         // The clip, then the ceiling ([`TAIL_LIMIT`] bounds how often it
         // binds). A NaN draw (no sampler here makes one for checked
         // parameters) would become the lower bound rather than spread.
-        let lo = self.min.unwrap_or(f64::NEG_INFINITY).max(-CEILING);
-        let hi = self.max.unwrap_or(f64::INFINITY).min(CEILING);
         if raw.is_nan() {
-            lo.max(0.0).min(hi)
+            self.lo.max(0.0).min(self.hi)
         } else {
-            raw.clamp(lo, hi)
+            raw.clamp(self.lo, self.hi)
         }
     }
 }

@@ -1,41 +1,46 @@
 //! Portable samplers for the attribute distributions: exact in
-//! distribution, and built only from IEEE arithmetic and the `libm`
-//! crate's functions (a pure-Rust port of musl's), so a seed draws the
-//! same population on every platform. (rand_distr's samplers call the
-//! platform's maths library whenever num-traits is built with `std`, which
-//! other crates here switch on, and glibc, macOS and Windows round `ln`
-//! and `exp` differently in the last bit.)
+//! distribution, and built only from IEEE arithmetic and goodhart's own
+//! branch-free maths ([`crate::fastmath`]: `exp` and `ln` within 2 ulp, a
+//! sine and cosine of turns), so a seed draws the same population on every
+//! platform. (rand_distr's samplers call the platform's maths library
+//! whenever num-traits is built with `std`, which other crates here switch
+//! on, and glibc, macOS and Windows round `ln` and `exp` differently in the
+//! last bit.)
 
-use libm::{cos, exp, log, sqrt};
+use crate::fastmath::{exp, ln, normal_pair};
 use rand::{Rng, RngExt};
 
 /// A uniform in [0, 1): 53 random bits.
+#[inline(always)]
 fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     rng.random::<f64>()
 }
 
 /// A uniform in (0, 1], whose logarithm is finite.
+#[inline(always)]
 fn open_unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     1.0 - rng.random::<f64>()
 }
 
-/// A standard normal draw by the Box-Muller transform (two uniforms).
+/// A standard normal draw by the Box-Muller transform (two uniforms; the
+/// pair's second normal is not used).
+#[inline(always)]
 pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     let (u1, u2) = (open_unit(rng), unit(rng));
-    sqrt(-2.0 * log(u1)) * cos(std::f64::consts::TAU * u2)
+    normal_pair(u1, u2).0
 }
 
 /// The logarithm of a Gamma(`shape`, 1) draw: Marsaglia and Tsang's
-/// (2000) method for shape >= 1; for shape < 1 the draw for shape + 1
+/// (2000) method for shape >= 1, with their squeeze (most draws are
+/// accepted without a logarithm); for shape < 1 the draw for shape + 1
 /// times U^(1/shape) (their boost), kept as a logarithm so that tiny
 /// shapes do not underflow to zero.
+#[inline(always)]
 pub fn log_gamma_draw<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
-    if shape < 1.0 {
-        return log_gamma_draw(rng, shape + 1.0) + log(open_unit(rng)) / shape;
-    }
-    let d = shape - 1.0 / 3.0;
-    let c = 1.0 / sqrt(9.0 * d);
-    loop {
+    let boosted = shape < 1.0;
+    let d = if boosted { shape + 1.0 } else { shape } - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    let log_draw = loop {
         let x = standard_normal(rng);
         let v = 1.0 + c * x;
         if v <= 0.0 {
@@ -43,34 +48,45 @@ pub fn log_gamma_draw<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
         }
         let v = v * v * v;
         let u = open_unit(rng);
-        if log(u) < 0.5 * x * x + d - d * v + d * log(v) {
-            return log(d) + log(v);
+        let x2 = x * x;
+        if u < 1.0 - 0.0331 * x2 * x2 || ln(u) < 0.5 * x2 + d - d * v + d * ln(v) {
+            break ln(d * v);
         }
+    };
+    if boosted {
+        log_draw + ln(open_unit(rng)) / shape
+    } else {
+        log_draw
     }
 }
 
 /// A draw from uniform [low, high].
+#[inline(always)]
 pub fn uniform<R: Rng + ?Sized>(rng: &mut R, low: f64, high: f64) -> f64 {
     (low + (high - low) * unit(rng)).min(high)
 }
 
 /// A draw from normal(mean, sd).
+#[inline(always)]
 pub fn normal<R: Rng + ?Sized>(rng: &mut R, mean: f64, sd: f64) -> f64 {
     mean + sd * standard_normal(rng)
 }
 
 /// A draw from the log-normal whose log has mean `mu` and sd `sigma`.
+#[inline(always)]
 pub fn lognormal<R: Rng + ?Sized>(rng: &mut R, mu: f64, sigma: f64) -> f64 {
     exp(mu + sigma * standard_normal(rng))
 }
 
 /// A draw from Gamma(shape, scale).
+#[inline(always)]
 pub fn gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64, scale: f64) -> f64 {
     exp(log_gamma_draw(rng, shape)) * scale
 }
 
 /// A draw from Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b),
 /// computed from their logarithms (exact for tiny shapes too).
+#[inline(always)]
 pub fn beta<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
     let (lx, ly) = (log_gamma_draw(rng, a), log_gamma_draw(rng, b));
     1.0 / (1.0 + exp(ly - lx))
