@@ -40,10 +40,6 @@ pub struct GiniHistogram {
     /// employees) instead of every bin between the smallest and the
     /// largest value (thousands, when token use spans many magnitudes).
     occupied: Vec<u64>,
-    /// The occupied bins lie in words `lo..=hi` of `occupied` (none when
-    /// lo > hi).
-    lo: usize,
-    hi: usize,
 }
 
 impl Default for GiniHistogram {
@@ -53,79 +49,95 @@ impl Default for GiniHistogram {
             counts: vec![0; BINS],
             significands: vec![0; BINS],
             occupied: vec![0; BINS / 64],
-            lo: BINS / 64,
-            hi: 0,
         }
     }
 }
 
-/// The set bits of `words[lo..=hi]` as bin numbers, in ascending order.
-fn occupied_bins(words: &[u64], lo: usize, hi: usize) -> impl Iterator<Item = usize> + '_ {
+/// The set bits of `words` as bin numbers, in ascending order (the
+/// bitmap is BINS / 64 = 180 words, which a scan reads in no time).
+fn occupied_bins(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
     words
-        .get(lo..=hi)
-        .unwrap_or_default()
         .iter()
         .enumerate()
-        .flat_map(move |(i, &w)| {
-            let base = (lo + i) * 64;
-            std::iter::successors((w != 0).then_some(w), |&w| {
-                let rest = w & (w - 1);
-                (rest != 0).then_some(rest)
-            })
-            .map(move |w| base + w.trailing_zeros() as usize)
-        })
+        .flat_map(|(i, &w)| SetBits(w).map(move |b| i * 64 + b))
+}
+
+/// The positions of the set bits of a word, lowest first.
+struct SetBits(u64);
+
+impl Iterator for SetBits {
+    type Item = usize;
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let b = self.0.trailing_zeros() as usize;
+        self.0 &= self.0 - 1;
+        Some(b)
+    }
+}
+
+/// A sum of 2^64 or more as a double (correctly rounded).
+#[cold]
+#[inline(never)]
+fn wide_to_f64(x: u128) -> f64 {
+    x as f64
+}
+
+/// A count or an integer sum below 2^63 as a double, by the one-instruction
+/// signed conversion (the same correctly rounded value as the unsigned
+/// one, which x86-64 before AVX-512 does in several).
+#[inline(always)]
+fn to_f64(x: u64) -> f64 {
+    match i64::try_from(x) {
+        Ok(i) => i as f64,
+        Err(_) => x as f64,
+    }
 }
 
 impl GiniHistogram {
     /// Empties the histogram (only the bins that were touched).
     pub fn clear(&mut self) {
-        for b in occupied_bins(&self.occupied, self.lo, self.hi) {
+        for b in occupied_bins(&self.occupied) {
             self.counts[b] = 0;
             self.significands[b] = 0;
         }
-        if let Some(words) = self.occupied.get_mut(self.lo..=self.hi) {
-            words.fill(0);
-        }
+        self.occupied.fill(0);
         self.zeros = 0;
-        self.lo = BINS / 64;
-        self.hi = 0;
     }
 
     /// Adds one value (negative, NaN or tiny values count as zero).
     #[inline]
     pub fn add(&mut self, x: f64) {
-        if x.is_nan() || x < f64::from_bits(((MIN_EXP + 1023) as u64) << FRACTION_BITS) {
+        // Negative, NaN or tiny values count as zero.
+        let smallest = f64::from_bits(((MIN_EXP + 1023) as u64) << FRACTION_BITS);
+        if x.is_nan() || x < smallest {
             self.zeros += 1;
             return;
         }
+        // For positive doubles the bits order as the values do, so an
+        // integer minimum clamps values from 2^MAX_EXP (and infinity).
         let bits = x
-            .min(f64::from_bits(
-                (((MAX_EXP + 1023) as u64) << FRACTION_BITS) - 1,
-            ))
-            .to_bits();
+            .to_bits()
+            .min((((MAX_EXP + 1023) as u64) << FRACTION_BITS) - 1);
         let first = ((MIN_EXP + 1023) as u64) << MANTISSA_BITS;
         let b = ((bits >> (FRACTION_BITS - MANTISSA_BITS)) - first) as usize;
         let significand = (bits & ((1 << FRACTION_BITS) - 1)) | (1 << FRACTION_BITS);
         self.counts[b] += 1;
         self.significands[b] += u128::from(significand);
         self.occupied[b / 64] |= 1 << (b % 64);
-        self.lo = self.lo.min(b / 64);
-        self.hi = self.hi.max(b / 64);
     }
 
     /// Adds another histogram's values to this one.
     pub fn merge(&mut self, other: &GiniHistogram) {
         self.zeros += other.zeros;
-        for b in occupied_bins(&other.occupied, other.lo, other.hi) {
+        for b in occupied_bins(&other.occupied) {
             self.counts[b] += other.counts[b];
             self.significands[b] += other.significands[b];
         }
-        if other.lo <= other.hi {
-            for w in other.lo..=other.hi {
-                self.occupied[w] |= other.occupied[w];
-            }
-            self.lo = self.lo.min(other.lo);
-            self.hi = self.hi.max(other.hi);
+        for (w, &o) in self.occupied.iter_mut().zip(&other.occupied) {
+            *w |= o;
         }
     }
 
@@ -145,23 +157,34 @@ impl GiniHistogram {
         // through u64: the same correctly rounded value as from u128,
         // without the slow 128-bit conversion routine.
         let sum = self.significands[b];
-        let sum = u64::try_from(sum).map_or(sum as f64, |s| s as f64);
+        // (The 128-bit conversion is out of line and cold, so that the
+        // compiler does not compute it speculatively for every bin.)
+        let sum = match u64::try_from(sum) {
+            Ok(s) => to_f64(s),
+            Err(_) => wide_to_f64(sum),
+        };
         sum * ulp
     }
 
     /// Gini coefficient of the values added (0 for no or all-zero values).
     pub fn gini(&self) -> f64 {
-        let mut n = self.zeros as f64;
+        let mut n = to_f64(self.zeros);
         let mut total = 0.0;
         // Sum over sorted positions i (1-based) of i * x_(i).
         let mut weighted = 0.0;
-        for b in occupied_bins(&self.occupied, self.lo, self.hi) {
-            let c = self.counts[b] as f64;
-            let sum = self.bin_sum(b);
-            let mean = sum / c;
-            weighted += mean * (c * n + c * (c + 1.0) / 2.0);
-            n += c;
-            total += sum;
+        for (i, &word) in self.occupied.iter().enumerate() {
+            let mut w = word;
+            while w != 0 {
+                let b = i * 64 + w.trailing_zeros() as usize;
+                w &= w - 1;
+                let c = to_f64(self.counts[b]);
+                let sum = self.bin_sum(b);
+                // The bin's values at their mean, sum / c, at positions
+                // n + 1 to n + c: sum / c * (c n + c (c + 1) / 2).
+                weighted += sum * (n + 0.5 * (c + 1.0));
+                n += c;
+                total += sum;
+            }
         }
         if total <= 0.0 {
             return 0.0;
@@ -227,7 +250,7 @@ mod tests {
         // A bin's sum is exact: one value's bin sum is the value itself.
         let mut one = GiniHistogram::default();
         one.add(std::f64::consts::PI);
-        let b = occupied_bins(&one.occupied, one.lo, one.hi).collect::<Vec<_>>();
+        let b = occupied_bins(&one.occupied).collect::<Vec<_>>();
         assert_eq!(b.len(), 1);
         assert_eq!(one.bin_sum(b[0]), std::f64::consts::PI);
     }
@@ -269,7 +292,7 @@ mod tests {
         for x in [1e-9, 0.001, 0.5, 0.5, 1.0, 1.0078125, 3.0, 1e6, 1e17, 1e30] {
             h.add(x);
         }
-        let visited: Vec<usize> = occupied_bins(&h.occupied, h.lo, h.hi).collect();
+        let visited: Vec<usize> = occupied_bins(&h.occupied).collect();
         let nonempty: Vec<usize> = (0..BINS).filter(|&b| h.counts[b] > 0).collect();
         assert_eq!(visited, nonempty);
         assert!(visited.windows(2).all(|w| w[0] < w[1]));

@@ -276,18 +276,30 @@ impl Simulation {
             week.merge(p);
         }
         // Counts and significand sums are integers, so the merge is the
-        // same whichever thread filled which histogram.
-        self.histogram.clear();
-        for h in lock(pool).iter_mut() {
-            self.histogram.merge(h);
-            h.clear();
-        }
+        // same whichever thread filled which histogram (with one worker,
+        // as with one thread, its histogram is the week's).
+        let gini = {
+            let mut workers = lock(pool);
+            let gini = if let [only] = workers.as_slice() {
+                only.gini()
+            } else {
+                self.histogram.clear();
+                for h in workers.iter() {
+                    self.histogram.merge(h);
+                }
+                self.histogram.gini()
+            };
+            for h in workers.iter_mut() {
+                h.clear();
+            }
+            gini
+        };
         let b = &self.params.behaviour;
         let metrics = week.metrics(
             self.params.levers.price_usd_per_mtok,
             b.value_per_output_usd,
             b.incident_loss,
-            self.histogram.gini(),
+            gini,
         );
         self.org = week;
         self.week += 1;

@@ -38,7 +38,6 @@ pub(crate) fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut 
         ctx.org_view
     };
     s.teams[k] = TeamWeek {
-        stake,
         evidence_rate: ctx.evidence_rate(t.watchfulness, pressure),
     };
     let (peer_sum, peer_count) = if ctx.org_neighbourhood {

@@ -11,10 +11,14 @@
 //!    detection, habit and the stress update without the belief term.
 //! 2. A scalar pass over the rare agents whose incident draw needs the
 //!    Poisson inversion ([`draw_rare_incidents`]).
-//! 3. Per team, in member order ([`settle_team`]): the evidence from the
-//!    team's binomial table, belief and credibility updates, the team's
-//!    sums, social averaging.
-//! 4. The Gini histogram, and the block's sums of the metrics, each over
+//! 3. Per team, in member order ([`team_sums`]): the evidence from the
+//!    team's binomial table, the team's sums (its observables for next
+//!    week, its detected audits), broadcast to the members where the next
+//!    loop needs them.
+//! 4. Beliefs ([`belief_kernel`], vectorised): belief and credibility
+//!    updates, a detected audit as evidence for the whole team, and then,
+//!    with each team's mean belief, synchronous social averaging.
+//! 5. The Gini histogram, and the block's sums of the metrics, each over
 //!    eight interleaved lanes in a fixed order ([`lane_sum`]), so that they
 //!    vectorise and give the same bits at every instruction-set level.
 
@@ -24,7 +28,7 @@ use super::events::{
 };
 use super::gini::GiniHistogram;
 use super::rng::{self, slots};
-use super::state::{Agents, Attr, Scratch, Team, TeamWeek};
+use super::state::{Agents, Attr, Scratch, Team};
 use super::sums::{CoMoments, Moments, Partial};
 
 /// The block's settle pass: `first_employee` numbers its first agent.
@@ -42,8 +46,15 @@ pub(crate) fn settle_block(
     draw_rare_incidents(ctx, s, first_employee, n);
     let mut part = Partial::default();
     for (k, t) in teams.iter_mut().enumerate() {
-        settle_team(ctx, t, a, s, k, first_employee, &mut part);
+        team_sums(ctx, t, a, s, k, first_employee, &mut part);
     }
+    belief_kernel(ctx, a, s);
+    for t in teams.iter() {
+        let range = t.start..t.start + t.len;
+        let mean = s.surveillance[range.clone()].iter().sum::<f64>() / t.len as f64;
+        s.team_mean_belief[range].fill(mean);
+    }
+    social_kernel(ctx, a, s);
     for &t in &s.tokens[..n] {
         histogram.add(t);
     }
@@ -61,7 +72,50 @@ pub(crate) fn settle_block(
     part.credibility = f(&a.credibility);
     part.stress = f(&a.stress);
     part.habit = f(&a.habit);
+    // The organisation's log-token moments from the block's sums (values
+    // of similar size, about 2 +- 1.5, so the sum of squares loses
+    // nothing that matters), and metric validity's from sums shifted by
+    // the block's first pair, so that tokens (or output) equal across the
+    // block give exactly zero spread (MODEL.md: no raw sums of squares).
+    let log_measured = &s.log_measured[..n];
+    part.log_tokens =
+        Moments::from_sums(n as f64, f(log_measured), lane_sum(log_measured, |l| l * l));
+    let (tokens, output) = (&a.measured_tokens[..n], &s.output[..n]);
+    if n > 0 {
+        let shift = (tokens[0], output[0]);
+        let sums = shifted_sums(tokens, output, shift);
+        part.validity = CoMoments::from_shifted_sums(n as f64, shift, sums);
+    }
     part
+}
+
+/// [sum dx, sum dy, sum dx^2, sum dy^2, sum dx dy] with dx = x - shift.0,
+/// dy = y - shift.1 over the pairs of `xs` and `ys`, each over eight
+/// interleaved lanes like [`lane_sum`].
+#[inline(always)]
+fn shifted_sums(xs: &[f64], ys: &[f64], shift: (f64, f64)) -> [f64; 5] {
+    let mut acc = [[0.0; 8]; 5];
+    let (xc, yc) = (xs.chunks_exact(8), ys.chunks_exact(8));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (x, y) in xc.zip(yc) {
+        for l in 0..8 {
+            let (dx, dy) = (x[l] - shift.0, y[l] - shift.1);
+            acc[0][l] += dx;
+            acc[1][l] += dy;
+            acc[2][l] += dx * dx;
+            acc[3][l] += dy * dy;
+            acc[4][l] += dx * dy;
+        }
+    }
+    for (l, (&x, &y)) in xr.iter().zip(yr).enumerate() {
+        let (dx, dy) = (x - shift.0, y - shift.1);
+        acc[0][l] += dx;
+        acc[1][l] += dy;
+        acc[2][l] += dx * dx;
+        acc[3][l] += dy * dy;
+        acc[4][l] += dx * dy;
+    }
+    acc.map(|a| ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])))
 }
 
 /// Sum of `f(x)` over `x` in eight interleaved lanes (lane l adds elements
@@ -100,17 +154,6 @@ fn events_kernel(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch, first_emplo
     let performative = &a.performative[..n];
     let measured_tokens = &a.measured_tokens[..n];
     let incident_rate = &s.incident_rate[..n];
-    let out = EventOutputs {
-        habit: &mut a.habit[..n],
-        stress: &mut a.stress[..n],
-        tokens: &mut s.tokens[..n],
-        counted_performative: &mut s.counted_performative[..n],
-        measured_active: &mut s.measured_active[..n],
-        productive_active: &mut s.productive_active[..n],
-        incidents: &mut s.incidents[..n],
-        detected: &mut s.detected[..n],
-        evidence_uniform: &mut s.evidence_uniform[..n],
-    };
     let state = |slot| {
         rng::state_at(
             ctx.rng_key,
@@ -130,7 +173,23 @@ fn events_kernel(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch, first_emplo
         measured_tokens,
         incident_rate,
     };
-    event_loop(ctx, vc, &inputs, out, states);
+    event_loop(
+        ctx,
+        vc,
+        &inputs,
+        states,
+        &mut a.habit[..n],
+        &mut a.stress[..n],
+        EventOutputs {
+            tokens: &mut s.tokens[..n],
+            counted_performative: &mut s.counted_performative[..n],
+            measured_active: &mut s.measured_active[..n],
+            productive_active: &mut s.productive_active[..n],
+        },
+        &mut s.incidents[..n],
+        &mut s.detected[..n],
+        &mut s.evidence_uniform[..n],
+    );
 }
 
 /// The arrays [`events_kernel`] reads, all of one length.
@@ -143,27 +202,31 @@ struct EventInputs<'a> {
     incident_rate: &'a [f64],
 }
 
-/// The arrays [`events_kernel`] writes, each its own `&mut` (so the loop
-/// vectorises without run-time overlap checks).
+/// Arrays [`events_kernel`] only writes (scratch of this pass).
 struct EventOutputs<'a> {
-    habit: &'a mut [f64],
-    stress: &'a mut [f64],
     tokens: &'a mut [f64],
     counted_performative: &'a mut [f64],
     measured_active: &'a mut [f64],
     productive_active: &'a mut [f64],
-    incidents: &'a mut [f64],
-    detected: &'a mut [f64],
-    evidence_uniform: &'a mut [f64],
 }
 
+/// The loop itself. The arrays it reads and writes are separate `&mut`
+/// arguments, as in the choice pass: that tells LLVM they overlap nothing
+/// else, so it vectorises without run-time overlap checks (of which it
+/// allows only a few).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn event_loop(
     ctx: &WeekContext,
     vc: &super::values::ValueContext,
     inputs: &EventInputs,
-    out: EventOutputs,
     [incident_state, detection_state, evidence_state]: [u64; 3],
+    habit: &mut [f64],
+    stress: &mut [f64],
+    out: EventOutputs,
+    incidents: &mut [f64],
+    detected: &mut [f64],
+    evidence_uniform: &mut [f64],
 ) {
     let n = inputs.intensity.len();
     let EventInputs {
@@ -183,15 +246,10 @@ fn event_loop(
         &incident_rate[..n],
     );
     let EventOutputs {
-        habit,
-        stress,
         tokens,
         counted_performative,
         measured_active,
         productive_active,
-        incidents,
-        detected,
-        evidence_uniform,
     } = out;
     let (habit, stress, tokens, counted_performative) = (
         &mut habit[..n],
@@ -263,14 +321,16 @@ fn draw_rare_incidents(ctx: &WeekContext, s: &mut Scratch, first_employee: usize
     }
 }
 
-/// Team `k`'s part of the settle pass, in member order (MODEL.md steps 8
-/// and 9): belief evidence and updates, the team's sums for next week's
-/// observables, metric validity's sums, and social averaging.
+/// Team `k`'s part of the settle pass, in member order (MODEL.md step 8):
+/// each member's belief evidence (replacing its uniform in
+/// `evidence_uniform`), the team's sums for next week's observables and
+/// its detected audits, and the team values the belief loop reads,
+/// broadcast to the members.
 #[inline(always)]
-fn settle_team(
+fn team_sums(
     ctx: &WeekContext,
     t: &mut Team,
-    a: &mut Agents,
+    a: &Agents,
     s: &mut Scratch,
     k: usize,
     first_employee: usize,
@@ -280,111 +340,171 @@ fn settle_team(
     let len = t.len;
     let n = len as f64;
     // The team's members as slices of one length, so indexing needs no
-    // bounds checks in the loops.
-    let credibility = &mut a.credibility[range.clone()];
-    let alpha = &mut a.alpha[range.clone()];
-    let beta = &mut a.beta[range.clone()];
+    // bounds checks in the loop.
     let performative = &a.performative[range.clone()];
-    let measured_tokens = &a.measured_tokens[range.clone()];
-    let stress = &mut a.stress[range.clone()];
-    let output = &s.output[range.clone()];
     let log_measured = &s.log_measured[range.clone()];
     let detected = &s.detected[range.clone()];
-    let evidence_uniform = &s.evidence_uniform[range.clone()];
-    let surveillance = &mut s.surveillance[range.clone()];
+    let drawn = &mut s.evidence_uniform[range.clone()];
 
-    let TeamWeek {
-        stake,
-        evidence_rate: q,
-    } = s.teams[k];
+    let q = s.teams[k].evidence_rate;
     let observations = ctx.observations;
     let cdf = binomial_cdf(observations.min(MAX_TABULATED_OBSERVATIONS), q);
-    // MODEL.md step 8: the factor is floored at 0, so credibility stays in
-    // [0, 1] for any k_c >= 0 (with k_c (q - q0) > 1 it would turn
-    // negative and make the assurance count as evidence of surveillance).
-    let erosion =
-        (1.0 - ctx.credibility_erosion * (q - ctx.ambient_evidence_rate).max(0.0)).max(0.0);
-
+    if observations <= MAX_TABULATED_OBSERVATIONS {
+        // The inverse CDF at each member's uniform: the number of table
+        // entries k < n_obs with P(E <= k) <= u (the table is
+        // non-decreasing and P(E <= n_obs) = 1 > u). Entry by entry, so
+        // the loop over members vectorises and nothing branches on u.
+        let mut count = [0.0; MAX_TABULATED_OBSERVATIONS];
+        let count = &mut count[..len.min(MAX_TABULATED_OBSERVATIONS)];
+        if count.len() == len {
+            for &c in &cdf[..observations] {
+                for (e, &u) in count.iter_mut().zip(drawn.iter()) {
+                    *e += f64::from(u8::from(c <= u));
+                }
+            }
+            drawn.copy_from_slice(count);
+        } else {
+            for u in drawn.iter_mut() {
+                *u = evidence(*u, observations, &cdf);
+            }
+        }
+    } else {
+        for (i, e) in drawn.iter_mut().enumerate() {
+            let employee = (first_employee + t.start + i) as u64;
+            let mut extra = rng::extra(ctx.rng_key, ctx.week, employee, slots::EVIDENCE_EXTRA);
+            *e = evidence_by_trials(&mut extra, observations, q);
+        }
+    }
     let mut detections = 0.0;
-    // Team sums, turned into moments once per team.
     let (mut sl, mut sll) = (0.0, 0.0);
     let mut sum_g = 0.0;
     for i in 0..len {
-        // Step 8 (own evidence), with this week's credibility.
-        let e = if observations <= MAX_TABULATED_OBSERVATIONS {
-            evidence(evidence_uniform[i], observations, &cdf)
-        } else {
-            let employee = (first_employee + t.start + i) as u64;
-            let mut extra = rng::extra(ctx.rng_key, ctx.week, employee, slots::EVIDENCE_EXTRA);
-            evidence_by_trials(&mut extra, observations, q)
-        };
-        let c = credibility[i];
-        alpha[i] = ctx.belief_discount * alpha[i] + e;
-        beta[i] = ctx.belief_discount * beta[i] + (observations as f64 - e) + c * ctx.assurance;
-        credibility[i] = c * erosion;
         let l = log_measured[i];
         sl += l;
         sll += l * l;
         sum_g += performative[i];
         detections += detected[i];
     }
-    // Metric validity's sums, shifted by the first member's pair so that a
-    // team whose tokens (or output) are all equal contributes exactly zero
-    // spread (MODEL.md: no raw sums of squares).
-    let shift = (measured_tokens[0], output[0]);
-    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (&x, &y) in measured_tokens.iter().zip(output) {
-        let (dx, dy) = (x - shift.0, y - shift.1);
-        sx += dx;
-        sy += dy;
-        sxx += dx * dx;
-        syy += dy * dy;
-        sxy += dx * dy;
-    }
+    // MODEL.md step 8: the factor is floored at 0, so credibility stays in
+    // [0, 1] for any k_c >= 0 (with k_c (q - q0) > 1 it would turn
+    // negative and make the assurance count as evidence of surveillance).
+    let erosion =
+        (1.0 - ctx.credibility_erosion * (q - ctx.ambient_evidence_rate).max(0.0)).max(0.0);
+    s.team_erosion[range.clone()].fill(erosion);
+    s.team_detections[range].fill(detections);
+    t.log_tokens = Moments::from_sums(n, sl, sll);
+    t.sum_g = sum_g;
+    part.audits_detected += detections;
+    part.employees += n;
+}
 
+/// Step 8 for every agent of the block (vectorised): discounted counts
+/// plus this week's evidence and the assurance (with this week's
+/// credibility), credibility eroded, the team's detected audits as
+/// evidence for every member, and the resulting belief pi (in
+/// `surveillance`, for the team means of social averaging).
+#[inline(always)]
+fn belief_kernel(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch) {
+    let n = a.ability.len();
+    belief_loop(
+        ctx,
+        [
+            &s.evidence_uniform[..n],
+            &s.team_erosion[..n],
+            &s.team_detections[..n],
+        ],
+        &mut a.alpha[..n],
+        &mut a.beta[..n],
+        &mut a.credibility[..n],
+        &mut s.surveillance[..n],
+    );
+}
+
+/// [`belief_kernel`]'s loop, with the arrays it writes as separate `&mut`
+/// arguments (see [`event_loop`]).
+#[inline(always)]
+fn belief_loop(
+    ctx: &WeekContext,
+    [evidence, erosion, detections]: [&[f64]; 3],
+    alpha: &mut [f64],
+    beta: &mut [f64],
+    credibility: &mut [f64],
+    pi: &mut [f64],
+) {
+    let n = evidence.len();
+    let (erosion, detections) = (&erosion[..n], &detections[..n]);
+    let (alpha, beta, credibility, pi) = (
+        &mut alpha[..n],
+        &mut beta[..n],
+        &mut credibility[..n],
+        &mut pi[..n],
+    );
+    let observations = ctx.observations as f64;
     // With observations, alpha + beta >= n_obs >= 1. Without, the counts
     // decay and, after enough weeks, can underflow to zero together,
     // leaving pi undefined: the belief then falls back on the prior mean,
     // at a weight of 1e-300 pseudo-observations (docs/MODEL.md,
-    // ambiguities). A check per team, not per agent.
-    if observations == 0 {
-        for i in 0..len {
-            if alpha[i] + beta[i] <= 0.0 {
-                alpha[i] = ctx.empty_alpha;
-                beta[i] = ctx.empty_beta;
-            }
-        }
+    // ambiguities).
+    let may_vanish = ctx.observations == 0;
+    for i in 0..n {
+        let e = evidence[i];
+        let c = credibility[i];
+        let new_alpha = ctx.belief_discount * alpha[i] + e;
+        let new_beta = ctx.belief_discount * beta[i] + (observations - e) + c * ctx.assurance;
+        let vanished = may_vanish && new_alpha + new_beta <= 0.0;
+        let new_alpha = if vanished { ctx.empty_alpha } else { new_alpha };
+        let new_beta = if vanished { ctx.empty_beta } else { new_beta };
+        credibility[i] = c * erosion[i];
+        let new_alpha = new_alpha + detections[i];
+        alpha[i] = new_alpha;
+        beta[i] = new_beta;
+        pi[i] = new_alpha / (new_alpha + new_beta);
     }
+}
 
-    // Step 8 (team): a detected audit is evidence for the whole team; then
-    // synchronous social averaging towards the team's mean belief.
-    let mut sum_pi = 0.0;
-    for i in 0..len {
-        alpha[i] += detections;
-        sum_pi += alpha[i] / (alpha[i] + beta[i]);
-    }
-    let mean_pi = sum_pi / n;
-    for i in 0..len {
+/// Step 8's synchronous social averaging towards the team's mean belief,
+/// and step 9's belief term of stress, for every agent (vectorised).
+#[inline(always)]
+fn social_kernel(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch) {
+    let n = a.ability.len();
+    social_loop(
+        ctx,
+        [&s.team_mean_belief[..n], &s.stake[..n]],
+        &mut a.alpha[..n],
+        &mut a.beta[..n],
+        &mut a.stress[..n],
+        &mut s.surveillance[..n],
+    );
+}
+
+/// [`social_kernel`]'s loop (separate `&mut` arguments, see
+/// [`event_loop`]).
+#[inline(always)]
+fn social_loop(
+    ctx: &WeekContext,
+    [mean, stake]: [&[f64]; 2],
+    alpha: &mut [f64],
+    beta: &mut [f64],
+    stress: &mut [f64],
+    pi: &mut [f64],
+) {
+    let n = mean.len();
+    let stake = &stake[..n];
+    let (alpha, beta, stress, pi) = (
+        &mut alpha[..n],
+        &mut beta[..n],
+        &mut stress[..n],
+        &mut pi[..n],
+    );
+    let w = ctx.social_averaging;
+    for i in 0..n {
         let total = alpha[i] + beta[i];
         // A convex combination of two probabilities; the bound only undoes
         // rounding, so that beta = total - alpha stays >= 0.
-        let pi = ((1.0 - ctx.social_averaging) * alpha[i] / total + ctx.social_averaging * mean_pi)
-            .min(1.0);
-        alpha[i] = pi * total;
+        let p = ((1.0 - w) * pi[i] + w * mean[i]).min(1.0);
+        alpha[i] = p * total;
         beta[i] = total - alpha[i];
-        stress[i] += ctx.stress_rate * pi * stake;
-        surveillance[i] = pi;
+        stress[i] += ctx.stress_rate * p * stake[i];
+        pi[i] = p;
     }
-
-    let log_tokens = Moments::from_sums(n, sl, sll);
-    t.log_tokens = log_tokens;
-    t.sum_g = sum_g;
-    part.log_tokens.merge(&log_tokens);
-    part.validity.merge(&CoMoments::from_shifted_sums(
-        n,
-        shift,
-        [sx, sy, sxx, syy, sxy],
-    ));
-    part.audits_detected += detections;
-    part.employees += n;
 }

@@ -16,8 +16,8 @@ pub(crate) const AGENT_BYTES: usize =
     6 * std::mem::size_of::<Attr>() + 8 * std::mem::size_of::<f64>();
 
 /// Bytes of a thread's [`Scratch`] per agent of the block it steps:
-/// nineteen f64 arrays.
-pub(crate) const SCRATCH_BYTES_PER_AGENT: usize = 19 * std::mem::size_of::<f64>();
+/// twenty-two f64 arrays.
+pub(crate) const SCRATCH_BYTES_PER_AGENT: usize = 22 * std::mem::size_of::<f64>();
 
 /// Bytes of a thread's [`Scratch`] per team of the block.
 pub(crate) const SCRATCH_BYTES_PER_TEAM: usize =
@@ -187,8 +187,6 @@ impl Agents {
 /// What one team's week passes on from the first pass to the last.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct TeamWeek {
-    /// P_j * B: the manager's pressure times the stake.
-    pub stake: f64,
     /// q_j: evidence rate of the team's observations.
     pub evidence_rate: f64,
 }
@@ -227,6 +225,12 @@ pub(crate) struct Scratch {
     pub detected: Vec<f64>,
     pub evidence_uniform: Vec<f64>,
     pub surveillance: Vec<f64>,
+    /// Team values for the belief loops, broadcast to each member: the
+    /// credibility erosion factor, the team's detected audits and its
+    /// mean belief before social averaging.
+    pub team_erosion: Vec<f64>,
+    pub team_detections: Vec<f64>,
+    pub team_mean_belief: Vec<f64>,
     pub teams: Vec<TeamWeek>,
     /// Each team's rank reference group when ranks are read against the
     /// team (computed for all teams in one vectorised loop).
@@ -255,6 +259,9 @@ impl Scratch {
             &mut self.detected,
             &mut self.evidence_uniform,
             &mut self.surveillance,
+            &mut self.team_erosion,
+            &mut self.team_detections,
+            &mut self.team_mean_belief,
         ] {
             v.resize(agents, 0.0);
         }
