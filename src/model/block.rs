@@ -61,6 +61,7 @@ impl Block {
             .len();
         let mut a = Agents::with_capacity(members);
         let mut start = 0;
+        let values = super::values::ValueContext::new(p);
         let ability = pop.ability.sampler();
         let ai_speedup = pop.ai_speedup.sampler();
         let productive_intensity = pop.productive_intensity.sampler();
@@ -90,6 +91,9 @@ impl Block {
                 a.measured_tokens.push(t0);
                 a.habit.push(0.0);
                 a.stress.push(0.0);
+                let (lp, lg) = values.option_log_tokens(f64::from(kp));
+                a.log_tokens_productive.push(lp);
+                a.log_tokens_performative.push(lg);
             }
             teams.push(Team {
                 start,
@@ -197,6 +201,9 @@ impl Block {
     ) -> Partial {
         s.resize(self.agents.ability.len(), self.teams.len());
         self.agents.prefetch();
+        if ctx.refresh_log_tokens {
+            super::choice::refresh_log_tokens(ctx, &mut self.agents);
+        }
         if ctx.team_ranks {
             super::prepare::team_views(ctx, &self.teams, &mut s.team_views);
         }

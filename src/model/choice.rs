@@ -43,6 +43,10 @@ pub(crate) fn choose_all(
         status: &a.status_drive[..n],
         conformity: &a.conformity[..n],
         habit: &a.habit[..n],
+        log_tokens: [
+            &a.log_tokens_productive[..n],
+            &a.log_tokens_performative[..n],
+        ],
         alpha: &a.alpha[..n],
         beta: &a.beta[..n],
         stake: &s.stake[..n],
@@ -60,9 +64,7 @@ pub(crate) fn choose_all(
             state(slots::ANGLE_1),
         ],
     };
-    choose_kernel(
-        ctx,
-        &inputs,
+    let outputs = (
         &mut a.productive[..n],
         &mut a.performative[..n],
         &mut a.measured_tokens[..n],
@@ -70,6 +72,53 @@ pub(crate) fn choose_all(
         &mut s.incident_rate[..n],
         &mut s.log_measured[..n],
     );
+    // The kernel without the terms that have no weight this week (the
+    // same values, fewer exponentials). Called directly, not through a
+    // function pointer, so that each is inlined into the step compiled
+    // for this CPU's instruction set.
+    macro_rules! run {
+        ($bar:literal, $top:literal) => {
+            choose_kernel::<$bar, $top>(
+                ctx, &inputs, outputs.0, outputs.1, outputs.2, outputs.3, outputs.4, outputs.5,
+            )
+        };
+    }
+    match ctx.values.weighted_terms() {
+        (true, true) => run!(true, true),
+        (true, false) => run!(true, false),
+        (false, true) => run!(false, true),
+        (false, false) => run!(false, false),
+    }
+}
+
+/// Recomputes every agent's option log-tokens (after the levers they
+/// depend on changed, [`super::values::ValueContext::option_log_tokens`]).
+#[inline(always)]
+pub(crate) fn refresh_log_tokens(ctx: &WeekContext, a: &mut Agents) {
+    let n = a.productive_intensity.len();
+    let intensity = &a.productive_intensity[..n];
+    log_tokens_loop(
+        &ctx.values,
+        intensity,
+        &mut a.log_tokens_productive[..n],
+        &mut a.log_tokens_performative[..n],
+    );
+}
+
+#[inline(always)]
+fn log_tokens_loop(
+    vc: &super::values::ValueContext,
+    intensity: &[Attr],
+    productive: &mut [f64],
+    performative: &mut [f64],
+) {
+    let n = intensity.len();
+    let (productive, performative) = (&mut productive[..n], &mut performative[..n]);
+    for i in 0..n {
+        let (lp, lg) = vc.option_log_tokens(f64::from(intensity[i]));
+        productive[i] = lp;
+        performative[i] = lg;
+    }
 }
 
 /// The arrays the choice pass only reads, all of one length.
@@ -81,6 +130,7 @@ struct Inputs<'a> {
     status: &'a [Attr],
     conformity: &'a [Attr],
     habit: &'a [f64],
+    log_tokens: [&'a [f64]; 2],
     alpha: &'a [f64],
     beta: &'a [f64],
     stake: &'a [f64],
@@ -103,7 +153,7 @@ struct Inputs<'a> {
 /// checks, of which it allows only a few.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn choose_kernel(
+fn choose_kernel<const BAR: bool, const TOP: bool>(
     ctx: &WeekContext,
     inputs: &Inputs,
     productive: &mut [f64],
@@ -123,6 +173,7 @@ fn choose_kernel(
         status,
         conformity,
         habit,
+        log_tokens: [log_tokens_productive, log_tokens_performative],
         alpha,
         beta,
         stake,
@@ -179,8 +230,9 @@ fn choose_kernel(
             habit: habit[i],
             surveillance_stake: pi_b,
             peer_performative: gbar,
+            log_tokens: (log_tokens_productive[i], log_tokens_performative[i]),
         };
-        let [v_m, v_p, v_g] = option_values(vc, &agent, &view);
+        let [v_m, v_p, v_g] = option_values::<BAR, TOP>(vc, &agent, &view);
         // Standard normal value shocks from this agent's four
         // counter-based words (the second pair's sine is unused).
         let offset = (i as u64).wrapping_mul(rng::EMPLOYEE_STATE_STEP);

@@ -45,6 +45,9 @@ pub(crate) struct WeekContext {
     /// number ([`rng::word`]).
     pub rng_key: u64,
     pub week: u64,
+    /// The levers behind the agents' option log-tokens changed since they
+    /// were computed: recompute them before the choice.
+    pub refresh_log_tokens: bool,
     pub adoption_target: f64,
     pub pressure_base: f64,
     pub target_pressure: f64,
@@ -92,6 +95,7 @@ impl WeekContext {
         WeekContext {
             rng_key,
             week: week as u64,
+            refresh_log_tokens: false,
             adoption_target: l.adoption_target,
             pressure_base: b.pressure_base,
             target_pressure: b.target_pressure,
@@ -157,6 +161,18 @@ impl WeekContext {
     }
 }
 
+/// The parameters the agents' option log-tokens depend on (token cap,
+/// metric filter, r_g, eps_T), as bits.
+fn log_token_levers(p: &ModelParams) -> [u64; 4] {
+    [
+        p.levers.token_cap,
+        p.levers.metric_filter,
+        p.behaviour.performative_multiplier,
+        p.behaviour.token_floor,
+    ]
+    .map(f64::to_bits)
+}
+
 /// Locks the pool of worker histograms. Its users never panic while
 /// holding it, but a poisoned lock's contents are valid anyway.
 fn lock(pool: &Mutex<Vec<GiniHistogram>>) -> std::sync::MutexGuard<'_, Vec<GiniHistogram>> {
@@ -179,6 +195,11 @@ pub struct Simulation {
     week: usize,
     /// The key of the run's weekly draws ([`rng::step_key`]).
     rng_key: u64,
+    /// The levers the agents' option log-tokens were computed with.
+    log_token_levers: [u64; 4],
+    /// Tests only: refresh the log-tokens every week (true) or never.
+    #[cfg(test)]
+    refresh_override: Option<bool>,
     /// The week's histogram of token use, merged from `worker_histograms`.
     histogram: GiniHistogram,
     /// Histograms the blocks fill while stepping, one per concurrently
@@ -221,6 +242,9 @@ impl Simulation {
             org,
             week: 0,
             rng_key: rng::step_key(run_seed),
+            log_token_levers: log_token_levers(params),
+            #[cfg(test)]
+            refresh_override: None,
             histogram: GiniHistogram::default(),
             worker_histograms: Mutex::new(Vec::new()),
         }
@@ -256,7 +280,14 @@ impl Simulation {
     /// [`Simulation::advance`], so that every week reaches the observer).
     fn step(&mut self) -> WeekMetrics {
         self.timeline.apply(self.week, &mut self.params);
-        let ctx = WeekContext::new(&self.params, &self.org, self.rng_key, self.week);
+        let mut ctx = WeekContext::new(&self.params, &self.org, self.rng_key, self.week);
+        let levers = log_token_levers(&self.params);
+        ctx.refresh_log_tokens = levers != self.log_token_levers;
+        #[cfg(test)]
+        if let Some(always) = self.refresh_override {
+            ctx.refresh_log_tokens = always;
+        }
+        self.log_token_levers = levers;
         let pool = &self.worker_histograms;
         let addresses: Vec<_> = self.blocks.iter().map(|b| b.agents.addresses()).collect();
         let partials: Vec<Partial> = self
@@ -500,4 +531,55 @@ pub fn simulate(
     run_seed: u64,
 ) -> Result<Vec<WeekMetrics>, InvalidParams> {
     Ok(Simulation::new(params, timeline, run_seed)?.run())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::MODEL_PARAMS;
+    use crate::params::registry::{Value, find};
+    use crate::params::timeline::{Change, Event, Timeline};
+
+    /// Metrics of a run whose timeline changes the levers behind the
+    /// agents' option log-tokens at weeks 3 and 6 (token_floor cannot
+    /// change during a run), with the cache's
+    /// refresh as the engine does it or overridden.
+    fn run(refresh: Option<bool>) -> Vec<WeekMetrics> {
+        let mut p = ModelParams {
+            employees: 300,
+            weeks: 9,
+            ..ModelParams::default()
+        };
+        p.levers.adoption_target = 0.8;
+        p.levers.leaderboard = Leaderboard::Org;
+        let set = |week, name, value| Event {
+            param: find(MODEL_PARAMS, name).expect("a parameter"),
+            change: Change::Set {
+                week,
+                value: Value::Real(value),
+            },
+        };
+        let timeline = Timeline {
+            events: vec![
+                set(3, "metric_filter", 0.5),
+                set(3, "token_cap", 30.0),
+                set(6, "performative_multiplier", 2.0),
+            ],
+        };
+        let mut sim = Simulation::new(&p, &timeline, 7).expect("valid");
+        sim.refresh_override = refresh;
+        sim.run()
+    }
+
+    #[test]
+    fn option_log_tokens_follow_the_levers_they_depend_on() {
+        let cached = run(None);
+        // Recomputing them every week gives the same bits...
+        assert_eq!(format!("{cached:?}"), format!("{:?}", run(Some(true))));
+        // ...and never recomputing them would not (so the comparison above
+        // can fail): the changes at weeks 3 and 6 matter.
+        let stale = run(Some(false));
+        assert_eq!(format!("{:?}", &cached[..3]), format!("{:?}", &stale[..3]));
+        assert_ne!(format!("{:?}", &cached[3..]), format!("{:?}", &stale[3..]));
+    }
 }

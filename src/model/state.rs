@@ -11,9 +11,11 @@ use super::values::GroupView;
 /// Storage type of the constant agent attributes (see [`Agents`]).
 pub(crate) type Attr = f32;
 
-/// Bytes of state per agent: six attributes and eight state variables.
+/// Bytes of state per agent: six attributes, eight state variables and
+/// the two options' log-tokens (constant while the levers they depend on
+/// are).
 pub(crate) const AGENT_BYTES: usize =
-    6 * std::mem::size_of::<Attr>() + 8 * std::mem::size_of::<f64>();
+    6 * std::mem::size_of::<Attr>() + 10 * std::mem::size_of::<f64>();
 
 /// Bytes of a thread's [`Scratch`] per agent of the block it steps:
 /// twenty-two f64 arrays.
@@ -30,7 +32,7 @@ pub(crate) fn attr(x: f64) -> Attr {
 
 /// (address, bytes) of each agent array of a block.
 #[derive(Clone, Copy)]
-pub(crate) struct ArrayAddresses([(usize, usize); 14]);
+pub(crate) struct ArrayAddresses([(usize, usize); 16]);
 
 impl ArrayAddresses {
     /// Prefetches the arrays into L2 (x86-64; elsewhere a no-op).
@@ -89,6 +91,13 @@ pub(crate) struct Agents {
     pub measured_tokens: Vec<f64>,
     pub habit: Vec<f64>,
     pub stress: Vec<f64>,
+    /// ln(T + eps_T) of the measured tokens of a whole week of productive
+    /// and of performative use ([`super::values::ValueContext::option_log_tokens`]):
+    /// functions of the productive intensity and of levers that rarely
+    /// change, recomputed only when they do, so the choice pass does not
+    /// take two logarithms per agent and week.
+    pub log_tokens_productive: Vec<f64>,
+    pub log_tokens_performative: Vec<f64>,
 }
 
 impl Agents {
@@ -111,6 +120,8 @@ impl Agents {
             measured_tokens: v(),
             habit: v(),
             stress: v(),
+            log_tokens_productive: v(),
+            log_tokens_performative: v(),
         }
     }
 
@@ -127,7 +138,7 @@ impl Agents {
     }
 
     /// The state arrays, as slices.
-    pub(crate) fn states(&self) -> [&[f64]; 8] {
+    pub(crate) fn states(&self) -> [&[f64]; 10] {
         [
             &self.credibility,
             &self.alpha,
@@ -137,6 +148,8 @@ impl Agents {
             &self.measured_tokens,
             &self.habit,
             &self.stress,
+            &self.log_tokens_productive,
+            &self.log_tokens_performative,
         ]
     }
 
@@ -153,7 +166,7 @@ impl Agents {
     /// Where the arrays are and how long (also for prefetching a block
     /// from elsewhere).
     pub fn addresses(&self) -> ArrayAddresses {
-        let mut out = [(0, 0); 14];
+        let mut out = [(0, 0); 16];
         let spans = self
             .attributes()
             .map(|a| (a.as_ptr() as usize, std::mem::size_of_val(a)))

@@ -159,11 +159,59 @@ impl ValueContext {
     /// Phi_i(T): perceived value of measuring `tokens` this week.
     #[inline(always)]
     pub fn token_value(&self, tokens: f64, pi_b: f64, status_drive: f64, group: RankGroup) -> f64 {
-        let r = self.rank(tokens, group);
+        let log_tokens = fm::ln(tokens + self.token_floor);
+        self.token_value_from_log::<true, true>(tokens, log_tokens, pi_b, status_drive, group)
+    }
+
+    /// Phi_i(T) with ln(T + eps_T) given. `BAR` and `TOP` say whether the
+    /// usage bar and the top-k curve have weight this week: a term without
+    /// weight is multiplied by zero in [`Self::token_value`] and skipped
+    /// here, which gives the same value.
+    #[inline(always)]
+    pub fn token_value_from_log<const BAR: bool, const TOP: bool>(
+        &self,
+        tokens: f64,
+        log_tokens: f64,
+        pi_b: f64,
+        status_drive: f64,
+        group: RankGroup,
+    ) -> f64 {
+        let r = fm::normal_cdf((log_tokens - group.mean) * group.inv_sd);
         let sv = status_drive * self.status_weight;
-        pi_b * (self.bar(tokens) + self.rank_scale * r)
-            + sv * r
-            + sv * self.top_k_bonus * self.top(r)
+        let bar = if BAR { self.bar(tokens) } else { 0.0 };
+        let stake_value = pi_b * (bar + self.rank_scale * r) + sv * r;
+        if TOP {
+            stake_value + sv * self.top_k_bonus * self.top(r)
+        } else {
+            stake_value
+        }
+    }
+
+    /// The tokens the metric counts for a whole week of productive and of
+    /// performative use at productive intensity `kp`: min(kp, cap) and
+    /// min((1 - f) r_g kp, cap).
+    #[inline(always)]
+    pub fn option_tokens(&self, kp: f64) -> (f64, f64) {
+        let kg = self.performative_multiplier * kp;
+        (
+            kp.min(self.token_cap),
+            ((1.0 - self.metric_filter) * kg).min(self.token_cap),
+        )
+    }
+
+    /// ln(T + eps_T) of both options' measured tokens (see
+    /// [`Self::option_tokens`]): constant while the levers they depend on
+    /// (cap, metric filter, r_g, eps_T) do not change, so the engine keeps
+    /// them per agent.
+    #[inline(always)]
+    pub fn option_log_tokens(&self, kp: f64) -> (f64, f64) {
+        let (tp, tg) = self.option_tokens(kp);
+        (fm::ln(tp + self.token_floor), fm::ln(tg + self.token_floor))
+    }
+
+    /// Whether the usage bar and the top-k curve have weight this week.
+    pub fn weighted_terms(&self) -> (bool, bool) {
+        (self.bar_scale != 0.0, self.top_k_bonus != 0.0)
     }
 }
 
@@ -181,21 +229,40 @@ pub struct AgentView {
     pub surveillance_stake: f64,
     /// gbar_i: peers' mean performative share.
     pub peer_performative: f64,
+    /// ln(T + eps_T) of the two options' measured tokens
+    /// ([`ValueContext::option_log_tokens`]).
+    pub log_tokens: (f64, f64),
+}
+
+impl AgentView {
+    /// The view with the option log-tokens computed (for callers that do
+    /// not keep them).
+    pub fn with_log_tokens(mut self, ctx: &ValueContext) -> AgentView {
+        self.log_tokens = ctx.option_log_tokens(self.productive_intensity);
+        self
+    }
 }
 
 /// (v_m, v_p, v_g): value of a whole week of manual work, productive AI
-/// and performative AI work for one agent (MODEL.md step 5).
+/// and performative AI work for one agent (MODEL.md step 5). `BAR` and
+/// `TOP`: see [`ValueContext::token_value_from_log`] (both true is always
+/// right; false only where that term has no weight).
 #[inline(always)]
-pub fn option_values(ctx: &ValueContext, a: &AgentView, view: &GroupView) -> [f64; 3] {
+pub fn option_values<const BAR: bool, const TOP: bool>(
+    ctx: &ValueContext,
+    a: &AgentView,
+    view: &GroupView,
+) -> [f64; 3] {
     let v_m = a.ability + ctx.zero_token_value(view, a.surveillance_stake, a.status_drive);
     let kp = a.productive_intensity;
     let kg = ctx.performative_multiplier * kp;
-    let phi = |t: f64| ctx.token_value(t, a.surveillance_stake, a.status_drive, view.group);
-    let v_p =
-        a.ability * (1.0 + a.ai_speedup) + phi(kp.min(ctx.token_cap)) - ctx.felt_cost_per_mtok * kp;
-    let v_g = phi(((1.0 - ctx.metric_filter) * kg).min(ctx.token_cap))
-        - ctx.felt_cost_per_mtok * kg
-        - a.gaming_aversion
+    let (tp, tg) = ctx.option_tokens(kp);
+    let (lp, lg) = a.log_tokens;
+    let phi = |t: f64, l: f64| {
+        ctx.token_value_from_log::<BAR, TOP>(t, l, a.surveillance_stake, a.status_drive, view.group)
+    };
+    let v_p = a.ability * (1.0 + a.ai_speedup) + phi(tp, lp) - ctx.felt_cost_per_mtok * kp;
+    let v_g = phi(tg, lg) - ctx.felt_cost_per_mtok * kg - a.gaming_aversion
         + ctx.habit_weight * a.habit
         + a.conformity * a.peer_performative
         - ctx.expected_audit_penalty;
@@ -242,6 +309,7 @@ mod tests {
             habit: 0.0,
             surveillance_stake: 0.0,
             peer_performative: 0.0,
+            log_tokens: (0.0, 0.0),
         }
     }
 
@@ -259,7 +327,8 @@ mod tests {
     fn no_policy_values_are_work_only() {
         let ctx = ValueContext::new(&ModelParams::default());
         let g = RankGroup::new(3.0, 1.0);
-        let v = option_values(&ctx, &agent(), &ctx.group_view(g));
+        let v =
+            option_values::<true, true>(&ctx, &agent().with_log_tokens(&ctx), &ctx.group_view(g));
         assert_eq!(v, [1.0, 1.2, -0.6]);
     }
 
@@ -272,7 +341,7 @@ mod tests {
         let g = RankGroup::new(3.0, 1.0);
         let mut a = agent();
         a.surveillance_stake = 0.4 * 4.0 * 0.5;
-        let v = option_values(&ctx, &a, &ctx.group_view(g));
+        let v = option_values::<true, true>(&ctx, &a.with_log_tokens(&ctx), &ctx.group_view(g));
         // Performative use measures 100 MTok: near the top rank and well
         // over the bar, so it gains almost the full status and stake value.
         let gain = v[2] - (-0.6);
