@@ -30,10 +30,16 @@ pub(crate) struct Block {
 }
 
 impl Block {
-    /// Draws the attributes of `team_count` teams starting at `first_team`
-    /// and sets the week-0 state (observables: [`Block::observe`]). Team j's draws come from its own
+    /// Draws the attributes of `team_count` teams starting at `first_team`,
+    /// sets the week-0 state and returns the block with its part of the
+    /// week-0 observables. Team j's draws come from its own
     /// population stream, in a fixed order, so they do not depend on N.
-    pub fn new(p: &ModelParams, run_seed: u64, first_team: usize, team_count: usize) -> Block {
+    pub fn new(
+        p: &ModelParams,
+        run_seed: u64,
+        first_team: usize,
+        team_count: usize,
+    ) -> (Block, Partial) {
         // Compiled with FMA where the CPU has it (the samplers' maths is
         // mostly fused multiply-adds); the same bits either way.
         #[cfg(target_arch = "x86_64")]
@@ -47,12 +53,22 @@ impl Block {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn new_fma(p: &ModelParams, run_seed: u64, first_team: usize, team_count: usize) -> Block {
+    fn new_fma(
+        p: &ModelParams,
+        run_seed: u64,
+        first_team: usize,
+        team_count: usize,
+    ) -> (Block, Partial) {
         Block::draw(p, run_seed, first_team, team_count)
     }
 
     #[inline(always)]
-    fn draw(p: &ModelParams, run_seed: u64, first_team: usize, team_count: usize) -> Block {
+    fn draw(
+        p: &ModelParams,
+        run_seed: u64,
+        first_team: usize,
+        team_count: usize,
+    ) -> (Block, Partial) {
         let pop = &p.population;
         let b = &p.behaviour;
         let mut teams = Vec::with_capacity(team_count);
@@ -72,7 +88,8 @@ impl Block {
         let manager_watchfulness = pop.manager_watchfulness.sampler();
         for j in first_team..first_team + team_count {
             let len = p.team_size.min(p.employees - j * p.team_size);
-            let mut r = rng::stream(run_seed, names::POPULATION, j as u64);
+            let mut stream = rng::stream(run_seed, names::POPULATION, j as u64);
+            let mut r = crate::params::sample::Draws::new(&mut stream);
             let watchfulness = manager_watchfulness.sample(&mut r);
             for _ in 0..len {
                 a.ability.push(attr(ability.sample(&mut r)));
@@ -104,18 +121,20 @@ impl Block {
             });
             start += len;
         }
-        // The caller computes the week-0 observables with `observe`.
-        Block {
+        let mut block = Block {
             teams,
             agents: a,
             first_employee: first_team * p.team_size,
-        }
+        };
+        let observables = block.observe(p.behaviour.token_floor);
+        (block, observables)
     }
 
     /// Recomputes each team's observables from the current state and
     /// returns the block's contribution to the organisation's (used once,
     /// at week 0; later weeks compute them while stepping).
-    pub fn observe(&mut self, token_floor: f64) -> Partial {
+    #[inline(always)]
+    fn observe(&mut self, token_floor: f64) -> Partial {
         let mut part = Partial::default();
         for t in &mut self.teams {
             let range = t.start..t.start + t.len;
@@ -238,7 +257,7 @@ mod tests {
             team_size: 8,
             ..ModelParams::default()
         };
-        let b = Block::new(&p, 1, 0, 3);
+        let (b, _) = Block::new(&p, 1, 0, 3);
         let lens: Vec<usize> = b.teams.iter().map(|t| t.len).collect();
         assert_eq!(lens, [8, 8, 4]);
         assert_eq!(b.agents.ability.len(), 20);

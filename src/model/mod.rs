@@ -227,13 +227,13 @@ impl Simulation {
         let teams = params.employees.div_ceil(params.team_size);
         let per_block = (BLOCK_AGENTS / params.team_size).max(1);
         let starts: Vec<usize> = (0..teams).step_by(per_block).collect();
-        let mut blocks: Vec<Block> = starts
+        let (blocks, observables): (Vec<Block>, Vec<Partial>) = starts
             .par_iter()
             .map(|&first| Block::new(params, run_seed, first, per_block.min(teams - first)))
-            .collect();
+            .unzip();
         let mut org = Partial::default();
-        for b in &mut blocks {
-            org.merge(&b.observe(params.behaviour.token_floor));
+        for part in &observables {
+            org.merge(part);
         }
         Simulation {
             params: params.clone(),

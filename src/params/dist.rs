@@ -418,7 +418,7 @@ impl Dist {
     /// (the same bits on every platform for a seed). To draw many, prepare
     /// a [`Sampler`] once.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        self.sampler().sample(rng)
+        self.sampler().sample(&mut sample::Draws::new(rng))
     }
 
     /// The distribution prepared for drawing many values.
@@ -447,7 +447,7 @@ impl Sampler {
     /// Draws one value (inlined, so that a caller compiled for FMA draws
     /// with hardware fused multiply-adds).
     #[inline(always)]
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut sample::Draws<'_, R>) -> f64 {
         let raw = match self.shape {
             Shape::Const { value } => value,
             Shape::Uniform { low, high } if low == high => low,

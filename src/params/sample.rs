@@ -10,24 +10,43 @@
 use crate::fastmath::{exp, ln, normal_pair};
 use rand::{Rng, RngExt};
 
-/// A uniform in [0, 1): 53 random bits.
-#[inline(always)]
-fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    rng.random::<f64>()
+/// A generator and the spare normal of its last Box-Muller transform: each
+/// transform gives two independent normals, so every second normal draw
+/// costs nothing.
+pub struct Draws<'a, R: ?Sized> {
+    rng: &'a mut R,
+    spare: Option<f64>,
 }
 
-/// A uniform in (0, 1], whose logarithm is finite.
-#[inline(always)]
-fn open_unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    1.0 - rng.random::<f64>()
-}
+impl<'a, R: Rng + ?Sized> Draws<'a, R> {
+    pub fn new(rng: &'a mut R) -> Self {
+        Draws { rng, spare: None }
+    }
 
-/// A standard normal draw by the Box-Muller transform (two uniforms; the
-/// pair's second normal is not used).
-#[inline(always)]
-pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    let (u1, u2) = (open_unit(rng), unit(rng));
-    normal_pair(u1, u2).0
+    /// A uniform in [0, 1): 53 random bits.
+    #[inline(always)]
+    fn unit(&mut self) -> f64 {
+        self.rng.random::<f64>()
+    }
+
+    /// A uniform in (0, 1], whose logarithm is finite.
+    #[inline(always)]
+    fn open_unit(&mut self) -> f64 {
+        1.0 - self.rng.random::<f64>()
+    }
+
+    /// A standard normal: the spare of the last Box-Muller transform, or
+    /// the first of a new one (two uniforms).
+    #[inline(always)]
+    pub fn standard_normal(&mut self) -> f64 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        let (u1, u2) = (self.open_unit(), self.unit());
+        let (z, spare) = normal_pair(u1, u2);
+        self.spare = Some(spare);
+        z
+    }
 }
 
 /// The logarithm of a Gamma(`shape`, 1) draw: Marsaglia and Tsang's
@@ -36,25 +55,25 @@ pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 /// times U^(1/shape) (their boost), kept as a logarithm so that tiny
 /// shapes do not underflow to zero.
 #[inline(always)]
-pub fn log_gamma_draw<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
+pub fn log_gamma_draw<R: Rng + ?Sized>(draws: &mut Draws<'_, R>, shape: f64) -> f64 {
     let boosted = shape < 1.0;
     let d = if boosted { shape + 1.0 } else { shape } - 1.0 / 3.0;
     let c = 1.0 / (9.0 * d).sqrt();
     let log_draw = loop {
-        let x = standard_normal(rng);
+        let x = draws.standard_normal();
         let v = 1.0 + c * x;
         if v <= 0.0 {
             continue;
         }
         let v = v * v * v;
-        let u = open_unit(rng);
+        let u = draws.open_unit();
         let x2 = x * x;
         if u < 1.0 - 0.0331 * x2 * x2 || ln(u) < 0.5 * x2 + d - d * v + d * ln(v) {
             break ln(d * v);
         }
     };
     if boosted {
-        log_draw + ln(open_unit(rng)) / shape
+        log_draw + ln(draws.open_unit()) / shape
     } else {
         log_draw
     }
@@ -62,33 +81,33 @@ pub fn log_gamma_draw<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
 
 /// A draw from uniform [low, high].
 #[inline(always)]
-pub fn uniform<R: Rng + ?Sized>(rng: &mut R, low: f64, high: f64) -> f64 {
-    (low + (high - low) * unit(rng)).min(high)
+pub fn uniform<R: Rng + ?Sized>(d: &mut Draws<'_, R>, low: f64, high: f64) -> f64 {
+    (low + (high - low) * d.unit()).min(high)
 }
 
 /// A draw from normal(mean, sd).
 #[inline(always)]
-pub fn normal<R: Rng + ?Sized>(rng: &mut R, mean: f64, sd: f64) -> f64 {
-    mean + sd * standard_normal(rng)
+pub fn normal<R: Rng + ?Sized>(d: &mut Draws<'_, R>, mean: f64, sd: f64) -> f64 {
+    mean + sd * d.standard_normal()
 }
 
 /// A draw from the log-normal whose log has mean `mu` and sd `sigma`.
 #[inline(always)]
-pub fn lognormal<R: Rng + ?Sized>(rng: &mut R, mu: f64, sigma: f64) -> f64 {
-    exp(mu + sigma * standard_normal(rng))
+pub fn lognormal<R: Rng + ?Sized>(d: &mut Draws<'_, R>, mu: f64, sigma: f64) -> f64 {
+    exp(mu + sigma * d.standard_normal())
 }
 
 /// A draw from Gamma(shape, scale).
 #[inline(always)]
-pub fn gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64, scale: f64) -> f64 {
-    exp(log_gamma_draw(rng, shape)) * scale
+pub fn gamma<R: Rng + ?Sized>(d: &mut Draws<'_, R>, shape: f64, scale: f64) -> f64 {
+    exp(log_gamma_draw(d, shape)) * scale
 }
 
 /// A draw from Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b),
 /// computed from their logarithms (exact for tiny shapes too).
 #[inline(always)]
-pub fn beta<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
-    let (lx, ly) = (log_gamma_draw(rng, a), log_gamma_draw(rng, b));
+pub fn beta<R: Rng + ?Sized>(d: &mut Draws<'_, R>, a: f64, b: f64) -> f64 {
+    let (lx, ly) = (log_gamma_draw(d, a), log_gamma_draw(d, b));
     1.0 / (1.0 + exp(ly - lx))
 }
 
@@ -125,7 +144,8 @@ mod tests {
     #[test]
     fn samplers_have_their_distributions_moments() {
         let n = 200_000;
-        let mut r = Pcg64Mcg::seed_from_u64(17);
+        let mut rng = Pcg64Mcg::seed_from_u64(17);
+        let mut r = Draws::new(&mut rng);
         check(
             "normal",
             moments(n, || normal(&mut r, 2.0, 3.0)),
@@ -175,8 +195,24 @@ mod tests {
     }
 
     #[test]
+    fn the_two_normals_of_a_transform_are_uncorrelated() {
+        // Normals come in Box-Muller pairs (the second kept as a spare):
+        // consecutive draws must be independent, so their correlation is
+        // within 5 standard errors (1 / sqrt n) of 0.
+        let mut rng = Pcg64Mcg::seed_from_u64(23);
+        let mut d = Draws::new(&mut rng);
+        let n = 200_000;
+        let pairs: Vec<(f64, f64)> = (0..n)
+            .map(|_| (d.standard_normal(), d.standard_normal()))
+            .collect();
+        let r = pairs.iter().map(|(a, b)| a * b).sum::<f64>() / n as f64;
+        assert!(r.abs() < 5.0 / (n as f64).sqrt(), "correlation {r}");
+    }
+
+    #[test]
     fn tiny_beta_shapes_do_not_underflow() {
-        let mut r = Pcg64Mcg::seed_from_u64(3);
+        let mut rng = Pcg64Mcg::seed_from_u64(3);
+        let mut r = Draws::new(&mut rng);
         let xs: Vec<f64> = (0..10_000).map(|_| beta(&mut r, 1e-3, 1e-3)).collect();
         assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
         // Nearly all mass at the ends, about half at each.
