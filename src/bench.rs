@@ -5,6 +5,7 @@
 
 use crate::model::Simulation;
 use crate::model::metrics::WeekMetrics;
+use crate::model::simd::{self, Level};
 use crate::params::registry::{Value, find};
 use crate::params::timeline::{Change, Event, Timeline};
 use crate::params::{InvalidParams, Leaderboard, MODEL_PARAMS, ModelParams};
@@ -101,6 +102,48 @@ pub fn measure(
             state_bytes_per_agent: bytes,
         })
     })
+}
+
+/// Chooses the weekly step's instruction set by measurement: where the CPU
+/// has more than one level with hardware FMA (AVX2 and AVX-512), times a
+/// small simulation at each (the best of three runs of 2,048 employees x
+/// 8 weeks on one thread, a few milliseconds in all) and caps the step at
+/// the fastest. All levels give the same bits, so the choice changes
+/// speed only: AVX-512 is not faster on every CPU that has it (lower
+/// clock under wide vectors, virtual machines). Returns the timings (ns
+/// per agent-week, by level), empty where there was nothing to choose.
+pub fn choose_level_by_measurement() -> Vec<(Level, f64)> {
+    let candidates: Vec<Level> = [Level::Avx2, Level::Avx512]
+        .into_iter()
+        .filter(|&l| l <= simd::detected())
+        .collect();
+    if candidates.len() < 2 {
+        return Vec::new();
+    }
+    let (p, t) = bench_params(2048, 8);
+    let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(1).build() else {
+        return Vec::new();
+    };
+    let time = |level: Level| {
+        simd::set_cap(level);
+        let mut best = f64::INFINITY;
+        for seed in 0..3 {
+            let Ok(mut sim) = Simulation::new(&p, &t, seed) else {
+                return f64::INFINITY;
+            };
+            let start = Instant::now();
+            pool.install(|| sim.advance(p.weeks, &mut ()));
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        best * 1e9 / (p.employees * p.weeks) as f64
+    };
+    let timings: Vec<(Level, f64)> = candidates.iter().map(|&l| (l, time(l))).collect();
+    let fastest = timings
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(simd::detected(), |&(l, _)| l);
+    simd::set_cap(fastest);
+    timings
 }
 
 /// Peak resident memory of this process so far, in bytes (Linux; None

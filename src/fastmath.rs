@@ -87,13 +87,45 @@ const COS_TAYLOR: [f64; 9] = [
     1.0 / 6_402_373_705_728_000.0,
 ];
 
-/// c[0] + x (c[1] + x (c[2] + ...)) by Horner's rule with fused
-/// multiply-adds (unrolled by the compiler: `N` is a constant).
+/// How a multiply-add is computed: fused (one rounding, the hardware FMA
+/// instruction where the CPU has one) or unfused (a product and a sum,
+/// two roundings). The engine uses [`Fused`] everywhere, so results are
+/// the same bits on every machine; [`Unfused`] is the path for x86-64
+/// CPUs without FMA, where a fused multiply-add in software costs some
+/// fifty instructions (results then differ in the last bits).
+pub trait Arith: Copy {
+    fn madd(a: f64, b: f64, c: f64) -> f64;
+}
+
+/// Fused multiply-adds (see [`Arith`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Fused;
+
+/// Unfused multiply-adds (see [`Arith`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Unfused;
+
+impl Arith for Fused {
+    #[inline(always)]
+    fn madd(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+}
+
+impl Arith for Unfused {
+    #[inline(always)]
+    fn madd(a: f64, b: f64, c: f64) -> f64 {
+        a * b + c
+    }
+}
+
+/// c[0] + x (c[1] + x (c[2] + ...)) by Horner's rule with multiply-adds
+/// (unrolled by the compiler: `N` is a constant).
 #[inline(always)]
-fn horner<const N: usize>(x: f64, c: &[f64; N]) -> f64 {
+fn horner<A: Arith, const N: usize>(x: f64, c: &[f64; N]) -> f64 {
     let mut p = c[N - 1];
     for &k in c[..N - 1].iter().rev() {
-        p = p.mul_add(x, k);
+        p = A::madd(p, x, k);
     }
     p
 }
@@ -101,14 +133,20 @@ fn horner<const N: usize>(x: f64, c: &[f64; N]) -> f64 {
 /// e^x.
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
+    exp_with::<Fused>(x)
+}
+
+/// e^x with multiply-adds of kind `A`.
+#[inline(always)]
+pub fn exp_with<A: Arith>(x: f64) -> f64 {
     let xc = x.clamp(-708.0, 709.0);
-    let shifted = xc.mul_add(LOG2_E, ROUND_SHIFT);
+    let shifted = A::madd(xc, LOG2_E, ROUND_SHIFT);
     let k = shifted - ROUND_SHIFT;
     // |r| <= ln(2) / 2, computed with a two-part ln 2 (Cody & Waite).
-    let r = (-k).mul_add(LN2_HI, xc);
-    let r = (-k).mul_add(LN2_LO, r);
+    let r = A::madd(-k, LN2_HI, xc);
+    let r = A::madd(-k, LN2_LO, r);
     // Taylor series to r^13: truncation error below 4e-18 relative.
-    let p = horner(r, &EXP_TAYLOR);
+    let p = horner::<A, 14>(r, &EXP_TAYLOR);
     // 2^k from the integer in the low bits of `shifted`.
     let ki = shifted.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
     let scale = f64::from_bits(ki.wrapping_add(1023) << 52);
@@ -120,6 +158,12 @@ pub fn exp(x: f64) -> f64 {
 /// Natural logarithm of a positive, finite, normal number.
 #[inline(always)]
 pub fn ln(x: f64) -> f64 {
+    ln_with::<Fused>(x)
+}
+
+/// Natural logarithm with multiply-adds of kind `A`.
+#[inline(always)]
+pub fn ln_with<A: Arith>(x: f64) -> f64 {
     const MANTISSA: u64 = (1 << 52) - 1;
     const ONE: u64 = 0x3FF0_0000_0000_0000;
     let bits = x.to_bits();
@@ -136,17 +180,23 @@ pub fn ln(x: f64) -> f64 {
     // terms to f^21 leave a truncation error below 1e-17 relative.
     let f = (m - 1.0) / (m + 1.0);
     let s = f * f;
-    let q = horner(s, &LN_ATANH);
+    let q = horner::<A, 10>(s, &LN_ATANH);
     // ln m = 2f + 2f s q.
     let two_f = f + f;
-    let ln_m = (two_f * s).mul_add(q, two_f);
-    e.mul_add(LN2_HI, e.mul_add(LN2_LO, ln_m))
+    let ln_m = A::madd(two_f * s, q, two_f);
+    A::madd(e, LN2_HI, A::madd(e, LN2_LO, ln_m))
 }
 
 /// Logistic function 1 / (1 + e^-x).
 #[inline(always)]
 pub fn logistic(x: f64) -> f64 {
-    1.0 / (1.0 + exp(-x))
+    logistic_with::<Fused>(x)
+}
+
+/// Logistic function with multiply-adds of kind `A`.
+#[inline(always)]
+pub fn logistic_with<A: Arith>(x: f64) -> f64 {
+    1.0 / (1.0 + exp_with::<A>(-x))
 }
 
 /// f(y) = (1 + 2t) e^(t^2) erfc(t) with y = (t - K) / (t + K), K = 3.75, on
@@ -185,6 +235,12 @@ const ERFC_POLYNOMIAL: [f64; 23] = [
 /// Standard normal CDF Phi(z) = erfc(-z / sqrt 2) / 2.
 #[inline(always)]
 pub fn normal_cdf(z: f64) -> f64 {
+    normal_cdf_with::<Fused>(z)
+}
+
+/// Standard normal CDF with multiply-adds of kind `A`.
+#[inline(always)]
+pub fn normal_cdf_with<A: Arith>(z: f64) -> f64 {
     // Beyond |z| = 38.6, e^(-z^2/2) underflows and Phi is 0 or 1 exactly.
     let z = z.clamp(-40.0, 40.0);
     let t = z.abs() * std::f64::consts::FRAC_1_SQRT_2;
@@ -192,8 +248,8 @@ pub fn normal_cdf(z: f64) -> f64 {
     let d = 1.0 / ((t + ERFC_K) * (1.0 + 2.0 * t));
     let y = (t - ERFC_K) * (1.0 + 2.0 * t) * d;
     let inv_1_2t = (t + ERFC_K) * d;
-    let f = horner(y, &ERFC_POLYNOMIAL);
-    let half_erfc = 0.5 * f * inv_1_2t * exp(-0.5 * z * z);
+    let f = horner::<A, 23>(y, &ERFC_POLYNOMIAL);
+    let half_erfc = 0.5 * f * inv_1_2t * exp_with::<A>(-0.5 * z * z);
     if z < 0.0 { half_erfc } else { 1.0 - half_erfc }
 }
 
@@ -202,15 +258,21 @@ pub fn normal_cdf(z: f64) -> f64 {
 /// and cosine are Taylor series to x^17 and x^18 (truncation below 1e-19).
 #[inline(always)]
 pub fn sin_cos_turns(u: f64) -> (f64, f64) {
+    sin_cos_turns_with::<Fused>(u)
+}
+
+/// (sin 2 pi u, cos 2 pi u) with multiply-adds of kind `A`.
+#[inline(always)]
+pub fn sin_cos_turns_with<A: Arith>(u: f64) -> (f64, f64) {
     let quarters = 4.0 * u;
     let shifted = quarters + ROUND_SHIFT;
     let k = shifted.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
     let x = (quarters - (shifted - ROUND_SHIFT)) * std::f64::consts::FRAC_PI_2;
     let x2 = x * x;
-    let sp = horner(x2, &SIN_TAYLOR);
-    let sin_x = (x * x2).mul_add(sp, x);
-    let cp = horner(x2, &COS_TAYLOR);
-    let cos_x = (-x2).mul_add(cp, 1.0);
+    let sp = horner::<A, 8>(x2, &SIN_TAYLOR);
+    let sin_x = A::madd(x * x2, sp, x);
+    let cp = horner::<A, 9>(x2, &COS_TAYLOR);
+    let cos_x = A::madd(-x2, cp, 1.0);
     // Rotate by k quarter turns: odd k swaps sine and cosine; the sine is
     // negative for k in {2, 3}, the cosine for k in {1, 2}.
     let odd = k & 1 == 1;
@@ -225,8 +287,14 @@ pub fn sin_cos_turns(u: f64) -> (f64, f64) {
 /// distribution, and branch-free, unlike the ziggurat.
 #[inline(always)]
 pub fn normal_pair(u1: f64, u2: f64) -> (f64, f64) {
-    let r = (-2.0 * ln(u1)).sqrt();
-    let (s, c) = sin_cos_turns(u2);
+    normal_pair_with::<Fused>(u1, u2)
+}
+
+/// Two standard normals with multiply-adds of kind `A`.
+#[inline(always)]
+pub fn normal_pair_with<A: Arith>(u1: f64, u2: f64) -> (f64, f64) {
+    let r = (-2.0 * ln_with::<A>(u1)).sqrt();
+    let (s, c) = sin_cos_turns_with::<A>(u2);
     (r * c, r * s)
 }
 
@@ -285,6 +353,28 @@ mod tests {
         assert_eq!(normal_cdf(0.0), 0.5);
         assert_eq!(normal_cdf(-50.0), 0.0);
         assert_eq!(normal_cdf(50.0), 1.0);
+    }
+
+    #[test]
+    fn unfused_maths_is_within_a_few_ulp_too() {
+        // The path for CPUs without FMA: two roundings per multiply-add.
+        let (mut worst_exp, mut worst_ln, mut worst_cdf) = (0, 0, 0.0f64);
+        for x in grid(-700.0, 700.0, 100_000).chain(grid(-1.0, 1.0, 50_000)) {
+            worst_exp = worst_exp.max(ulps(exp_with::<Unfused>(x), x.exp()));
+        }
+        for x in grid(1e-6, 1e3, 100_000).filter(|x| (x - 1.0).abs() > 1e-3) {
+            worst_ln = worst_ln.max(ulps(ln_with::<Unfused>(x), x.ln()));
+        }
+        for z in grid(-40.0, 40.0, 100_000) {
+            let exact = 0.5 * libm::erfc(-z * std::f64::consts::FRAC_1_SQRT_2);
+            worst_cdf = worst_cdf.max((normal_cdf_with::<Unfused>(z) - exact).abs());
+        }
+        assert!(worst_exp <= 4, "exp: {worst_exp} ulp");
+        assert!(worst_ln <= 4, "ln: {worst_ln} ulp");
+        assert!(worst_cdf <= 2e-15, "normal CDF: {worst_cdf:e}");
+        let (s, c) = sin_cos_turns_with::<Unfused>(0.1);
+        let theta = 0.2 * std::f64::consts::PI;
+        assert!((s - theta.sin()).abs() < 2e-15 && (c - theta.cos()).abs() < 2e-15);
     }
 
     #[test]

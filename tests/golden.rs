@@ -86,6 +86,48 @@ fn tiny_scenario_weekly_csv_is_unchanged_at_every_simd_level() {
     }
 }
 
+/// The unfused path (for x86-64 CPUs without FMA, `GOODHART_SIMD=unfused`
+/// here) rounds each multiply-add twice, so its results may differ from the
+/// golden file in the last bits, but no more: every number within 1e-9
+/// relative (rounding differences of 1e-16 grow through the weeks' feedback
+/// to about 1e-15 here; a wrong multiply-add or a random draw tipped by
+/// rounding would show as far more).
+#[test]
+fn unfused_path_agrees_with_the_golden_file_to_rounding() {
+    let want = fs::read_to_string(root().join("tests/golden/tiny-weekly.csv")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("g");
+    let stderr = {
+        let o = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+            .env("GOODHART_SIMD", "unfused")
+            .args(["run", "tests/golden/tiny.toml", "--out"])
+            .arg(&out)
+            .args(["--quiet", "--no-charts"])
+            .current_dir(root())
+            .output()
+            .expect("binary runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    assert!(stderr.is_empty(), "unexpected output: {stderr}");
+    let got = fs::read_to_string(out.join("weekly.csv")).unwrap();
+    assert_eq!(want.lines().count(), got.lines().count());
+    let mut worst: f64 = 0.0;
+    for (a, b) in want.lines().zip(got.lines()).skip(1) {
+        for (x, y) in a.split(',').zip(b.split(',')) {
+            match (x.parse::<f64>(), y.parse::<f64>()) {
+                (Ok(x), Ok(y)) if x.is_nan() || y.is_nan() => assert!(x.is_nan() && y.is_nan()),
+                (Ok(x), Ok(y)) => {
+                    let scale = x.abs().max(y.abs()).max(1e-300);
+                    worst = worst.max((x - y).abs() / scale);
+                }
+                _ => assert_eq!(x, y),
+            }
+        }
+    }
+    assert!(worst <= 1e-9, "unfused path differs by {worst:e} relative");
+}
+
 #[test]
 fn scenario_library_index_is_current() {
     let got = goodhart(&["catalogue", "scenarios"]);

@@ -69,6 +69,35 @@ fn explorer() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Which instruction set the weekly step runs and why.
+fn instruction_set() -> String {
+    use crate::model::simd;
+    let level = simd::level().name();
+    let fma = if simd::has_fma() {
+        ""
+    } else {
+        " (no hardware FMA: the unfused path)"
+    };
+    if std::env::var_os("GOODHART_SIMD").is_some() {
+        return format!("weekly step on {level}{fma}, capped by GOODHART_SIMD");
+    }
+    match super::LEVEL_TIMINGS.get().filter(|t| !t.is_empty()) {
+        Some(timings) => {
+            let measured: Vec<String> = timings
+                .iter()
+                .map(|(l, ns)| format!("{} {ns:.1} ns/agent-week", l.name()))
+                .collect();
+            format!(
+                "weekly step on {level}, the fastest measured ({}; GOODHART_SIMD caps it)",
+                measured.join(", ")
+            )
+        }
+        None => {
+            format!("weekly step on {level}{fma}, the widest this CPU has (GOODHART_SIMD caps it)")
+        }
+    }
+}
+
 pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     if args.explorer {
         return explorer();
@@ -88,10 +117,10 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             .check(crate::resources::available_memory())?;
     }
     say!(
-        "goodhart bench: amazon-2026 with every mechanism on, {} weeks per run, weekly step compiled for {} (GOODHART_SIMD caps it), release build expected (cargo run --release)",
+        "goodhart bench: amazon-2026 with every mechanism on, {} weeks per run, release build expected (cargo run --release)",
         args.weeks,
-        crate::model::simd::level().name()
     );
+    say!("CPU: {}; {}", crate::bench::cpu_model(), instruction_set());
     say!(
         "{:>10}  {:>16}  {:>12}  {:>16}  {:>12}  {:>8}  {:>14}  {:>14}  {:>12}",
         "employees",

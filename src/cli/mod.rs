@@ -223,16 +223,7 @@ pub struct RunArgs {
 /// Parses the command line, runs the command and maps errors to exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    // GOODHART_SIMD=baseline|avx2|avx512 caps the weekly step's
-    // instruction set (same results, other speed).
-    if let Ok(name) = std::env::var("GOODHART_SIMD") {
-        match crate::model::simd::Level::from_name(&name) {
-            Some(level) => crate::model::simd::set_cap(level),
-            None => eprintln!(
-                "warning: GOODHART_SIMD={name:?} is not a level (baseline, avx2, avx512); ignored"
-            ),
-        }
-    }
+    choose_instruction_set(&cli.command);
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
@@ -272,6 +263,46 @@ pub fn main() -> ExitCode {
         Err(e) => report_error(&e),
     }
 }
+
+/// What the weekly step runs on: GOODHART_SIMD=baseline|avx2|avx512 caps
+/// its instruction set (same results, other speed); otherwise commands
+/// that simulate choose the fastest level this CPU has by timing them
+/// ([`crate::bench::choose_level_by_measurement`]). A CPU without FMA gets
+/// a warning, once.
+fn choose_instruction_set(command: &Command) {
+    use crate::model::simd;
+    if !simd::has_fma() && !matches!(command, Command::Params { .. } | Command::Init { .. }) {
+        eprintln!("{}", simd::NO_FMA_WARNING);
+    }
+    if let Ok(name) = std::env::var("GOODHART_SIMD") {
+        match simd::Level::from_name(&name) {
+            Some(level) => simd::set_cap(level),
+            None => eprintln!(
+                "warning: GOODHART_SIMD={name:?} is not a level (baseline, avx2, avx512); ignored"
+            ),
+        }
+        return;
+    }
+    let simulates = matches!(
+        command,
+        Command::Run(_)
+            | Command::Sweep(_)
+            | Command::Explore(_)
+            | Command::Slurm(_)
+            | Command::Check { .. }
+            | Command::Bench(_)
+            | Command::Serve { .. }
+            | Command::Catalogue { .. }
+    );
+    if simulates {
+        let timings = crate::bench::choose_level_by_measurement();
+        let _ = LEVEL_TIMINGS.set(timings);
+    }
+}
+
+/// The timings behind the instruction-set choice (for `goodhart bench`).
+pub(crate) static LEVEL_TIMINGS: std::sync::OnceLock<Vec<(crate::model::simd::Level, f64)>> =
+    std::sync::OnceLock::new();
 
 /// Prints an error and returns its exit code: 2 for bad usage (worded as
 /// clap words its own), 1 for bad input or a failed command.

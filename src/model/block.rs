@@ -12,9 +12,9 @@
 //! the passes, so nothing here allocates per agent or per week.
 
 use super::WeekContext;
+use super::fastmath::{Arith, Fused, Unfused};
 use super::gini::GiniHistogram;
 use super::rng::{self, names};
-#[cfg(target_arch = "x86_64")]
 use super::simd::Level;
 use super::state::{Agents, ArrayAddresses, Scratch, Team, attr};
 use super::sums::{Moments, Partial};
@@ -41,14 +41,18 @@ impl Block {
         team_count: usize,
     ) -> (Block, Partial) {
         // Compiled with FMA where the CPU has it (the samplers' maths is
-        // mostly fused multiply-adds); the same bits either way.
-        #[cfg(target_arch = "x86_64")]
-        if super::simd::level() >= Level::Avx2 {
+        // mostly fused multiply-adds); the same bits either way, except on
+        // the unfused path ([`super::simd::Level::Unfused`]).
+        match super::simd::level() {
+            #[cfg(target_arch = "x86_64")]
             // SAFETY: `level()` returns Avx2 or above only if the CPU
             // supports AVX2 and FMA, the only requirement of `new_fma`.
-            return unsafe { Block::new_fma(p, run_seed, first_team, team_count) };
+            Level::Avx2 | Level::Avx512 => unsafe {
+                Block::new_fma(p, run_seed, first_team, team_count)
+            },
+            Level::Unfused => Block::draw::<Unfused>(p, run_seed, first_team, team_count),
+            _ => Block::draw::<Fused>(p, run_seed, first_team, team_count),
         }
-        Block::draw(p, run_seed, first_team, team_count)
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -59,11 +63,11 @@ impl Block {
         first_team: usize,
         team_count: usize,
     ) -> (Block, Partial) {
-        Block::draw(p, run_seed, first_team, team_count)
+        Block::draw::<Fused>(p, run_seed, first_team, team_count)
     }
 
     #[inline(always)]
-    fn draw(
+    fn draw<A: Arith>(
         p: &ModelParams,
         run_seed: u64,
         first_team: usize,
@@ -90,16 +94,20 @@ impl Block {
             let len = p.team_size.min(p.employees - j * p.team_size);
             let mut stream = rng::stream(run_seed, names::POPULATION, j as u64);
             let mut r = crate::params::sample::Draws::new(&mut stream);
-            let watchfulness = manager_watchfulness.sample(&mut r);
+            let watchfulness = manager_watchfulness.sample_with::<A, _>(&mut r);
             for _ in 0..len {
-                a.ability.push(attr(ability.sample(&mut r)));
-                a.ai_speedup.push(attr(ai_speedup.sample(&mut r)));
-                let kp = attr(productive_intensity.sample(&mut r));
+                a.ability.push(attr(ability.sample_with::<A, _>(&mut r)));
+                a.ai_speedup
+                    .push(attr(ai_speedup.sample_with::<A, _>(&mut r)));
+                let kp = attr(productive_intensity.sample_with::<A, _>(&mut r));
                 a.productive_intensity.push(kp);
-                a.gaming_aversion.push(attr(gaming_aversion.sample(&mut r)));
-                a.status_drive.push(attr(status_drive.sample(&mut r)));
-                a.conformity.push(attr(conformity.sample(&mut r)));
-                a.credibility.push(credibility.sample(&mut r));
+                a.gaming_aversion
+                    .push(attr(gaming_aversion.sample_with::<A, _>(&mut r)));
+                a.status_drive
+                    .push(attr(status_drive.sample_with::<A, _>(&mut r)));
+                a.conformity
+                    .push(attr(conformity.sample_with::<A, _>(&mut r)));
+                a.credibility.push(credibility.sample_with::<A, _>(&mut r));
                 a.alpha.push(b.prior_alpha);
                 a.beta.push(b.prior_beta);
                 a.productive.push(p.initial_productive_share);
@@ -108,7 +116,7 @@ impl Block {
                 a.measured_tokens.push(t0);
                 a.habit.push(0.0);
                 a.stress.push(0.0);
-                let (lp, lg) = values.option_log_tokens(f64::from(kp));
+                let (lp, lg) = values.option_log_tokens_with::<A>(f64::from(kp));
                 a.log_tokens_productive.push(lp);
                 a.log_tokens_performative.push(lg);
             }
@@ -126,7 +134,7 @@ impl Block {
             agents: a,
             first_employee: first_team * p.team_size,
         };
-        let observables = block.observe(p.behaviour.token_floor);
+        let observables = block.observe::<A>(p.behaviour.token_floor);
         (block, observables)
     }
 
@@ -134,13 +142,14 @@ impl Block {
     /// returns the block's contribution to the organisation's (used once,
     /// at week 0; later weeks compute them while stepping).
     #[inline(always)]
-    fn observe(&mut self, token_floor: f64) -> Partial {
+    fn observe<A: Arith>(&mut self, token_floor: f64) -> Partial {
         let mut part = Partial::default();
         for t in &mut self.teams {
             let range = t.start..t.start + t.len;
             t.log_tokens = Moments::default();
             for &tm in &self.agents.measured_tokens[range.clone()] {
-                t.log_tokens.push(super::fastmath::ln(tm + token_floor));
+                t.log_tokens
+                    .push(super::fastmath::ln_with::<A>(tm + token_floor));
             }
             t.sum_g = self.agents.performative[range].iter().sum();
             part.log_tokens.merge(&t.log_tokens);
@@ -181,9 +190,13 @@ impl Block {
             // its features, the only requirement of these functions.
             Level::Avx512 => return unsafe { self.step_avx512(ctx, s, h, next) },
             Level::Avx2 => return unsafe { self.step_avx2(ctx, s, h, next) },
-            Level::Baseline => {}
+            Level::Baseline | Level::Unfused => {}
         }
-        self.step_passes(ctx, s, h, next)
+        if super::simd::level() == Level::Unfused {
+            self.step_passes::<Unfused>(ctx, s, h, next)
+        } else {
+            self.step_passes::<Fused>(ctx, s, h, next)
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -195,7 +208,7 @@ impl Block {
         h: &mut GiniHistogram,
         next: Option<&ArrayAddresses>,
     ) -> Partial {
-        self.step_passes(ctx, s, h, next)
+        self.step_passes::<Fused>(ctx, s, h, next)
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -207,11 +220,11 @@ impl Block {
         h: &mut GiniHistogram,
         next: Option<&ArrayAddresses>,
     ) -> Partial {
-        self.step_passes(ctx, s, h, next)
+        self.step_passes::<Fused>(ctx, s, h, next)
     }
 
     #[inline(always)]
-    fn step_passes(
+    fn step_passes<A: Arith>(
         &mut self,
         ctx: &WeekContext,
         s: &mut Scratch,
@@ -221,15 +234,15 @@ impl Block {
         s.resize(self.agents.ability.len(), self.teams.len());
         self.agents.prefetch();
         if ctx.refresh_log_tokens {
-            super::choice::refresh_log_tokens(ctx, &mut self.agents);
+            super::choice::refresh_log_tokens::<A>(ctx, &mut self.agents);
         }
         if ctx.team_ranks {
-            super::prepare::team_views(ctx, &self.teams, &mut s.team_views);
+            super::prepare::team_views::<A>(ctx, &self.teams, &mut s.team_views);
         }
         for (k, t) in self.teams.iter_mut().enumerate() {
             super::prepare::prepare_team(ctx, t, &self.agents, s, k);
         }
-        super::choice::choose_all(ctx, &mut self.agents, s, self.first_employee);
+        super::choice::choose_all::<A>(ctx, &mut self.agents, s, self.first_employee);
         // The next block (usually this thread's next task) streams in
         // while this one settles.
         if let Some(next) = next {

@@ -13,14 +13,15 @@
 
 use super::WeekContext;
 use super::fastmath as fm;
+use super::fastmath::Arith;
 use super::rng::{self, slots};
 use super::state::{Agents, Attr, Scratch};
-use super::values::{AgentView, GroupView, RankGroup, option_values, softmax3};
+use super::values::{AgentView, GroupView, RankGroup, option_values, softmax3_with};
 
 /// The pass over all `a`'s agents. Inlined into the block's step, which is
 /// compiled per instruction set (see [`super::block::Block::step`]).
 #[inline(always)]
-pub(crate) fn choose_all(
+pub(crate) fn choose_all<A: Arith>(
     ctx: &WeekContext,
     a: &mut Agents,
     s: &mut Scratch,
@@ -78,7 +79,7 @@ pub(crate) fn choose_all(
     // for this CPU's instruction set.
     macro_rules! run {
         ($bar:literal, $top:literal) => {
-            choose_kernel::<$bar, $top>(
+            choose_kernel::<A, $bar, $top>(
                 ctx, &inputs, outputs.0, outputs.1, outputs.2, outputs.3, outputs.4, outputs.5,
             )
         };
@@ -94,10 +95,10 @@ pub(crate) fn choose_all(
 /// Recomputes every agent's option log-tokens (after the levers they
 /// depend on changed, [`super::values::ValueContext::option_log_tokens`]).
 #[inline(always)]
-pub(crate) fn refresh_log_tokens(ctx: &WeekContext, a: &mut Agents) {
+pub(crate) fn refresh_log_tokens<A: Arith>(ctx: &WeekContext, a: &mut Agents) {
     let n = a.productive_intensity.len();
     let intensity = &a.productive_intensity[..n];
-    log_tokens_loop(
+    log_tokens_loop::<A>(
         &ctx.values,
         intensity,
         &mut a.log_tokens_productive[..n],
@@ -106,7 +107,7 @@ pub(crate) fn refresh_log_tokens(ctx: &WeekContext, a: &mut Agents) {
 }
 
 #[inline(always)]
-fn log_tokens_loop(
+fn log_tokens_loop<A: Arith>(
     vc: &super::values::ValueContext,
     intensity: &[Attr],
     productive: &mut [f64],
@@ -115,7 +116,7 @@ fn log_tokens_loop(
     let n = intensity.len();
     let (productive, performative) = (&mut productive[..n], &mut performative[..n]);
     for i in 0..n {
-        let (lp, lg) = vc.option_log_tokens(f64::from(intensity[i]));
+        let (lp, lg) = vc.option_log_tokens_with::<A>(f64::from(intensity[i]));
         productive[i] = lp;
         performative[i] = lg;
     }
@@ -153,7 +154,7 @@ struct Inputs<'a> {
 /// checks, of which it allows only a few.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn choose_kernel<const BAR: bool, const TOP: bool>(
+fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
     ctx: &WeekContext,
     inputs: &Inputs,
     productive: &mut [f64],
@@ -232,20 +233,20 @@ fn choose_kernel<const BAR: bool, const TOP: bool>(
             peer_performative: gbar,
             log_tokens: (log_tokens_productive[i], log_tokens_performative[i]),
         };
-        let [v_m, v_p, v_g] = option_values::<BAR, TOP>(vc, &agent, &view);
+        let [v_m, v_p, v_g] = option_values::<A, BAR, TOP>(vc, &agent, &view);
         // Standard normal value shocks from this agent's four
         // counter-based words (the second pair's sine is unused).
         let offset = (i as u64).wrapping_mul(rng::EMPLOYEE_STATE_STEP);
         let uniform = |state: u64| rng::unit52(rng::mix(state.wrapping_add(offset)));
         let open = |state: u64| rng::open52(rng::mix(state.wrapping_add(offset)));
-        let (z_m, z_p) = fm::normal_pair(open(radius_0), uniform(angle_0));
-        let (z_g, _) = fm::normal_pair(open(radius_1), uniform(angle_1));
+        let (z_m, z_p) = fm::normal_pair_with::<A>(open(radius_0), uniform(angle_0));
+        let (z_g, _) = fm::normal_pair_with::<A>(open(radius_1), uniform(angle_1));
         let v = [
             v_m + ctx.choice_noise * z_m,
             v_p + ctx.choice_noise * z_p,
             v_g + ctx.choice_noise * z_g,
         ];
-        let x = softmax3(ctx.rationality, v);
+        let x = softmax3_with::<A>(ctx.rationality, v);
         // The bounds only undo rounding (the softmax's shares can sum to
         // 1 + 1 ulp): they keep the allocation on the simplex, so manual
         // time 1 - p - g, output and habit never turn negative.
@@ -261,7 +262,7 @@ fn choose_kernel<const BAR: bool, const TOP: bool>(
         let measured =
             (productive_tokens + (1.0 - vc.metric_filter) * performative_tokens).min(vc.token_cap);
         measured_tokens[i] = measured;
-        log_measured[i] = fm::ln(measured + vc.token_floor);
+        log_measured[i] = fm::ln_with::<A>(measured + vc.token_floor);
         output[i] = agent.ability * ((1.0 - p - g) + (1.0 + agent.ai_speedup) * p);
         incident_rate[i] = ctx.agent_permissions
             * (ctx.incidents_per_performative * performative_tokens

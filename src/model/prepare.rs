@@ -4,17 +4,18 @@
 //! (broadcast to each member).
 
 use super::WeekContext;
+use super::fastmath::Arith;
 use super::state::{Agents, Scratch, Team, TeamWeek};
 use super::values::{GroupView, RankGroup};
 
 /// The rank reference group of each team, from last week's log-token
 /// moments: independent per team, so the loop vectorises across teams.
 #[inline(always)]
-pub(crate) fn team_views(ctx: &WeekContext, teams: &[Team], views: &mut [GroupView]) {
+pub(crate) fn team_views<A: Arith>(ctx: &WeekContext, teams: &[Team], views: &mut [GroupView]) {
     for (t, v) in teams.iter().zip(views.iter_mut()) {
         *v = ctx
             .values
-            .group_view(RankGroup::new(t.log_tokens.mean, t.log_tokens.sd()));
+            .group_view_with::<A>(RankGroup::new(t.log_tokens.mean, t.log_tokens.sd()));
     }
 }
 

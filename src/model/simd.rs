@@ -17,13 +17,22 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// An instruction-set level of the weekly step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
+    /// Baseline x86-64 with unfused multiply-adds: the path for CPUs
+    /// without FMA (results differ from the other levels' in the last
+    /// bits; see [`crate::fastmath::Arith`]).
+    Unfused,
+    /// Baseline x86-64 (or the target's baseline) with fused
+    /// multiply-adds, in software where the CPU has no FMA instruction.
     Baseline,
     Avx2,
     Avx512,
 }
 
+/// The warning for a CPU without fused multiply-add.
+pub const NO_FMA_WARNING: &str = "warning: this CPU has no fused multiply-add (FMA) instruction, so goodhart computes with unfused multiply-adds: results may differ from other machines' in the last bits (more, where a rounding difference tips a random draw), and runs take about twice as long as with AVX2 and FMA. GOODHART_SIMD=baseline gives the portable bits, about four times slower still.";
+
 impl Level {
-    pub const ALL: [Level; 3] = [Level::Baseline, Level::Avx2, Level::Avx512];
+    pub const ALL: [Level; 4] = [Level::Unfused, Level::Baseline, Level::Avx2, Level::Avx512];
 
     /// The level named `baseline`, `avx2` or `avx512`.
     pub fn from_name(name: &str) -> Option<Level> {
@@ -32,6 +41,7 @@ impl Level {
 
     pub fn name(self) -> &'static str {
         match self {
+            Level::Unfused => "unfused",
             Level::Baseline => "baseline",
             Level::Avx2 => "avx2",
             Level::Avx512 => "avx512",
@@ -40,7 +50,25 @@ impl Level {
 }
 
 /// The widest level this CPU supports.
-fn detected() -> Level {
+pub fn detected() -> Level {
+    static DETECTED: OnceLock<Level> = OnceLock::new();
+    *DETECTED.get_or_init(detect)
+}
+
+/// Whether this CPU has hardware fused multiply-add (x86-64: the FMA
+/// extension; other architectures' baselines have it).
+pub fn has_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        true
+    }
+}
+
+fn detect() -> Level {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f")
@@ -54,6 +82,9 @@ fn detected() -> Level {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             return Level::Avx2;
+        }
+        if !std::arch::is_x86_feature_detected!("fma") {
+            return Level::Unfused;
         }
     }
     Level::Baseline
@@ -71,7 +102,6 @@ pub fn set_cap(cap: Level) {
 /// The level the step runs at: the widest this CPU supports, capped by
 /// [`set_cap`].
 pub fn level() -> Level {
-    static DETECTED: OnceLock<Level> = OnceLock::new();
-    let cap = Level::ALL[usize::from(CAP.load(Ordering::Relaxed)).min(2)];
-    (*DETECTED.get_or_init(detected)).min(cap)
+    let cap = Level::ALL[usize::from(CAP.load(Ordering::Relaxed)).min(3)];
+    detected().min(cap)
 }

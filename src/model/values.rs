@@ -10,7 +10,7 @@
 //! no visible ranks, no top-k board) are multiplied by zero weights rather
 //! than skipped, which gives the same value.
 
-use super::fastmath as fm;
+use super::fastmath::{self as fm, Arith, Fused};
 use crate::params::{Leaderboard, ModelParams};
 
 /// Mean and (inverse) sd of ln(Tm + eps_T) over a rank reference group.
@@ -121,30 +121,47 @@ impl ValueContext {
     /// Perceived rank R(T) = Phi((ln(T + eps) - m_G) / s_G).
     #[inline(always)]
     pub fn rank(&self, tokens: f64, g: RankGroup) -> f64 {
-        fm::normal_cdf((fm::ln(tokens + self.token_floor) - g.mean) * g.inv_sd)
+        self.rank_with::<Fused>(tokens, g)
+    }
+
+    /// R(T) with multiply-adds of kind `A` ([`fm::Arith`]).
+    #[inline(always)]
+    pub fn rank_with<A: Arith>(&self, tokens: f64, g: RankGroup) -> f64 {
+        fm::normal_cdf_with::<A>((fm::ln_with::<A>(tokens + self.token_floor) - g.mean) * g.inv_sd)
     }
 
     /// zeta `[tau > 0]` L((T - T_min) / s_T): the usage-bar part of Phi.
     #[inline(always)]
     pub fn bar(&self, tokens: f64) -> f64 {
-        self.bar_scale * fm::logistic((tokens - self.t_min) * self.inv_bar_softness)
+        self.bar_with::<Fused>(tokens)
+    }
+
+    #[inline(always)]
+    fn bar_with<A: Arith>(&self, tokens: f64) -> f64 {
+        self.bar_scale * fm::logistic_with::<A>((tokens - self.t_min) * self.inv_bar_softness)
     }
 
     /// L((R - q_top) / s_q): how close rank R is to the top k.
     #[inline(always)]
-    fn top(&self, rank: f64) -> f64 {
-        fm::logistic((rank - self.top_q) * self.inv_top_softness)
+    fn top<A: Arith>(&self, rank: f64) -> f64 {
+        fm::logistic_with::<A>((rank - self.top_q) * self.inv_top_softness)
     }
 
     /// The group-constant parts of Phi(0) for a rank reference group.
     #[inline(always)]
     pub fn group_view(&self, group: RankGroup) -> GroupView {
-        let rank0 = self.rank(0.0, group);
+        self.group_view_with::<Fused>(group)
+    }
+
+    /// [`Self::group_view`] with multiply-adds of kind `A`.
+    #[inline(always)]
+    pub fn group_view_with<A: Arith>(&self, group: RankGroup) -> GroupView {
+        let rank0 = self.rank_with::<A>(0.0, group);
         GroupView {
             group,
-            stake_part: self.bar(0.0) + self.rank_scale * rank0,
+            stake_part: self.bar_with::<A>(0.0) + self.rank_scale * rank0,
             rank0,
-            top0: self.top(rank0),
+            top0: self.top::<A>(rank0),
         }
     }
 
@@ -160,7 +177,13 @@ impl ValueContext {
     #[inline(always)]
     pub fn token_value(&self, tokens: f64, pi_b: f64, status_drive: f64, group: RankGroup) -> f64 {
         let log_tokens = fm::ln(tokens + self.token_floor);
-        self.token_value_from_log::<true, true>(tokens, log_tokens, pi_b, status_drive, group)
+        self.token_value_from_log::<Fused, true, true>(
+            tokens,
+            log_tokens,
+            pi_b,
+            status_drive,
+            group,
+        )
     }
 
     /// Phi_i(T) with ln(T + eps_T) given. `BAR` and `TOP` say whether the
@@ -168,7 +191,7 @@ impl ValueContext {
     /// weight is multiplied by zero in [`Self::token_value`] and skipped
     /// here, which gives the same value.
     #[inline(always)]
-    pub fn token_value_from_log<const BAR: bool, const TOP: bool>(
+    pub fn token_value_from_log<A: Arith, const BAR: bool, const TOP: bool>(
         &self,
         tokens: f64,
         log_tokens: f64,
@@ -176,12 +199,12 @@ impl ValueContext {
         status_drive: f64,
         group: RankGroup,
     ) -> f64 {
-        let r = fm::normal_cdf((log_tokens - group.mean) * group.inv_sd);
+        let r = fm::normal_cdf_with::<A>((log_tokens - group.mean) * group.inv_sd);
         let sv = status_drive * self.status_weight;
-        let bar = if BAR { self.bar(tokens) } else { 0.0 };
+        let bar = if BAR { self.bar_with::<A>(tokens) } else { 0.0 };
         let stake_value = pi_b * (bar + self.rank_scale * r) + sv * r;
         if TOP {
-            stake_value + sv * self.top_k_bonus * self.top(r)
+            stake_value + sv * self.top_k_bonus * self.top::<A>(r)
         } else {
             stake_value
         }
@@ -205,8 +228,17 @@ impl ValueContext {
     /// them per agent.
     #[inline(always)]
     pub fn option_log_tokens(&self, kp: f64) -> (f64, f64) {
+        self.option_log_tokens_with::<Fused>(kp)
+    }
+
+    /// [`Self::option_log_tokens`] with multiply-adds of kind `A`.
+    #[inline(always)]
+    pub fn option_log_tokens_with<A: Arith>(&self, kp: f64) -> (f64, f64) {
         let (tp, tg) = self.option_tokens(kp);
-        (fm::ln(tp + self.token_floor), fm::ln(tg + self.token_floor))
+        (
+            fm::ln_with::<A>(tp + self.token_floor),
+            fm::ln_with::<A>(tg + self.token_floor),
+        )
     }
 
     /// Whether the usage bar and the top-k curve have weight this week.
@@ -248,7 +280,7 @@ impl AgentView {
 /// `TOP`: see [`ValueContext::token_value_from_log`] (both true is always
 /// right; false only where that term has no weight).
 #[inline(always)]
-pub fn option_values<const BAR: bool, const TOP: bool>(
+pub fn option_values<A: Arith, const BAR: bool, const TOP: bool>(
     ctx: &ValueContext,
     a: &AgentView,
     view: &GroupView,
@@ -259,7 +291,13 @@ pub fn option_values<const BAR: bool, const TOP: bool>(
     let (tp, tg) = ctx.option_tokens(kp);
     let (lp, lg) = a.log_tokens;
     let phi = |t: f64, l: f64| {
-        ctx.token_value_from_log::<BAR, TOP>(t, l, a.surveillance_stake, a.status_drive, view.group)
+        ctx.token_value_from_log::<A, BAR, TOP>(
+            t,
+            l,
+            a.surveillance_stake,
+            a.status_drive,
+            view.group,
+        )
     };
     let v_p = a.ability * (1.0 + a.ai_speedup) + phi(tp, lp) - ctx.felt_cost_per_mtok * kp;
     let v_g = phi(tg, lg) - ctx.felt_cost_per_mtok * kg - a.gaming_aversion
@@ -274,14 +312,20 @@ pub fn option_values<const BAR: bool, const TOP: bool>(
 /// (chosen by selects, not branches, to stay vectorisable).
 #[inline(always)]
 pub fn softmax3(lambda: f64, v: [f64; 3]) -> [f64; 3] {
+    softmax3_with::<Fused>(lambda, v)
+}
+
+/// [`softmax3`] with multiply-adds of kind `A`.
+#[inline(always)]
+pub fn softmax3_with<A: Arith>(lambda: f64, v: [f64; 3]) -> [f64; 3] {
     let top = v[0].max(v[1]).max(v[2]);
     let first_top = v[0] == top;
     let second_top = !first_top && v[1] == top;
     // The two values that are not the top, in option order.
     let a = if first_top { v[1] } else { v[0] };
     let b = if first_top || second_top { v[2] } else { v[1] };
-    let ea = fm::exp(lambda * (a - top));
-    let eb = fm::exp(lambda * (b - top));
+    let ea = fm::exp_with::<A>(lambda * (a - top));
+    let eb = fm::exp_with::<A>(lambda * (b - top));
     let e0 = if first_top { 1.0 } else { ea };
     let e1 = if first_top {
         ea
@@ -327,8 +371,11 @@ mod tests {
     fn no_policy_values_are_work_only() {
         let ctx = ValueContext::new(&ModelParams::default());
         let g = RankGroup::new(3.0, 1.0);
-        let v =
-            option_values::<true, true>(&ctx, &agent().with_log_tokens(&ctx), &ctx.group_view(g));
+        let v = option_values::<Fused, true, true>(
+            &ctx,
+            &agent().with_log_tokens(&ctx),
+            &ctx.group_view(g),
+        );
         assert_eq!(v, [1.0, 1.2, -0.6]);
     }
 
@@ -341,7 +388,8 @@ mod tests {
         let g = RankGroup::new(3.0, 1.0);
         let mut a = agent();
         a.surveillance_stake = 0.4 * 4.0 * 0.5;
-        let v = option_values::<true, true>(&ctx, &a.with_log_tokens(&ctx), &ctx.group_view(g));
+        let v =
+            option_values::<Fused, true, true>(&ctx, &a.with_log_tokens(&ctx), &ctx.group_view(g));
         // Performative use measures 100 MTok: near the top rank and well
         // over the bar, so it gains almost the full status and stake value.
         let gain = v[2] - (-0.6);

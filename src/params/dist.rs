@@ -10,6 +10,7 @@
 
 use super::CEILING;
 use super::sample;
+use crate::fastmath::{Arith, Fused};
 use rand::Rng;
 use serde::Serialize;
 use statrs::function::{erf::erfc, gamma::checked_gamma_ur};
@@ -418,7 +419,8 @@ impl Dist {
     /// (the same bits on every platform for a seed). To draw many, prepare
     /// a [`Sampler`] once.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        self.sampler().sample(&mut sample::Draws::new(rng))
+        self.sampler()
+            .sample_with::<Fused, R>(&mut sample::Draws::new(rng))
     }
 
     /// The distribution prepared for drawing many values.
@@ -444,18 +446,20 @@ pub struct Sampler {
 }
 
 impl Sampler {
-    /// Draws one value (inlined, so that a caller compiled for FMA draws
-    /// with hardware fused multiply-adds).
+    /// Draws one value with multiply-adds of kind `A` (inlined, so that a
+    /// caller compiled for FMA draws with hardware fused multiply-adds).
     #[inline(always)]
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut sample::Draws<'_, R>) -> f64 {
+    pub fn sample_with<A: Arith, R: Rng + ?Sized>(&self, rng: &mut sample::Draws<'_, R>) -> f64 {
         let raw = match self.shape {
             Shape::Const { value } => value,
             Shape::Uniform { low, high } if low == high => low,
             Shape::Uniform { low, high } => sample::uniform(rng, low, high),
-            Shape::Normal { mean, sd } => sample::normal(rng, mean, sd),
-            Shape::LogNormal { sigma, .. } => sample::lognormal(rng, self.log_location, sigma),
-            Shape::Beta { a, b } => sample::beta(rng, a, b),
-            Shape::Gamma { shape, scale } => sample::gamma(rng, shape, scale),
+            Shape::Normal { mean, sd } => sample::normal::<A, R>(rng, mean, sd),
+            Shape::LogNormal { sigma, .. } => {
+                sample::lognormal::<A, R>(rng, self.log_location, sigma)
+            }
+            Shape::Beta { a, b } => sample::beta::<A, R>(rng, a, b),
+            Shape::Gamma { shape, scale } => sample::gamma::<A, R>(rng, shape, scale),
         };
         // The clip, then the ceiling ([`TAIL_LIMIT`] bounds how often it
         // binds). A NaN draw (no sampler here makes one for checked

@@ -7,7 +7,7 @@
 //! on, and glibc, macOS and Windows round `ln` and `exp` differently in the
 //! last bit.)
 
-use crate::fastmath::{exp, ln, normal_pair};
+use crate::fastmath::{Arith, Fused, exp_with, ln_with, normal_pair_with};
 use rand::{Rng, RngExt};
 
 /// A generator and the spare normal of its last Box-Muller transform: each
@@ -39,11 +39,17 @@ impl<'a, R: Rng + ?Sized> Draws<'a, R> {
     /// the first of a new one (two uniforms).
     #[inline(always)]
     pub fn standard_normal(&mut self) -> f64 {
+        self.standard_normal_with::<Fused>()
+    }
+
+    /// [`Self::standard_normal`] with multiply-adds of kind `A`.
+    #[inline(always)]
+    pub fn standard_normal_with<A: Arith>(&mut self) -> f64 {
         if let Some(z) = self.spare.take() {
             return z;
         }
         let (u1, u2) = (self.open_unit(), self.unit());
-        let (z, spare) = normal_pair(u1, u2);
+        let (z, spare) = normal_pair_with::<A>(u1, u2);
         self.spare = Some(spare);
         z
     }
@@ -55,12 +61,12 @@ impl<'a, R: Rng + ?Sized> Draws<'a, R> {
 /// times U^(1/shape) (their boost), kept as a logarithm so that tiny
 /// shapes do not underflow to zero.
 #[inline(always)]
-pub fn log_gamma_draw<R: Rng + ?Sized>(draws: &mut Draws<'_, R>, shape: f64) -> f64 {
+pub fn log_gamma_draw<A: Arith, R: Rng + ?Sized>(draws: &mut Draws<'_, R>, shape: f64) -> f64 {
     let boosted = shape < 1.0;
     let d = if boosted { shape + 1.0 } else { shape } - 1.0 / 3.0;
     let c = 1.0 / (9.0 * d).sqrt();
     let log_draw = loop {
-        let x = draws.standard_normal();
+        let x = draws.standard_normal_with::<A>();
         let v = 1.0 + c * x;
         if v <= 0.0 {
             continue;
@@ -68,12 +74,14 @@ pub fn log_gamma_draw<R: Rng + ?Sized>(draws: &mut Draws<'_, R>, shape: f64) -> 
         let v = v * v * v;
         let u = draws.open_unit();
         let x2 = x * x;
-        if u < 1.0 - 0.0331 * x2 * x2 || ln(u) < 0.5 * x2 + d - d * v + d * ln(v) {
-            break ln(d * v);
+        if u < 1.0 - 0.0331 * x2 * x2
+            || ln_with::<A>(u) < 0.5 * x2 + d - d * v + d * ln_with::<A>(v)
+        {
+            break ln_with::<A>(d * v);
         }
     };
     if boosted {
-        log_draw + ln(draws.open_unit()) / shape
+        log_draw + ln_with::<A>(draws.open_unit()) / shape
     } else {
         log_draw
     }
@@ -87,28 +95,28 @@ pub fn uniform<R: Rng + ?Sized>(d: &mut Draws<'_, R>, low: f64, high: f64) -> f6
 
 /// A draw from normal(mean, sd).
 #[inline(always)]
-pub fn normal<R: Rng + ?Sized>(d: &mut Draws<'_, R>, mean: f64, sd: f64) -> f64 {
-    mean + sd * d.standard_normal()
+pub fn normal<A: Arith, R: Rng + ?Sized>(d: &mut Draws<'_, R>, mean: f64, sd: f64) -> f64 {
+    mean + sd * d.standard_normal_with::<A>()
 }
 
 /// A draw from the log-normal whose log has mean `mu` and sd `sigma`.
 #[inline(always)]
-pub fn lognormal<R: Rng + ?Sized>(d: &mut Draws<'_, R>, mu: f64, sigma: f64) -> f64 {
-    exp(mu + sigma * d.standard_normal())
+pub fn lognormal<A: Arith, R: Rng + ?Sized>(d: &mut Draws<'_, R>, mu: f64, sigma: f64) -> f64 {
+    exp_with::<A>(mu + sigma * d.standard_normal_with::<A>())
 }
 
 /// A draw from Gamma(shape, scale).
 #[inline(always)]
-pub fn gamma<R: Rng + ?Sized>(d: &mut Draws<'_, R>, shape: f64, scale: f64) -> f64 {
-    exp(log_gamma_draw(d, shape)) * scale
+pub fn gamma<A: Arith, R: Rng + ?Sized>(d: &mut Draws<'_, R>, shape: f64, scale: f64) -> f64 {
+    exp_with::<A>(log_gamma_draw::<A, R>(d, shape)) * scale
 }
 
 /// A draw from Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b),
 /// computed from their logarithms (exact for tiny shapes too).
 #[inline(always)]
-pub fn beta<R: Rng + ?Sized>(d: &mut Draws<'_, R>, a: f64, b: f64) -> f64 {
-    let (lx, ly) = (log_gamma_draw(d, a), log_gamma_draw(d, b));
-    1.0 / (1.0 + exp(ly - lx))
+pub fn beta<A: Arith, R: Rng + ?Sized>(d: &mut Draws<'_, R>, a: f64, b: f64) -> f64 {
+    let (lx, ly) = (log_gamma_draw::<A, R>(d, a), log_gamma_draw::<A, R>(d, b));
+    1.0 / (1.0 + exp_with::<A>(ly - lx))
 }
 
 #[cfg(test)]
@@ -143,12 +151,19 @@ mod tests {
 
     #[test]
     fn samplers_have_their_distributions_moments() {
+        // Fused multiply-adds (the engine) and unfused (the path for CPUs
+        // without FMA) draw the same distributions.
+        samplers_have_moments::<Fused>();
+        samplers_have_moments::<crate::fastmath::Unfused>();
+    }
+
+    fn samplers_have_moments<A: Arith>() {
         let n = 200_000;
         let mut rng = Pcg64Mcg::seed_from_u64(17);
         let mut r = Draws::new(&mut rng);
         check(
             "normal",
-            moments(n, || normal(&mut r, 2.0, 3.0)),
+            moments(n, || normal::<A, _>(&mut r, 2.0, 3.0)),
             2.0,
             9.0,
             3.0 * 81.0,
@@ -168,7 +183,7 @@ mod tests {
             let name = format!("gamma({k}, {theta})");
             check(
                 &name,
-                moments(n, || gamma(&mut r, k, theta)),
+                moments(n, || gamma::<A, _>(&mut r, k, theta)),
                 k * theta,
                 k * theta * theta,
                 mu4,
@@ -182,7 +197,7 @@ mod tests {
             // variance (|x - mean| <= 1).
             check(
                 &format!("beta({a}, {b})"),
-                moments(n, || beta(&mut r, a, b)),
+                moments(n, || beta::<A, _>(&mut r, a, b)),
                 mean,
                 var,
                 var,
@@ -190,7 +205,7 @@ mod tests {
             );
         }
         // Log-normal: the log is normal(mu, sigma).
-        let logs = moments(n, || lognormal(&mut r, 0.5, 0.8).ln());
+        let logs = moments(n, || lognormal::<A, _>(&mut r, 0.5, 0.8).ln());
         check("lognormal", logs, 0.5, 0.64, 3.0 * 0.64 * 0.64, n);
     }
 
@@ -213,7 +228,9 @@ mod tests {
     fn tiny_beta_shapes_do_not_underflow() {
         let mut rng = Pcg64Mcg::seed_from_u64(3);
         let mut r = Draws::new(&mut rng);
-        let xs: Vec<f64> = (0..10_000).map(|_| beta(&mut r, 1e-3, 1e-3)).collect();
+        let xs: Vec<f64> = (0..10_000)
+            .map(|_| beta::<Fused, _>(&mut r, 1e-3, 1e-3))
+            .collect();
         assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
         // Nearly all mass at the ends, about half at each.
         let high = xs.iter().filter(|&&x| x > 0.5).count() as f64 / xs.len() as f64;
