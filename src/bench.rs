@@ -124,18 +124,22 @@ pub fn choose_level_by_measurement() -> Vec<(Level, f64)> {
     let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(1).build() else {
         return Vec::new();
     };
+    // Everything inside the private pool: touching rayon's global pool
+    // here would fix its size before the command sets it (--threads).
     let time = |level: Level| {
         simd::set_cap(level);
-        let mut best = f64::INFINITY;
-        for seed in 0..3 {
-            let Ok(mut sim) = Simulation::new(&p, &t, seed) else {
-                return f64::INFINITY;
-            };
-            let start = Instant::now();
-            pool.install(|| sim.advance(p.weeks, &mut ()));
-            best = best.min(start.elapsed().as_secs_f64());
-        }
-        best * 1e9 / (p.employees * p.weeks) as f64
+        pool.install(|| {
+            let mut best = f64::INFINITY;
+            for seed in 0..3 {
+                let Ok(mut sim) = Simulation::new(&p, &t, seed) else {
+                    return f64::INFINITY;
+                };
+                let start = Instant::now();
+                sim.advance(p.weeks, &mut ());
+                best = best.min(start.elapsed().as_secs_f64());
+            }
+            best * 1e9 / (p.employees * p.weeks) as f64
+        })
     };
     let timings: Vec<(Level, f64)> = candidates.iter().map(|&l| (l, time(l))).collect();
     let fastest = timings

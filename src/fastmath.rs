@@ -15,8 +15,10 @@
 //! infinity above 709.78; `ln` takes positive, finite, normal numbers (the
 //! engine only takes logs of token counts plus a positive floor).
 
-// Constants are written with 17 significant digits, which identify a
-// double exactly.
+// Constants are written with up to 17 significant digits, which identify
+// a double exactly. The polynomials' coefficients were computed with
+// mpmath 1.3 at 50 digits: `mpmath.chebyfit(f, [a, b], n, error=True)` for
+// the functions and intervals named at each (docs/PERFORMANCE.md).
 #![allow(clippy::excessive_precision)]
 
 /// log2(e).
@@ -29,62 +31,62 @@ const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 /// nearest integer (ties to even) and leaves that integer in the low bits.
 const ROUND_SHIFT: f64 = 6_755_399_441_055_744.0;
 
-/// e^r = sum r^k / k!, k = 0..13 (truncation error below 4e-18 relative
-/// for |r| <= ln(2) / 2).
-const EXP_TAYLOR: [f64; 14] = [
+/// e^r for |r| <= ln(2) / 2 as a polynomial of degree 11: Chebyshev
+/// interpolation of e^r on that interval computed with mpmath at 50
+/// digits (`mpmath.chebyfit`), maximum error 3.2e-18 (a 14-term Taylor
+/// series reaches the same accuracy with two more multiply-adds).
+const EXP_POLY: [f64; 12] = [
     1.0,
     1.0,
+    0.5000000000000019,
+    0.1666666666666668,
+    0.0416666666664881,
+    0.008333333333319601,
+    0.0013888888952314775,
+    0.00019841269890047113,
+    2.4801485482328494e-05,
+    2.755724091857897e-06,
+    2.763263963904103e-07,
+    2.5110037605963777e-08,
+];
+
+/// (atanh(f) / f - 1) / f^2 as a polynomial of degree 7 in s = f^2 for
+/// s <= (3 - 2 sqrt 2)^2 = 0.0294 (|f| <= 0.1716): Chebyshev interpolation
+/// with mpmath at 50 digits, maximum error 1.0e-18 (the series sum
+/// s^k / (2k + 3) needs ten terms for that).
+const LN_ATANH: [f64; 8] = [
+    0.3333333333333333,
+    0.2000000000000044,
+    0.14285714285401807,
+    0.11111111195856958,
+    0.09090897820066453,
+    0.07693119851407329,
+    0.06634386569328443,
+    0.06543313073920051,
+];
+
+/// (sin x / x - 1) / x^2 as a polynomial of degree 5 in t = x^2 for
+/// |x| <= pi / 4: Chebyshev interpolation with mpmath, maximum error
+/// 2.0e-17 (so below 1e-17 in sin x).
+const SIN_POLY: [f64; 6] = [
+    -0.16666666666666666,
+    0.008333333333330948,
+    -0.00019841269836758574,
+    2.755731610255244e-06,
+    -2.5051131845003624e-08,
+    1.5918129294866608e-10,
+];
+
+/// (1 - cos x) / x^2 as a polynomial of degree 6 in t = x^2 for |x| <=
+/// pi / 4: Chebyshev interpolation with mpmath, maximum error 2.0e-19.
+const COS_POLY: [f64; 7] = [
     0.5,
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5_040.0,
-    1.0 / 40_320.0,
-    1.0 / 362_880.0,
-    1.0 / 3_628_800.0,
-    1.0 / 39_916_800.0,
-    1.0 / 479_001_600.0,
-    1.0 / 6_227_020_800.0,
-];
-
-/// (atanh(f) / f - 1) / f^2 = sum f^(2k) / (2k + 3), k = 0..9, in s = f^2.
-const LN_ATANH: [f64; 10] = [
-    1.0 / 3.0,
-    1.0 / 5.0,
-    1.0 / 7.0,
-    1.0 / 9.0,
-    1.0 / 11.0,
-    1.0 / 13.0,
-    1.0 / 15.0,
-    1.0 / 17.0,
-    1.0 / 19.0,
-    1.0 / 21.0,
-];
-
-/// (sin x / x - 1) / x^2 as a series in x^2, to the x^14 / 17! term.
-const SIN_TAYLOR: [f64; 8] = [
-    -1.0 / 6.0,
-    1.0 / 120.0,
-    -1.0 / 5_040.0,
-    1.0 / 362_880.0,
-    -1.0 / 39_916_800.0,
-    1.0 / 6_227_020_800.0,
-    -1.0 / 1_307_674_368_000.0,
-    1.0 / 355_687_428_096_000.0,
-];
-
-/// (1 - cos x) / x^2 as a series in x^2, to x^16 / 18!.
-const COS_TAYLOR: [f64; 9] = [
-    0.5,
-    -1.0 / 24.0,
-    1.0 / 720.0,
-    -1.0 / 40_320.0,
-    1.0 / 3_628_800.0,
-    -1.0 / 479_001_600.0,
-    1.0 / 87_178_291_200.0,
-    -1.0 / 20_922_789_888_000.0,
-    1.0 / 6_402_373_705_728_000.0,
+    -0.04166666666666664,
+    0.0013888888888880775,
+    -2.480158729369346e-05,
+    2.7557315566341895e-07,
+    -2.0875886738047052e-09,
+    1.1367998654022494e-11,
 ];
 
 /// How a multiply-add is computed: fused (one rounding, the hardware FMA
@@ -145,8 +147,8 @@ pub fn exp_with<A: Arith>(x: f64) -> f64 {
     // |r| <= ln(2) / 2, computed with a two-part ln 2 (Cody & Waite).
     let r = A::madd(-k, LN2_HI, xc);
     let r = A::madd(-k, LN2_LO, r);
-    // Taylor series to r^13: truncation error below 4e-18 relative.
-    let p = horner::<A, 14>(r, &EXP_TAYLOR);
+    // A polynomial of degree 11: error below 4e-18 relative.
+    let p = horner::<A, 12>(r, &EXP_POLY);
     // 2^k from the integer in the low bits of `shifted`.
     let ki = shifted.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
     let scale = f64::from_bits(ki.wrapping_add(1023) << 52);
@@ -176,11 +178,11 @@ pub fn ln_with<A: Arith>(x: f64) -> f64 {
     let high = m > std::f64::consts::SQRT_2;
     let m = if high { 0.5 * m } else { m };
     let e = if high { e + 1.0 } else { e };
-    // ln m = 2 atanh(f), f = (m - 1) / (m + 1): an odd series in f whose
-    // terms to f^21 leave a truncation error below 1e-17 relative.
+    // ln m = 2 atanh(f), f = (m - 1) / (m + 1) = 2f (1 + s q(s)) with
+    // s = f^2 and q a polynomial of degree 7 (error below 1e-17 relative).
     let f = (m - 1.0) / (m + 1.0);
     let s = f * f;
-    let q = horner::<A, 10>(s, &LN_ATANH);
+    let q = horner::<A, 8>(s, &LN_ATANH);
     // ln m = 2f + 2f s q.
     let two_f = f + f;
     let ln_m = A::madd(two_f * s, q, two_f);
@@ -255,7 +257,8 @@ pub fn normal_cdf_with<A: Arith>(z: f64) -> f64 {
 
 /// (sin 2 pi u, cos 2 pi u) for u in [0, 1): the turn is split into the
 /// nearest quarter k (exact) and a remainder x in [-pi/4, pi/4], whose sine
-/// and cosine are Taylor series to x^17 and x^18 (truncation below 1e-19).
+/// and cosine are polynomials ([`SIN_POLY`], [`COS_POLY`]: errors below
+/// 1e-17).
 #[inline(always)]
 pub fn sin_cos_turns(u: f64) -> (f64, f64) {
     sin_cos_turns_with::<Fused>(u)
@@ -269,9 +272,9 @@ pub fn sin_cos_turns_with<A: Arith>(u: f64) -> (f64, f64) {
     let k = shifted.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
     let x = (quarters - (shifted - ROUND_SHIFT)) * std::f64::consts::FRAC_PI_2;
     let x2 = x * x;
-    let sp = horner::<A, 8>(x2, &SIN_TAYLOR);
+    let sp = horner::<A, 6>(x2, &SIN_POLY);
     let sin_x = A::madd(x * x2, sp, x);
-    let cp = horner::<A, 9>(x2, &COS_TAYLOR);
+    let cp = horner::<A, 7>(x2, &COS_POLY);
     let cos_x = A::madd(-x2, cp, 1.0);
     // Rotate by k quarter turns: odd k swaps sine and cosine; the sine is
     // negative for k in {2, 3}, the cosine for k in {1, 2}.
