@@ -5,7 +5,7 @@
 
 use super::WeekContext;
 use super::fastmath::Arith;
-use super::state::{Agents, Scratch, Team, TeamWeek};
+use super::state::{Agents, Scratch, Team, TeamWeek, broadcast};
 use super::values::{GroupView, RankGroup};
 
 /// The rank reference group of each team, from last week's log-token
@@ -27,10 +27,18 @@ pub(crate) fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut 
     let vc = &ctx.values;
     let range = t.start..t.start + t.len;
     let n = t.len as f64;
-    let active = a.measured_tokens[range.clone()]
-        .iter()
-        .filter(|&&tm| tm >= vc.t_min)
-        .count() as f64;
+    let count_active = |len: usize| {
+        a.measured_tokens[t.start..t.start + len]
+            .iter()
+            .filter(|&&tm| tm >= vc.t_min)
+            .count()
+    };
+    // (A constant length for teams of 8, which the compiler unrolls.)
+    let active = if t.len == 8 {
+        count_active(8)
+    } else {
+        count_active(t.len)
+    } as f64;
     let pressure = ctx.pressure(active / n);
     let stake = ctx.stake * pressure;
     let view = if ctx.team_ranks {
@@ -46,17 +54,17 @@ pub(crate) fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut 
     } else {
         (t.sum_g, n)
     };
-    s.stake[range.clone()].fill(stake);
-    s.group_mean[range.clone()].fill(view.group.mean);
-    s.group_inv_sd[range.clone()].fill(view.group.inv_sd);
-    s.group_stake_part[range.clone()].fill(view.stake_part);
-    s.group_rank0[range.clone()].fill(view.rank0);
-    s.group_top0[range.clone()].fill(view.top0);
-    s.peer_sum[range.clone()].fill(peer_sum);
+    broadcast(&mut s.stake[range.clone()], stake);
+    broadcast(&mut s.group_mean[range.clone()], view.group.mean);
+    broadcast(&mut s.group_inv_sd[range.clone()], view.group.inv_sd);
+    broadcast(&mut s.group_stake_part[range.clone()], view.stake_part);
+    broadcast(&mut s.group_rank0[range.clone()], view.rank0);
+    broadcast(&mut s.group_top0[range.clone()], view.top0);
+    broadcast(&mut s.peer_sum[range.clone()], peer_sum);
     let peer_weight = if peer_count > 1.0 {
         1.0 / (peer_count - 1.0)
     } else {
         0.0
     };
-    s.peer_weight[range.clone()].fill(peer_weight);
+    broadcast(&mut s.peer_weight[range.clone()], peer_weight);
 }

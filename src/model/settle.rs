@@ -28,7 +28,7 @@ use super::events::{
 };
 use super::gini::GiniHistogram;
 use super::rng::{self, slots};
-use super::state::{Agents, Attr, Scratch, Team};
+use super::state::{Agents, Attr, Scratch, Team, broadcast};
 use super::sums::{CoMoments, Moments, Partial};
 
 /// The block's settle pass: `first_employee` numbers its first agent.
@@ -50,9 +50,17 @@ pub(crate) fn settle_block(
     }
     belief_kernel(ctx, a, s);
     for t in teams.iter() {
-        let range = t.start..t.start + t.len;
-        let mean = s.surveillance[range.clone()].iter().sum::<f64>() / t.len as f64;
-        s.team_mean_belief[range].fill(mean);
+        let mean_of = |len: usize| {
+            let range = t.start..t.start + len;
+            s.surveillance[range].iter().sum::<f64>() / len as f64
+        };
+        // (A constant length for teams of 8, as in `team_sums`.)
+        let mean = if t.len == 8 {
+            mean_of(8)
+        } else {
+            mean_of(t.len)
+        };
+        broadcast(&mut s.team_mean_belief[t.start..t.start + t.len], mean);
     }
     social_kernel(ctx, a, s);
     for &t in &s.tokens[..n] {
@@ -336,8 +344,30 @@ fn team_sums(
     first_employee: usize,
     part: &mut Partial,
 ) {
-    let range = t.start..t.start + t.len;
-    let len = t.len;
+    // Teams of 8 (the default) get their own copy of the loops with the
+    // length a constant, which the compiler unrolls and vectorises.
+    if t.len == 8 {
+        team_sums_of(ctx, t, a, s, k, first_employee, part, 8);
+    } else {
+        let len = t.len;
+        team_sums_of(ctx, t, a, s, k, first_employee, part, len);
+    }
+}
+
+/// [`team_sums`] for a team of `len` members (`t.len`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn team_sums_of(
+    ctx: &WeekContext,
+    t: &mut Team,
+    a: &Agents,
+    s: &mut Scratch,
+    k: usize,
+    first_employee: usize,
+    part: &mut Partial,
+    len: usize,
+) {
+    let range = t.start..t.start + len;
     let n = len as f64;
     // The team's members as slices of one length, so indexing needs no
     // bounds checks in the loop.
@@ -390,8 +420,8 @@ fn team_sums(
     // negative and make the assurance count as evidence of surveillance).
     let erosion =
         (1.0 - ctx.credibility_erosion * (q - ctx.ambient_evidence_rate).max(0.0)).max(0.0);
-    s.team_erosion[range.clone()].fill(erosion);
-    s.team_detections[range].fill(detections);
+    broadcast(&mut s.team_erosion[range.clone()], erosion);
+    broadcast(&mut s.team_detections[range], detections);
     t.log_tokens = Moments::from_sums(n, sl, sll);
     t.sum_g = sum_g;
     part.audits_detected += detections;

@@ -25,6 +25,20 @@ pub(crate) const SCRATCH_BYTES_PER_AGENT: usize = 22 * std::mem::size_of::<f64>(
 pub(crate) const SCRATCH_BYTES_PER_TEAM: usize =
     std::mem::size_of::<TeamWeek>() + std::mem::size_of::<GroupView>();
 
+/// Sets every element of `team` (one team's members in a broadcast array)
+/// to `value`. Teams of 8, the default, take a fixed-size store the
+/// compiler makes two or one vector stores; other sizes a plain fill (a
+/// loop with its set-up, which for a few elements costs several times as
+/// many instructions).
+#[inline(always)]
+pub(crate) fn broadcast(team: &mut [f64], value: f64) {
+    if let Ok(eight) = <&mut [f64; 8]>::try_from(&mut *team) {
+        *eight = [value; 8];
+    } else {
+        team.fill(value);
+    }
+}
+
 /// An attribute draw as stored (rounded to the nearest f32).
 pub(crate) fn attr(x: f64) -> Attr {
     x as Attr
