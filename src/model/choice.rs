@@ -60,9 +60,8 @@ pub(crate) fn choose_all<A: Arith>(
         peer_weight: &s.peer_weight[..n],
         shock_states: [
             state(slots::RADIUS_0),
-            state(slots::ANGLE_0),
             state(slots::RADIUS_1),
-            state(slots::ANGLE_1),
+            state(slots::ANGLES),
         ],
     };
     let outputs = (
@@ -142,10 +141,11 @@ struct Inputs<'a> {
     group_top0: &'a [f64],
     peer_sum: &'a [f64],
     peer_weight: &'a [f64],
-    /// The SplitMix64 states of the first agent's four shock uniforms
-    /// (radius and angle of two Box-Muller pairs); agent i's are
+    /// The SplitMix64 states of the first agent's three shock words (the
+    /// radii of two Box-Muller pairs, and both angles in one word's
+    /// halves); agent i's are
     /// `i * EMPLOYEE_STATE_STEP` further on.
-    shock_states: [u64; 4],
+    shock_states: [u64; 3],
 }
 
 /// The loop itself. The arrays it writes are separate `&mut` arguments:
@@ -185,7 +185,7 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         group_top0,
         peer_sum,
         peer_weight,
-        shock_states: [radius_0, angle_0, radius_1, angle_1],
+        shock_states: [radius_0, radius_1, angles],
     } = *inputs;
     let (ability, speedup, intensity, aversion) = (
         &ability[..n],
@@ -237,10 +237,11 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         // Standard normal value shocks from this agent's four
         // counter-based words (the second pair's sine is unused).
         let offset = (i as u64).wrapping_mul(rng::EMPLOYEE_STATE_STEP);
-        let uniform = |state: u64| rng::unit52(rng::mix(state.wrapping_add(offset)));
-        let open = |state: u64| rng::open52(rng::mix(state.wrapping_add(offset)));
-        let (z_m, z_p) = fm::normal_pair_with::<A>(open(radius_0), uniform(angle_0));
-        let (z_g, _) = fm::normal_pair_with::<A>(open(radius_1), uniform(angle_1));
+        let word = |state: u64| rng::mix(state.wrapping_add(offset));
+        let angles = word(angles);
+        let (z_m, z_p) =
+            fm::normal_pair_with::<A>(rng::open52(word(radius_0)), rng::high32(angles));
+        let (z_g, _) = fm::normal_pair_with::<A>(rng::open52(word(radius_1)), rng::low32(angles));
         let v = [
             v_m + ctx.choice_noise * z_m,
             v_p + ctx.choice_noise * z_p,

@@ -64,19 +64,19 @@ const SLOT_BITS: u32 = 4;
 /// The draws of one agent in one week, each at its own slot of the
 /// agent's counter range (see [`word`]).
 pub mod slots {
-    /// Box-Muller uniforms of the value shocks: (radius, angle) pairs.
+    /// Box-Muller radius uniforms of the value shocks (52 bits each).
     pub const RADIUS_0: u64 = 0;
-    pub const ANGLE_0: u64 = 1;
     pub const RADIUS_1: u64 = 2;
-    pub const ANGLE_1: u64 = 3;
-    /// Incidents (Poisson inversion), audit detection, belief evidence.
-    pub const INCIDENTS: u64 = 4;
-    pub const DETECTION: u64 = 5;
-    pub const EVIDENCE: u64 = 6;
+    /// Both Box-Muller angles: the word's high and low 32 bits.
+    pub const ANGLES: u64 = 1;
+    /// Incidents (Poisson inversion, 52 bits).
+    pub const INCIDENTS: u64 = 3;
+    /// Audit detection and belief evidence: the high and low 32 bits.
+    pub const DETECTION_EVIDENCE: u64 = 4;
     /// Seeds of the sequential generators for the rare draws that need
     /// more than one uniform (incident rates above 500, n_obs above 16).
-    pub const INCIDENTS_EXTRA: u64 = 7;
-    pub const EVIDENCE_EXTRA: u64 = 8;
+    pub const INCIDENTS_EXTRA: u64 = 5;
+    pub const EVIDENCE_EXTRA: u64 = 6;
 }
 
 /// The key of a run's weekly draws.
@@ -142,6 +142,20 @@ pub fn open52(bits: u64) -> f64 {
     2.0 - f64::from_bits((bits >> 12) | 0x3FF0_0000_0000_0000)
 }
 
+/// A uniform in [0, 1) from the high 32 bits of a word (where 2^-32 is fine
+/// enough: an angle, a Bernoulli or binomial threshold), so one word gives
+/// two with [`low32`].
+#[inline(always)]
+pub fn high32(bits: u64) -> f64 {
+    f64::from_bits(((bits >> 32) << 20) | 0x3FF0_0000_0000_0000) - 1.0
+}
+
+/// A uniform in [0, 1) from the low 32 bits of a word (see [`high32`]).
+#[inline(always)]
+pub fn low32(bits: u64) -> f64 {
+    f64::from_bits(((bits & 0xFFFF_FFFF) << 20) | 0x3FF0_0000_0000_0000) - 1.0
+}
+
 /// The sequential generator of one agent's rare extra draws in one week
 /// (seeded from the counter-based word at `slot`).
 pub fn extra(key: u64, week: u64, employee: u64, slot: u64) -> Pcg64Mcg {
@@ -184,12 +198,32 @@ mod tests {
             assert_eq!(mix(state_at(key, i as u64)), w);
         }
         // Consecutive employees' states are EMPLOYEE_STATE_STEP apart.
-        let a = state_at(key, position(3, 10, slots::EVIDENCE));
-        let b = state_at(key, position(3, 11, slots::EVIDENCE));
+        let a = state_at(key, position(3, 10, slots::DETECTION_EVIDENCE));
+        let b = state_at(key, position(3, 11, slots::DETECTION_EVIDENCE));
         assert_eq!(b.wrapping_sub(a), EMPLOYEE_STATE_STEP);
         // Positions are distinct across weeks, employees and slots.
         assert_ne!(position(0, 1, 0), position(0, 0, 1));
         assert_eq!(position(99_999, 99_999_999, 15) >> 48, 0);
+    }
+
+    #[test]
+    fn thirty_two_bit_halves_are_independent_uniforms() {
+        assert_eq!(high32(0), 0.0);
+        assert_eq!(low32(0), 0.0);
+        assert_eq!(high32(u64::MAX), 1.0 - 2f64.powi(-32));
+        assert_eq!(low32(u64::MAX), 1.0 - 2f64.powi(-32));
+        assert_eq!(high32(1 << 32), 2f64.powi(-32));
+        assert_eq!(low32(1), 2f64.powi(-32));
+        // The halves of a word are uncorrelated: within 5 standard errors
+        // (1 / (12 sqrt n) for the covariance of two uniforms) of 0.
+        let key = step_key(3);
+        let n = 100_000;
+        let cov = (0..n)
+            .map(|i| word(key, i))
+            .map(|w| (high32(w) - 0.5) * (low32(w) - 0.5))
+            .sum::<f64>()
+            / n as f64;
+        assert!(cov.abs() < 5.0 / (12.0 * (n as f64).sqrt()), "{cov}");
     }
 
     #[test]

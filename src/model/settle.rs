@@ -168,11 +168,7 @@ fn events_kernel(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch, first_emplo
             rng::position(ctx.week, first_employee as u64, slot),
         )
     };
-    let states = [
-        state(slots::INCIDENTS),
-        state(slots::DETECTION),
-        state(slots::EVIDENCE),
-    ];
+    let states = [state(slots::INCIDENTS), state(slots::DETECTION_EVIDENCE)];
     let inputs = EventInputs {
         intensity,
         status,
@@ -228,7 +224,7 @@ fn event_loop(
     ctx: &WeekContext,
     vc: &super::values::ValueContext,
     inputs: &EventInputs,
-    [incident_state, detection_state, evidence_state]: [u64; 3],
+    [incident_state, detection_evidence_state]: [u64; 2],
     habit: &mut [f64],
     stress: &mut [f64],
     out: EventOutputs,
@@ -301,9 +297,10 @@ fn event_loop(
         incidents[i] = if none { 0.0 } else { f64::NAN };
         // Only detection matters for what follows, so audit-and-detect is
         // one Bernoulli(d delta g) draw.
-        let caught = f64::from(u8::from(uniform(detection_state) < detect_per_g * g));
+        let detection_evidence = rng::mix(detection_evidence_state.wrapping_add(offset));
+        let caught = f64::from(u8::from(rng::high32(detection_evidence) < detect_per_g * g));
         detected[i] = caught;
-        evidence_uniform[i] = uniform(evidence_state);
+        evidence_uniform[i] = rng::low32(detection_evidence);
         // Step 9: habit; stress without the belief term.
         let h = habit[i];
         let rho = if g > h { ctx.habit_up } else { ctx.habit_down };
