@@ -6,7 +6,8 @@
 //! are straight-line arithmetic (range reduction by bit manipulation, a
 //! polynomial, selects instead of branches) that LLVM turns into SIMD code
 //! over the agent arrays, and, being pure Rust with `mul_add`, they give the
-//! same bits on every platform. Accuracy (checked by the tests below against
+//! same bits on every platform (except on the unfused path for CPUs
+//! without FMA, [`Unfused`]). Accuracy (checked by the tests below against
 //! the standard library and libm): `exp` and `ln` within 2 ulp over the
 //! model's range, the normal CDF within 1e-15 absolute, which is far below
 //! anything the model's outputs resolve.

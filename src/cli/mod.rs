@@ -264,7 +264,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// What the weekly step runs on: GOODHART_SIMD=baseline|avx2|avx512 caps
+/// What the weekly step runs on: GOODHART_SIMD=unfused|baseline|avx2|avx512 caps
 /// its instruction set (same results, other speed); otherwise commands
 /// that simulate choose the fastest level this CPU has by timing them
 /// ([`crate::bench::choose_level_by_measurement`]). A CPU without FMA gets
@@ -278,7 +278,7 @@ fn choose_instruction_set(command: &Command) {
         match simd::Level::from_name(&name) {
             Some(level) => simd::set_cap(level),
             None => eprintln!(
-                "warning: GOODHART_SIMD={name:?} is not a level (baseline, avx2, avx512); ignored"
+                "warning: GOODHART_SIMD={name:?} is not a level (unfused, baseline, avx2, avx512); ignored"
             ),
         }
         return;

@@ -234,7 +234,7 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
             log_tokens: (log_tokens_productive[i], log_tokens_performative[i]),
         };
         let [v_m, v_p, v_g] = option_values::<A, BAR, TOP>(vc, &agent, &view);
-        // Standard normal value shocks from this agent's four
+        // Standard normal value shocks from this agent's three
         // counter-based words (the second pair's sine is unused).
         let offset = (i as u64).wrapping_mul(rng::EMPLOYEE_STATE_STEP);
         let word = |state: u64| rng::mix(state.wrapping_add(offset));

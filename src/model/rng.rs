@@ -159,8 +159,10 @@ pub fn low32(bits: u64) -> f64 {
 /// The sequential generator of one agent's rare extra draws in one week
 /// (seeded from the counter-based word at `slot`).
 pub fn extra(key: u64, week: u64, employee: u64, slot: u64) -> Pcg64Mcg {
-    use rand::SeedableRng;
-    Pcg64Mcg::seed_from_u64(word(key, position(week, employee, slot)))
+    // Seeded as `stream` seeds, by SplitMix64 mixing (not rand's
+    // `seed_from_u64`, whose expansion rand does not promise to keep).
+    let w = word(key, position(week, employee, slot));
+    Pcg64Mcg::new(((w as u128) << 64) | splitmix64(w ^ 0x5851_F42D_4C95_7F2D) as u128)
 }
 
 /// Named streams used by the engine.

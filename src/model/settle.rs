@@ -6,9 +6,10 @@
 //!
 //! It is split by what each part needs:
 //! 1. [`events_kernel`], one branch-free loop over the whole block that
-//!    the compiler vectorises: each agent's three counter-based event
-//!    words, token use, the incident draw's common case (zero events),
-//!    detection, habit and the stress update without the belief term.
+//!    the compiler vectorises: each agent's two counter-based event words
+//!    (incident; detection and evidence), token use, the incident draw's
+//!    common case (zero events), detection, habit and the stress update
+//!    without the belief term.
 //! 2. A scalar pass over the rare agents whose incident draw needs the
 //!    Poisson inversion ([`draw_rare_incidents`]).
 //! 3. Per team, in member order ([`team_sums`]): the evidence from the
@@ -16,10 +17,11 @@
 //!    week, its detected audits), broadcast to the members where the next
 //!    loop needs them.
 //! 4. Beliefs ([`belief_kernel`], vectorised): belief and credibility
-//!    updates, a detected audit as evidence for the whole team, and then,
-//!    with each team's mean belief, synchronous social averaging.
-//! 5. The Gini histogram, and the block's sums of the metrics, each over
-//!    eight interleaved lanes in a fixed order ([`lane_sum`]), so that they
+//!    updates and a detected audit as evidence for the whole team; then,
+//!    with each team's mean belief, synchronous social averaging
+//!    ([`social_kernel`], vectorised).
+//! 5. The Gini histogram; the block's sums of the metrics, each over eight
+//!    interleaved lanes in a fixed order ([`lane_sum`]), so that they
 //!    vectorise and give the same bits at every instruction-set level.
 
 use super::WeekContext;
@@ -81,8 +83,9 @@ pub(crate) fn settle_block(
     part.stress = f(&a.stress);
     part.habit = f(&a.habit);
     // The organisation's log-token moments from the block's sums (values
-    // of similar size, about 2 +- 1.5, so the sum of squares loses
-    // nothing that matters), and metric validity's from sums shifted by
+    // of similar size, mostly 2 +- 1.5 and at worst ln(eps_T) for an agent
+    // without tokens, so the sum of squares loses nothing that matters;
+    // `from_sums` floors the spread at 0 and ranks floor the sd at 0.1), and metric validity's from sums shifted by
     // the block's first pair, so that tokens (or output) equal across the
     // block give exactly zero spread (MODEL.md: no raw sums of squares).
     let log_measured = &s.log_measured[..n];

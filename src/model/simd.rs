@@ -5,11 +5,14 @@
 //! AVX-512), and the widest one the CPU supports runs. All three give the
 //! same bits: lanes compute exactly the scalar IEEE operations and
 //! `mul_add` is a fused multiply-add everywhere (in hardware, or in
-//! software where the CPU has no FMA, which is correct but slow). A caller
-//! may cap the choice with [`set_cap`] (the command line does, from the
-//! environment variable `GOODHART_SIMD`), so the tests can check that claim
-//! and benchmarks can show what each level gains; the engine itself reads
-//! no environment.
+//! software where the CPU has no FMA, which is correct but slow). A fourth
+//! level, [`Level::Unfused`], is the path for x86-64 CPUs without FMA: the
+//! baseline build with unfused multiply-adds, several times faster than
+//! software FMA there, with results that may differ in the last bits. A
+//! caller may cap the choice with [`set_cap`] (the command line does, from
+//! the environment variable `GOODHART_SIMD`, or by timing the levels), so
+//! the tests can check these claims and benchmarks can show what each
+//! level gains; the engine itself reads no environment.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -34,7 +37,7 @@ pub const NO_FMA_WARNING: &str = "warning: this CPU has no fused multiply-add (F
 impl Level {
     pub const ALL: [Level; 4] = [Level::Unfused, Level::Baseline, Level::Avx2, Level::Avx512];
 
-    /// The level named `baseline`, `avx2` or `avx512`.
+    /// The level named `unfused`, `baseline`, `avx2` or `avx512`.
     pub fn from_name(name: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|l| l.name() == name)
     }
@@ -94,14 +97,46 @@ fn detect() -> Level {
 static CAP: AtomicU8 = AtomicU8::new(Level::Avx512 as u8);
 
 /// Caps the level the step runs at (for the whole process, from the next
-/// week on). Results are the same at every level; only speed changes.
+/// week on). Results are the same at every level but [`Level::Unfused`];
+/// only speed changes.
 pub fn set_cap(cap: Level) {
     CAP.store(cap as u8, Ordering::Relaxed);
 }
 
 /// The level the step runs at: the widest this CPU supports, capped by
-/// [`set_cap`].
+/// [`set_cap`]. On a CPU without FMA (detected as `Unfused`) a cap of
+/// `Baseline` still runs the baseline build, with fused multiply-adds in
+/// software: slow, but the portable bits.
 pub fn level() -> Level {
     let cap = Level::ALL[usize::from(CAP.load(Ordering::Relaxed)).min(3)];
-    detected().min(cap)
+    resolve(detected(), cap)
+}
+
+/// The level for a CPU whose widest is `detected`, capped at `cap`.
+fn resolve(detected: Level, cap: Level) -> Level {
+    match detected {
+        Level::Unfused if cap == Level::Baseline => Level::Baseline,
+        widest => widest.min(cap),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_resolve_to_a_level_the_cpu_runs() {
+        use Level::*;
+        // An AVX-512 CPU runs any cap, the unfused path included.
+        for cap in Level::ALL {
+            assert_eq!(resolve(Avx512, cap), cap);
+        }
+        assert_eq!(resolve(Avx2, Avx512), Avx2);
+        // Without FMA: the unfused path, unless the portable baseline
+        // (software FMA) is asked for.
+        assert_eq!(resolve(Unfused, Avx512), Unfused);
+        assert_eq!(resolve(Unfused, Avx2), Unfused);
+        assert_eq!(resolve(Unfused, Baseline), Baseline);
+        assert_eq!(resolve(Unfused, Unfused), Unfused);
+    }
 }

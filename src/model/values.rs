@@ -7,8 +7,9 @@
 //! use is valued as a pure option, a whole week spent on it (Holmström &
 //! Milgrom 1991: a reward on the measured dimension pulls the time budget
 //! towards whatever is most measure-dense). Switched-off terms (no target,
-//! no visible ranks, no top-k board) are multiplied by zero weights rather
-//! than skipped, which gives the same value.
+//! no visible ranks, no top-k board) are multiplied by zero weights, or,
+//! where the choice kernel is specialised for weeks without them (usage
+//! bar, top-k curve), skipped, which gives the same value.
 
 use super::fastmath::{self as fm, Arith, Fused};
 use crate::params::{Leaderboard, ModelParams};
