@@ -28,12 +28,7 @@ pub(crate) fn choose_all<A: Arith>(
     first_employee: usize,
 ) {
     let n = a.ability.len();
-    let state = |slot| {
-        rng::state_at(
-            ctx.rng_key,
-            rng::position(ctx.week, first_employee as u64, slot),
-        )
-    };
+    let state = |slot| ctx.draw_state(first_employee, slot);
     // Every array sliced to the same length, so the loop has no bounds
     // checks.
     let inputs = Inputs {

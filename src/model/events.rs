@@ -10,9 +10,10 @@ use rand::{Rng, RngExt};
 /// Poisson draw by inversion of the uniform `u`, so every agent consumes
 /// the same number of draws whatever its rate (common random numbers
 /// across sweep points). Large rates, far outside the calibrated range,
-/// take further draws from `rng` ([`poisson_large`]).
+/// take further draws from the generator `extra` makes ([`poisson_large`];
+/// made only then).
 #[inline]
-pub(crate) fn poisson<R: Rng>(u: f64, rng: &mut R, lambda: f64) -> f64 {
+pub(crate) fn poisson<R: Rng>(u: f64, extra: impl FnOnce() -> R, lambda: f64) -> f64 {
     // e^-lambda >= 1 - lambda, so u below 1 - lambda (less a margin for the
     // rounding of exp) means zero events without computing the
     // exponential; the result is the same as by full inversion.
@@ -20,7 +21,7 @@ pub(crate) fn poisson<R: Rng>(u: f64, rng: &mut R, lambda: f64) -> f64 {
         return 0.0;
     }
     if lambda > 500.0 {
-        return poisson_large(rng, lambda);
+        return poisson_large(&mut extra(), lambda);
     }
     let mut k = 0.0;
     let mut prob = fm::exp(-lambda);
@@ -160,7 +161,7 @@ mod tests {
         for lambda in [0.01, 0.7, 4.0, 40.0, 800.0, 1e5] {
             let n = 200_000;
             let xs: Vec<f64> = (0..n)
-                .map(|_| poisson(r.random(), &mut r, lambda))
+                .map(|_| poisson(r.random(), || &mut r, lambda))
                 .collect();
             let mean = xs.iter().sum::<f64>() / n as f64;
             let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;

@@ -172,6 +172,8 @@ impl GiniHistogram {
         let mut total = 0.0;
         // Sum over sorted positions i (1-based) of i * x_(i).
         let mut weighted = 0.0;
+        // The bitmap walked by hand, not through `occupied_bins`: the
+        // iterator adapters cost some 40 instructions per bin here.
         for (i, &word) in self.occupied.iter().enumerate() {
             let mut w = word;
             while w != 0 {

@@ -141,6 +141,17 @@ impl WeekContext {
         }
     }
 
+    /// The unmixed state of this week's draw in slot `slot` of employee
+    /// `employee` ([`rng::state_at`]); a vectorised loop adds
+    /// `i * rng::EMPLOYEE_STATE_STEP` for the i-th employee after it.
+    #[inline(always)]
+    pub fn draw_state(&self, employee: usize, slot: u64) -> u64 {
+        rng::state_at(
+            self.rng_key,
+            rng::position(self.week, employee as u64, slot),
+        )
+    }
+
     /// P_j = P_base + [tau > 0] (P_tau + k_gap max(0, tau - A_j)).
     #[inline]
     pub fn pressure(&self, adoption: f64) -> f64 {

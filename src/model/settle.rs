@@ -165,12 +165,7 @@ fn events_kernel(ctx: &WeekContext, a: &mut Agents, s: &mut Scratch, first_emplo
     let performative = &a.performative[..n];
     let measured_tokens = &a.measured_tokens[..n];
     let incident_rate = &s.incident_rate[..n];
-    let state = |slot| {
-        rng::state_at(
-            ctx.rng_key,
-            rng::position(ctx.week, first_employee as u64, slot),
-        )
-    };
+    let state = |slot| ctx.draw_state(first_employee, slot);
     let states = [state(slots::INCIDENTS), state(slots::DETECTION_EVIDENCE)];
     let inputs = EventInputs {
         intensity,
@@ -320,11 +315,17 @@ fn event_loop(
 fn draw_rare_incidents(ctx: &WeekContext, s: &mut Scratch, first_employee: usize, n: usize) {
     for (i, x) in s.incidents[..n].iter_mut().enumerate() {
         if x.is_nan() {
-            let employee = (first_employee + i) as u64;
-            let position = rng::position(ctx.week, employee, slots::INCIDENTS);
-            let u = rng::unit52(rng::word(ctx.rng_key, position));
-            let mut extra = rng::extra(ctx.rng_key, ctx.week, employee, slots::INCIDENTS_EXTRA);
-            *x = poisson(u, &mut extra, s.incident_rate[i]);
+            let employee = first_employee + i;
+            let u = rng::unit52(rng::mix(ctx.draw_state(employee, slots::INCIDENTS)));
+            let extra = || {
+                rng::extra(
+                    ctx.rng_key,
+                    ctx.week,
+                    employee as u64,
+                    slots::INCIDENTS_EXTRA,
+                )
+            };
+            *x = poisson(u, extra, s.incident_rate[i]);
         }
     }
 }
