@@ -133,75 +133,6 @@ fn horner<A: Arith, const N: usize>(x: f64, c: &[f64; N]) -> f64 {
     p
 }
 
-/// e^x.
-#[inline(always)]
-pub fn exp(x: f64) -> f64 {
-    exp_with::<Fused>(x)
-}
-
-/// e^x with multiply-adds of kind `A`.
-#[inline(always)]
-pub fn exp_with<A: Arith>(x: f64) -> f64 {
-    let xc = x.clamp(-708.0, 709.0);
-    let shifted = A::madd(xc, LOG2_E, ROUND_SHIFT);
-    let k = shifted - ROUND_SHIFT;
-    // |r| <= ln(2) / 2, computed with a two-part ln 2 (Cody & Waite).
-    let r = A::madd(-k, LN2_HI, xc);
-    let r = A::madd(-k, LN2_LO, r);
-    // A polynomial of degree 11: error below 4e-18 relative.
-    let p = horner::<A, 12>(r, &EXP_POLY);
-    // 2^k from the integer in the low bits of `shifted`.
-    let ki = shifted.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
-    let scale = f64::from_bits(ki.wrapping_add(1023) << 52);
-    let y = p * scale;
-    let y = if x < -708.0 { 0.0 } else { y };
-    if x > 709.78 { f64::INFINITY } else { y }
-}
-
-/// Natural logarithm of a positive, finite, normal number.
-#[inline(always)]
-pub fn ln(x: f64) -> f64 {
-    ln_with::<Fused>(x)
-}
-
-/// Natural logarithm with multiply-adds of kind `A`.
-#[inline(always)]
-pub fn ln_with<A: Arith>(x: f64) -> f64 {
-    const MANTISSA: u64 = (1 << 52) - 1;
-    const ONE: u64 = 0x3FF0_0000_0000_0000;
-    let bits = x.to_bits();
-    // x = 2^e m with m in [1, 2); the exponent as a double, exactly,
-    // without an integer conversion (2^52 + biased exponent - 2^52 - 1023).
-    let two52 = f64::from_bits(0x4330_0000_0000_0000);
-    let e = f64::from_bits(0x4330_0000_0000_0000 | (bits >> 52)) - two52 - 1023.0;
-    let m = f64::from_bits((bits & MANTISSA) | ONE);
-    // Move m into [sqrt(1/2), sqrt(2)) so |f| below is at most 0.1716.
-    let high = m > std::f64::consts::SQRT_2;
-    let m = if high { 0.5 * m } else { m };
-    let e = if high { e + 1.0 } else { e };
-    // ln m = 2 atanh(f), f = (m - 1) / (m + 1) = 2f (1 + s q(s)) with
-    // s = f^2 and q a polynomial of degree 7 (error below 1e-17 relative).
-    let f = (m - 1.0) / (m + 1.0);
-    let s = f * f;
-    let q = horner::<A, 8>(s, &LN_ATANH);
-    // ln m = 2f + 2f s q.
-    let two_f = f + f;
-    let ln_m = A::madd(two_f * s, q, two_f);
-    A::madd(e, LN2_HI, A::madd(e, LN2_LO, ln_m))
-}
-
-/// Logistic function 1 / (1 + e^-x).
-#[inline(always)]
-pub fn logistic(x: f64) -> f64 {
-    logistic_with::<Fused>(x)
-}
-
-/// Logistic function with multiply-adds of kind `A`.
-#[inline(always)]
-pub fn logistic_with<A: Arith>(x: f64) -> f64 {
-    1.0 / (1.0 + exp_with::<A>(-x))
-}
-
 /// f(y) = (1 + 2t) e^(t^2) erfc(t) with y = (t - K) / (t + K), K = 3.75, on
 /// 0 <= t < infinity (the form of Shepherd & Laframboise 1981), as a
 /// polynomial in y of degree 22: the Chebyshev series computed with mpmath
@@ -235,25 +166,58 @@ const ERFC_POLYNOMIAL: [f64; 23] = [
     -2.623107347133476e-09,
 ];
 
+/// The functions of this module, reading their polynomials' coefficients
+/// from this table: [`MATHS`] where they are constants, and
+/// [`Maths::opaque`] in the engine's vectorised loops.
+///
+/// Why a table the compiler cannot see into: in a loop that LLVM
+/// vectorises for AVX2, every constant coefficient becomes a broadcast
+/// (`vbroadcastsd`) before the multiply-add that uses it, as AVX2 cannot
+/// read a broadcast constant as an FMA's memory operand (AVX-512 can).
+/// Coefficients loaded from an opaque table are broadcast once, before the
+/// loop, and kept in full-width stack slots that the multiply-adds read
+/// directly: one instruction per coefficient instead of two
+/// (docs/PERFORMANCE.md). The values and results are the same.
+#[derive(Debug)]
+pub struct Maths {
+    exp: [f64; 12],
+    ln: [f64; 8],
+    sin: [f64; 6],
+    cos: [f64; 7],
+    erfc: [f64; 23],
+}
+
+/// The table with the coefficients above.
+pub static MATHS: Maths = Maths {
+    exp: EXP_POLY,
+    ln: LN_ATANH,
+    sin: SIN_POLY,
+    cos: COS_POLY,
+    erfc: ERFC_POLYNOMIAL,
+};
+
+/// e^x.
+#[inline(always)]
+pub fn exp(x: f64) -> f64 {
+    MATHS.exp::<Fused>(x)
+}
+
+/// Natural logarithm of a positive, finite, normal number.
+#[inline(always)]
+pub fn ln(x: f64) -> f64 {
+    MATHS.ln::<Fused>(x)
+}
+
+/// Logistic function 1 / (1 + e^-x).
+#[inline(always)]
+pub fn logistic(x: f64) -> f64 {
+    MATHS.logistic::<Fused>(x)
+}
+
 /// Standard normal CDF Phi(z) = erfc(-z / sqrt 2) / 2.
 #[inline(always)]
 pub fn normal_cdf(z: f64) -> f64 {
-    normal_cdf_with::<Fused>(z)
-}
-
-/// Standard normal CDF with multiply-adds of kind `A`.
-#[inline(always)]
-pub fn normal_cdf_with<A: Arith>(z: f64) -> f64 {
-    // Beyond |z| = 38.6, e^(-z^2/2) underflows and Phi is 0 or 1 exactly.
-    let z = z.clamp(-40.0, 40.0);
-    let t = z.abs() * std::f64::consts::FRAC_1_SQRT_2;
-    // One division for both y = (t - K) / (t + K) and 1 / (1 + 2t).
-    let d = 1.0 / ((t + ERFC_K) * (1.0 + 2.0 * t));
-    let y = (t - ERFC_K) * (1.0 + 2.0 * t) * d;
-    let inv_1_2t = (t + ERFC_K) * d;
-    let f = horner::<A, 23>(y, &ERFC_POLYNOMIAL);
-    let half_erfc = 0.5 * f * inv_1_2t * exp_with::<A>(-0.5 * z * z);
-    if z < 0.0 { half_erfc } else { 1.0 - half_erfc }
+    MATHS.normal_cdf::<Fused>(z)
 }
 
 /// (sin 2 pi u, cos 2 pi u) for u in [0, 1): the turn is split into the
@@ -262,28 +226,7 @@ pub fn normal_cdf_with<A: Arith>(z: f64) -> f64 {
 /// 1e-17).
 #[inline(always)]
 pub fn sin_cos_turns(u: f64) -> (f64, f64) {
-    sin_cos_turns_with::<Fused>(u)
-}
-
-/// (sin 2 pi u, cos 2 pi u) with multiply-adds of kind `A`.
-#[inline(always)]
-pub fn sin_cos_turns_with<A: Arith>(u: f64) -> (f64, f64) {
-    let quarters = 4.0 * u;
-    let shifted = quarters + ROUND_SHIFT;
-    let k = shifted.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
-    let x = (quarters - (shifted - ROUND_SHIFT)) * std::f64::consts::FRAC_PI_2;
-    let x2 = x * x;
-    let sp = horner::<A, 6>(x2, &SIN_POLY);
-    let sin_x = A::madd(x * x2, sp, x);
-    let cp = horner::<A, 7>(x2, &COS_POLY);
-    let cos_x = A::madd(-x2, cp, 1.0);
-    // Rotate by k quarter turns: odd k swaps sine and cosine; the sine is
-    // negative for k in {2, 3}, the cosine for k in {1, 2}.
-    let odd = k & 1 == 1;
-    let (a, b) = if odd { (cos_x, -sin_x) } else { (sin_x, cos_x) };
-    let sin = f64::from_bits(a.to_bits() ^ ((k & 2) << 62));
-    let cos = f64::from_bits(b.to_bits() ^ ((k & 2) << 62));
-    (sin, cos)
+    MATHS.sin_cos_turns::<Fused>(u)
 }
 
 /// Two independent standard normals from two independent uniforms, `u1`
@@ -291,15 +234,112 @@ pub fn sin_cos_turns_with<A: Arith>(u: f64) -> (f64, f64) {
 /// distribution, and branch-free, unlike the ziggurat.
 #[inline(always)]
 pub fn normal_pair(u1: f64, u2: f64) -> (f64, f64) {
-    normal_pair_with::<Fused>(u1, u2)
+    MATHS.normal_pair::<Fused>(u1, u2)
 }
 
-/// Two standard normals with multiply-adds of kind `A`.
-#[inline(always)]
-pub fn normal_pair_with<A: Arith>(u1: f64, u2: f64) -> (f64, f64) {
-    let r = (-2.0 * ln_with::<A>(u1)).sqrt();
-    let (s, c) = sin_cos_turns_with::<A>(u2);
-    (r * c, r * s)
+impl Maths {
+    /// [`MATHS`] through [`std::hint::black_box`]: the same coefficients,
+    /// which the optimiser cannot fold into the code as constants (see
+    /// [`Maths`]).
+    #[inline(always)]
+    pub fn opaque() -> &'static Maths {
+        std::hint::black_box(&MATHS)
+    }
+
+    /// e^x with multiply-adds of kind `A`.
+    #[inline(always)]
+    pub fn exp<A: Arith>(&self, x: f64) -> f64 {
+        let xc = x.clamp(-708.0, 709.0);
+        let shifted = A::madd(xc, LOG2_E, ROUND_SHIFT);
+        let k = shifted - ROUND_SHIFT;
+        // |r| <= ln(2) / 2, computed with a two-part ln 2 (Cody & Waite).
+        let r = A::madd(-k, LN2_HI, xc);
+        let r = A::madd(-k, LN2_LO, r);
+        // A polynomial of degree 11: error below 4e-18 relative.
+        let p = horner::<A, 12>(r, &self.exp);
+        // 2^k from the integer in the low bits of `shifted`.
+        let ki = shifted.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
+        let scale = f64::from_bits(ki.wrapping_add(1023) << 52);
+        let y = p * scale;
+        let y = if x < -708.0 { 0.0 } else { y };
+        if x > 709.78 { f64::INFINITY } else { y }
+    }
+
+    /// Natural logarithm with multiply-adds of kind `A`.
+    #[inline(always)]
+    pub fn ln<A: Arith>(&self, x: f64) -> f64 {
+        const MANTISSA: u64 = (1 << 52) - 1;
+        const ONE: u64 = 0x3FF0_0000_0000_0000;
+        let bits = x.to_bits();
+        // x = 2^e m with m in [1, 2); the exponent as a double, exactly,
+        // without an integer conversion (2^52 + biased exponent - 2^52 - 1023).
+        let two52 = f64::from_bits(0x4330_0000_0000_0000);
+        let e = f64::from_bits(0x4330_0000_0000_0000 | (bits >> 52)) - two52 - 1023.0;
+        let m = f64::from_bits((bits & MANTISSA) | ONE);
+        // Move m into [sqrt(1/2), sqrt(2)) so |f| below is at most 0.1716.
+        let high = m > std::f64::consts::SQRT_2;
+        let m = if high { 0.5 * m } else { m };
+        let e = if high { e + 1.0 } else { e };
+        // ln m = 2 atanh(f), f = (m - 1) / (m + 1) = 2f (1 + s q(s)) with
+        // s = f^2 and q a polynomial of degree 7 (error below 1e-17 relative).
+        let f = (m - 1.0) / (m + 1.0);
+        let s = f * f;
+        let q = horner::<A, 8>(s, &self.ln);
+        // ln m = 2f + 2f s q.
+        let two_f = f + f;
+        let ln_m = A::madd(two_f * s, q, two_f);
+        A::madd(e, LN2_HI, A::madd(e, LN2_LO, ln_m))
+    }
+
+    /// Logistic function with multiply-adds of kind `A`.
+    #[inline(always)]
+    pub fn logistic<A: Arith>(&self, x: f64) -> f64 {
+        1.0 / (1.0 + self.exp::<A>(-x))
+    }
+
+    /// Standard normal CDF with multiply-adds of kind `A`.
+    #[inline(always)]
+    pub fn normal_cdf<A: Arith>(&self, z: f64) -> f64 {
+        // Beyond |z| = 38.6, e^(-z^2/2) underflows and Phi is 0 or 1 exactly.
+        let z = z.clamp(-40.0, 40.0);
+        let t = z.abs() * std::f64::consts::FRAC_1_SQRT_2;
+        // One division for both y = (t - K) / (t + K) and 1 / (1 + 2t).
+        let d = 1.0 / ((t + ERFC_K) * (1.0 + 2.0 * t));
+        let y = (t - ERFC_K) * (1.0 + 2.0 * t) * d;
+        let inv_1_2t = (t + ERFC_K) * d;
+        let f = horner::<A, 23>(y, &self.erfc);
+        let half_erfc = 0.5 * f * inv_1_2t * self.exp::<A>(-0.5 * z * z);
+        if z < 0.0 { half_erfc } else { 1.0 - half_erfc }
+    }
+
+    /// (sin 2 pi u, cos 2 pi u) with multiply-adds of kind `A`.
+    #[inline(always)]
+    pub fn sin_cos_turns<A: Arith>(&self, u: f64) -> (f64, f64) {
+        let quarters = 4.0 * u;
+        let shifted = quarters + ROUND_SHIFT;
+        let k = shifted.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
+        let x = (quarters - (shifted - ROUND_SHIFT)) * std::f64::consts::FRAC_PI_2;
+        let x2 = x * x;
+        let sp = horner::<A, 6>(x2, &self.sin);
+        let sin_x = A::madd(x * x2, sp, x);
+        let cp = horner::<A, 7>(x2, &self.cos);
+        let cos_x = A::madd(-x2, cp, 1.0);
+        // Rotate by k quarter turns: odd k swaps sine and cosine; the sine is
+        // negative for k in {2, 3}, the cosine for k in {1, 2}.
+        let odd = k & 1 == 1;
+        let (a, b) = if odd { (cos_x, -sin_x) } else { (sin_x, cos_x) };
+        let sin = f64::from_bits(a.to_bits() ^ ((k & 2) << 62));
+        let cos = f64::from_bits(b.to_bits() ^ ((k & 2) << 62));
+        (sin, cos)
+    }
+
+    /// Two standard normals with multiply-adds of kind `A`.
+    #[inline(always)]
+    pub fn normal_pair<A: Arith>(&self, u1: f64, u2: f64) -> (f64, f64) {
+        let r = (-2.0 * self.ln::<A>(u1)).sqrt();
+        let (s, c) = self.sin_cos_turns::<A>(u2);
+        (r * c, r * s)
+    }
 }
 
 #[cfg(test)]
@@ -364,19 +404,19 @@ mod tests {
         // The path for CPUs without FMA: two roundings per multiply-add.
         let (mut worst_exp, mut worst_ln, mut worst_cdf) = (0, 0, 0.0f64);
         for x in grid(-700.0, 700.0, 100_000).chain(grid(-1.0, 1.0, 50_000)) {
-            worst_exp = worst_exp.max(ulps(exp_with::<Unfused>(x), x.exp()));
+            worst_exp = worst_exp.max(ulps(MATHS.exp::<Unfused>(x), x.exp()));
         }
         for x in grid(1e-6, 1e3, 100_000).filter(|x| (x - 1.0).abs() > 1e-3) {
-            worst_ln = worst_ln.max(ulps(ln_with::<Unfused>(x), x.ln()));
+            worst_ln = worst_ln.max(ulps(MATHS.ln::<Unfused>(x), x.ln()));
         }
         for z in grid(-40.0, 40.0, 100_000) {
             let exact = 0.5 * libm::erfc(-z * std::f64::consts::FRAC_1_SQRT_2);
-            worst_cdf = worst_cdf.max((normal_cdf_with::<Unfused>(z) - exact).abs());
+            worst_cdf = worst_cdf.max((MATHS.normal_cdf::<Unfused>(z) - exact).abs());
         }
         assert!(worst_exp <= 4, "exp: {worst_exp} ulp");
         assert!(worst_ln <= 4, "ln: {worst_ln} ulp");
         assert!(worst_cdf <= 2e-15, "normal CDF: {worst_cdf:e}");
-        let (s, c) = sin_cos_turns_with::<Unfused>(0.1);
+        let (s, c) = MATHS.sin_cos_turns::<Unfused>(0.1);
         let theta = 0.2 * std::f64::consts::PI;
         assert!((s - theta.sin()).abs() < 2e-15 && (c - theta.cos()).abs() < 2e-15);
     }

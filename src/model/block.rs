@@ -149,7 +149,7 @@ impl Block {
             t.log_tokens = Moments::default();
             for &tm in &self.agents.measured_tokens[range.clone()] {
                 t.log_tokens
-                    .push(super::fastmath::ln_with::<A>(tm + token_floor));
+                    .push(super::fastmath::MATHS.ln::<A>(tm + token_floor));
             }
             t.sum_g = self.agents.performative[range].iter().sum();
             part.log_tokens.merge(&t.log_tokens);

@@ -12,7 +12,6 @@
 //! (AVX2) or eight (AVX-512) agents per instruction ([`super::simd`]).
 
 use super::WeekContext;
-use super::fastmath as fm;
 use super::fastmath::Arith;
 use super::rng::{self, slots};
 use super::state::{Agents, Attr, Scratch};
@@ -234,15 +233,18 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         let offset = (i as u64).wrapping_mul(rng::EMPLOYEE_STATE_STEP);
         let word = |state: u64| rng::mix(state.wrapping_add(offset));
         let angles = word(angles);
-        let (z_m, z_p) =
-            fm::normal_pair_with::<A>(rng::open52(word(radius_0)), rng::high32(angles));
-        let (z_g, _) = fm::normal_pair_with::<A>(rng::open52(word(radius_1)), rng::low32(angles));
+        let (z_m, z_p) = vc
+            .maths
+            .normal_pair::<A>(rng::open52(word(radius_0)), rng::high32(angles));
+        let (z_g, _) = vc
+            .maths
+            .normal_pair::<A>(rng::open52(word(radius_1)), rng::low32(angles));
         let v = [
             v_m + ctx.choice_noise * z_m,
             v_p + ctx.choice_noise * z_p,
             v_g + ctx.choice_noise * z_g,
         ];
-        let x = softmax3_with::<A>(ctx.rationality, v);
+        let x = softmax3_with::<A>(vc.maths, ctx.rationality, v);
         // The bounds only undo rounding (the softmax's shares can sum to
         // 1 + 1 ulp): they keep the allocation on the simplex, so manual
         // time 1 - p - g, output and habit never turn negative.
@@ -258,7 +260,7 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         let measured =
             (productive_tokens + (1.0 - vc.metric_filter) * performative_tokens).min(vc.token_cap);
         measured_tokens[i] = measured;
-        log_measured[i] = fm::ln_with::<A>(measured + vc.token_floor);
+        log_measured[i] = vc.maths.ln::<A>(measured + vc.token_floor);
         output[i] = agent.ability * ((1.0 - p - g) + (1.0 + agent.ai_speedup) * p);
         incident_rate[i] = ctx.agent_permissions
             * (ctx.incidents_per_performative * performative_tokens

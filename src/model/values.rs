@@ -11,7 +11,7 @@
 //! where the choice kernel is specialised for weeks without them (usage
 //! bar, top-k curve), skipped, which gives the same value.
 
-use super::fastmath::{self as fm, Arith, Fused};
+use super::fastmath::{self as fm, Arith, Fused, Maths};
 use crate::params::{Leaderboard, ModelParams};
 
 /// Mean and (inverse) sd of ln(Tm + eps_T) over a rank reference group.
@@ -74,6 +74,9 @@ pub struct ValueContext {
     /// d * delta * P_a: expected audit penalty of a full week of gaming.
     pub expected_audit_penalty: f64,
     pub performative_multiplier: f64,
+    /// The fast maths' coefficients, opaque to the optimiser so that the
+    /// vectorised loops read them from memory ([`Maths`]).
+    pub maths: &'static Maths,
 }
 
 impl ValueContext {
@@ -111,6 +114,7 @@ impl ValueContext {
             habit_weight: b.habit_weight,
             expected_audit_penalty: l.audit_rate * l.audit_detection * l.audit_penalty,
             performative_multiplier: b.performative_multiplier,
+            maths: Maths::opaque(),
         }
     }
 
@@ -128,7 +132,8 @@ impl ValueContext {
     /// R(T) with multiply-adds of kind `A` ([`fm::Arith`]).
     #[inline(always)]
     pub fn rank_with<A: Arith>(&self, tokens: f64, g: RankGroup) -> f64 {
-        fm::normal_cdf_with::<A>((fm::ln_with::<A>(tokens + self.token_floor) - g.mean) * g.inv_sd)
+        let m = self.maths;
+        m.normal_cdf::<A>((m.ln::<A>(tokens + self.token_floor) - g.mean) * g.inv_sd)
     }
 
     /// zeta `[tau > 0]` L((T - T_min) / s_T): the usage-bar part of Phi.
@@ -139,13 +144,17 @@ impl ValueContext {
 
     #[inline(always)]
     fn bar_with<A: Arith>(&self, tokens: f64) -> f64 {
-        self.bar_scale * fm::logistic_with::<A>((tokens - self.t_min) * self.inv_bar_softness)
+        self.bar_scale
+            * self
+                .maths
+                .logistic::<A>((tokens - self.t_min) * self.inv_bar_softness)
     }
 
     /// L((R - q_top) / s_q): how close rank R is to the top k.
     #[inline(always)]
     fn top<A: Arith>(&self, rank: f64) -> f64 {
-        fm::logistic_with::<A>((rank - self.top_q) * self.inv_top_softness)
+        self.maths
+            .logistic::<A>((rank - self.top_q) * self.inv_top_softness)
     }
 
     /// The group-constant parts of Phi(0) for a rank reference group.
@@ -200,7 +209,9 @@ impl ValueContext {
         status_drive: f64,
         group: RankGroup,
     ) -> f64 {
-        let r = fm::normal_cdf_with::<A>((log_tokens - group.mean) * group.inv_sd);
+        let r = self
+            .maths
+            .normal_cdf::<A>((log_tokens - group.mean) * group.inv_sd);
         let sv = status_drive * self.status_weight;
         let bar = if BAR { self.bar_with::<A>(tokens) } else { 0.0 };
         let stake_value = pi_b * (bar + self.rank_scale * r) + sv * r;
@@ -237,8 +248,8 @@ impl ValueContext {
     pub fn option_log_tokens_with<A: Arith>(&self, kp: f64) -> (f64, f64) {
         let (tp, tg) = self.option_tokens(kp);
         (
-            fm::ln_with::<A>(tp + self.token_floor),
-            fm::ln_with::<A>(tg + self.token_floor),
+            self.maths.ln::<A>(tp + self.token_floor),
+            self.maths.ln::<A>(tg + self.token_floor),
         )
     }
 
@@ -313,20 +324,20 @@ pub fn option_values<A: Arith, const BAR: bool, const TOP: bool>(
 /// (chosen by selects, not branches, to stay vectorisable).
 #[inline(always)]
 pub fn softmax3(lambda: f64, v: [f64; 3]) -> [f64; 3] {
-    softmax3_with::<Fused>(lambda, v)
+    softmax3_with::<Fused>(&fm::MATHS, lambda, v)
 }
 
 /// [`softmax3`] with multiply-adds of kind `A`.
 #[inline(always)]
-pub fn softmax3_with<A: Arith>(lambda: f64, v: [f64; 3]) -> [f64; 3] {
+pub fn softmax3_with<A: Arith>(m: &Maths, lambda: f64, v: [f64; 3]) -> [f64; 3] {
     let top = v[0].max(v[1]).max(v[2]);
     let first_top = v[0] == top;
     let second_top = !first_top && v[1] == top;
     // The two values that are not the top, in option order.
     let a = if first_top { v[1] } else { v[0] };
     let b = if first_top || second_top { v[2] } else { v[1] };
-    let ea = fm::exp_with::<A>(lambda * (a - top));
-    let eb = fm::exp_with::<A>(lambda * (b - top));
+    let ea = m.exp::<A>(lambda * (a - top));
+    let eb = m.exp::<A>(lambda * (b - top));
     let e0 = if first_top { 1.0 } else { ea };
     let e1 = if first_top {
         ea

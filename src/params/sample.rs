@@ -7,7 +7,7 @@
 //! on, and glibc, macOS and Windows round `ln` and `exp` differently in the
 //! last bit.)
 
-use crate::fastmath::{Arith, Fused, exp_with, ln_with, normal_pair_with};
+use crate::fastmath::{Arith, Fused, MATHS};
 use rand::{Rng, RngExt};
 
 /// A generator and the spare normal of its last Box-Muller transform: each
@@ -49,7 +49,7 @@ impl<'a, R: Rng + ?Sized> Draws<'a, R> {
             return z;
         }
         let (u1, u2) = (self.open_unit(), self.unit());
-        let (z, spare) = normal_pair_with::<A>(u1, u2);
+        let (z, spare) = MATHS.normal_pair::<A>(u1, u2);
         self.spare = Some(spare);
         z
     }
@@ -75,13 +75,13 @@ pub fn log_gamma_draw<A: Arith, R: Rng + ?Sized>(draws: &mut Draws<'_, R>, shape
         let u = draws.open_unit();
         let x2 = x * x;
         if u < 1.0 - 0.0331 * x2 * x2
-            || ln_with::<A>(u) < 0.5 * x2 + d - d * v + d * ln_with::<A>(v)
+            || MATHS.ln::<A>(u) < 0.5 * x2 + d - d * v + d * MATHS.ln::<A>(v)
         {
-            break ln_with::<A>(d * v);
+            break MATHS.ln::<A>(d * v);
         }
     };
     if boosted {
-        log_draw + ln_with::<A>(draws.open_unit()) / shape
+        log_draw + MATHS.ln::<A>(draws.open_unit()) / shape
     } else {
         log_draw
     }
@@ -102,13 +102,13 @@ pub fn normal<A: Arith, R: Rng + ?Sized>(d: &mut Draws<'_, R>, mean: f64, sd: f6
 /// A draw from the log-normal whose log has mean `mu` and sd `sigma`.
 #[inline(always)]
 pub fn lognormal<A: Arith, R: Rng + ?Sized>(d: &mut Draws<'_, R>, mu: f64, sigma: f64) -> f64 {
-    exp_with::<A>(mu + sigma * d.standard_normal_with::<A>())
+    MATHS.exp::<A>(mu + sigma * d.standard_normal_with::<A>())
 }
 
 /// A draw from Gamma(shape, scale).
 #[inline(always)]
 pub fn gamma<A: Arith, R: Rng + ?Sized>(d: &mut Draws<'_, R>, shape: f64, scale: f64) -> f64 {
-    exp_with::<A>(log_gamma_draw::<A, R>(d, shape)) * scale
+    MATHS.exp::<A>(log_gamma_draw::<A, R>(d, shape)) * scale
 }
 
 /// A draw from Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b),
@@ -116,7 +116,7 @@ pub fn gamma<A: Arith, R: Rng + ?Sized>(d: &mut Draws<'_, R>, shape: f64, scale:
 #[inline(always)]
 pub fn beta<A: Arith, R: Rng + ?Sized>(d: &mut Draws<'_, R>, a: f64, b: f64) -> f64 {
     let (lx, ly) = (log_gamma_draw::<A, R>(d, a), log_gamma_draw::<A, R>(d, b));
-    1.0 / (1.0 + exp_with::<A>(ly - lx))
+    1.0 / (1.0 + MATHS.exp::<A>(ly - lx))
 }
 
 #[cfg(test)]
