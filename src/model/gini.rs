@@ -32,23 +32,34 @@ pub const HISTOGRAM_BYTES: usize =
 /// A histogram of non-negative values, reused week after week.
 pub struct GiniHistogram {
     zeros: u64,
-    counts: Vec<u64>,
+    counts: Box<[u64; BINS]>,
     /// Per bin, the sum of the values' significands (as 53-bit integers).
-    significands: Vec<u128>,
+    significands: Box<[u128; BINS]>,
     /// One bit per bin, set while the bin holds a value: clearing, merging
     /// and the Gini visit only the occupied bins (a few hundred for 1,000
     /// employees) instead of every bin between the smallest and the
     /// largest value (thousands, when token use spans many magnitudes).
-    occupied: Vec<u64>,
+    ///
+    /// The arrays have a fixed size, so that the compiler sees that a bin
+    /// number clamped into range indexes them without a bounds check.
+    occupied: Box<[u64; BINS / 64]>,
+}
+
+/// A zeroed array on the heap.
+fn zeroed<T: Copy + Default, const N: usize>() -> Box<[T; N]> {
+    match vec![T::default(); N].into_boxed_slice().try_into() {
+        Ok(array) => array,
+        Err(_) => unreachable!("a vector of N elements is an array of N"),
+    }
 }
 
 impl Default for GiniHistogram {
     fn default() -> Self {
         GiniHistogram {
             zeros: 0,
-            counts: vec![0; BINS],
-            significands: vec![0; BINS],
-            occupied: vec![0; BINS / 64],
+            counts: zeroed(),
+            significands: zeroed(),
+            occupied: zeroed(),
         }
     }
 }
@@ -99,7 +110,7 @@ fn to_f64(x: u64) -> f64 {
 impl GiniHistogram {
     /// Empties the histogram (only the bins that were touched).
     pub fn clear(&mut self) {
-        for b in occupied_bins(&self.occupied) {
+        for b in occupied_bins(&self.occupied[..]) {
             self.counts[b] = 0;
             self.significands[b] = 0;
         }
@@ -111,16 +122,18 @@ impl GiniHistogram {
     #[inline]
     pub fn add(&mut self, x: f64) {
         // Negative, NaN or tiny values count as zero.
-        let smallest = f64::from_bits(((MIN_EXP + 1023) as u64) << FRACTION_BITS);
-        if x.is_nan() || x < smallest {
+        let smallest = ((MIN_EXP + 1023) as u64) << FRACTION_BITS;
+        if !(x >= f64::from_bits(smallest)) {
             self.zeros += 1;
             return;
         }
         // For positive doubles the bits order as the values do, so an
-        // integer minimum clamps values from 2^MAX_EXP (and infinity).
+        // integer minimum clamps values from 2^MAX_EXP (and infinity). (The
+        // maximum changes nothing, as x >= 2^MIN_EXP, but tells the
+        // compiler that the bin is in range.)
         let bits = x
             .to_bits()
-            .min((((MAX_EXP + 1023) as u64) << FRACTION_BITS) - 1);
+            .clamp(smallest, (((MAX_EXP + 1023) as u64) << FRACTION_BITS) - 1);
         let first = ((MIN_EXP + 1023) as u64) << MANTISSA_BITS;
         let b = ((bits >> (FRACTION_BITS - MANTISSA_BITS)) - first) as usize;
         let significand = (bits & ((1 << FRACTION_BITS) - 1)) | (1 << FRACTION_BITS);
@@ -132,19 +145,20 @@ impl GiniHistogram {
     /// Adds another histogram's values to this one.
     pub fn merge(&mut self, other: &GiniHistogram) {
         self.zeros += other.zeros;
-        for b in occupied_bins(&other.occupied) {
+        for b in occupied_bins(&other.occupied[..]) {
             self.counts[b] += other.counts[b];
             self.significands[b] += other.significands[b];
         }
-        for (w, &o) in self.occupied.iter_mut().zip(&other.occupied) {
+        for (w, &o) in self.occupied.iter_mut().zip(other.occupied.iter()) {
             *w |= o;
         }
     }
 
     /// Bytes the histogram holds.
     pub fn bytes(&self) -> usize {
-        (self.counts.capacity() + self.occupied.capacity()) * std::mem::size_of::<u64>()
-            + self.significands.capacity() * std::mem::size_of::<u128>()
+        std::mem::size_of::<[u64; BINS]>()
+            + std::mem::size_of::<[u128; BINS]>()
+            + std::mem::size_of::<[u64; BINS / 64]>()
     }
 
     /// Sum of the values in bin `b`: its significand sum times the unit of
@@ -252,7 +266,7 @@ mod tests {
         // A bin's sum is exact: one value's bin sum is the value itself.
         let mut one = GiniHistogram::default();
         one.add(std::f64::consts::PI);
-        let b = occupied_bins(&one.occupied).collect::<Vec<_>>();
+        let b = occupied_bins(&one.occupied[..]).collect::<Vec<_>>();
         assert_eq!(b.len(), 1);
         assert_eq!(one.bin_sum(b[0]), std::f64::consts::PI);
     }
@@ -294,7 +308,7 @@ mod tests {
         for x in [1e-9, 0.001, 0.5, 0.5, 1.0, 1.0078125, 3.0, 1e6, 1e17, 1e30] {
             h.add(x);
         }
-        let visited: Vec<usize> = occupied_bins(&h.occupied).collect();
+        let visited: Vec<usize> = occupied_bins(&h.occupied[..]).collect();
         let nonempty: Vec<usize> = (0..BINS).filter(|&b| h.counts[b] > 0).collect();
         assert_eq!(visited, nonempty);
         assert!(visited.windows(2).all(|w| w[0] < w[1]));
