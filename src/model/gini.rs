@@ -123,6 +123,8 @@ impl GiniHistogram {
     pub fn add(&mut self, x: f64) {
         // Negative, NaN or tiny values count as zero.
         let smallest = ((MIN_EXP + 1023) as u64) << FRACTION_BITS;
+        // (One comparison, false for NaN too.)
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
         if !(x >= f64::from_bits(smallest)) {
             self.zeros += 1;
             return;
