@@ -310,10 +310,14 @@ fn event_loop(
 
 /// The incidents the event loop left to draw (NaN): Poisson inversion of
 /// the agent's incident word, with further draws, for rates above 500,
-/// from the agent's own extra generator ([`rng::extra`]).
+/// from the agent's own extra generator ([`rng::extra`]). Most agents have
+/// none to draw, so groups of eight are checked at once (one vectorised
+/// test) and only a group with one is visited agent by agent.
 #[inline(always)]
 fn draw_rare_incidents(ctx: &WeekContext, s: &mut Scratch, first_employee: usize, n: usize) {
-    for (i, x) in s.incidents[..n].iter_mut().enumerate() {
+    const GROUP: usize = 8;
+    let (incidents, rates) = (&mut s.incidents[..n], &s.incident_rate[..n]);
+    let draw = |i: usize, x: &mut f64| {
         if x.is_nan() {
             let employee = first_employee + i;
             let u = rng::unit52(rng::mix(ctx.draw_state(employee, slots::INCIDENTS)));
@@ -325,8 +329,20 @@ fn draw_rare_incidents(ctx: &WeekContext, s: &mut Scratch, first_employee: usize
                     slots::INCIDENTS_EXTRA,
                 )
             };
-            *x = poisson(u, extra, s.incident_rate[i]);
+            *x = poisson(u, extra, rates[i]);
         }
+    };
+    let mut groups = incidents.chunks_exact_mut(GROUP);
+    for (g, group) in groups.by_ref().enumerate() {
+        if group.iter().fold(false, |any, x| any | x.is_nan()) {
+            for (k, x) in group.iter_mut().enumerate() {
+                draw(g * GROUP + k, x);
+            }
+        }
+    }
+    let done = n - n % GROUP;
+    for (k, x) in groups.into_remainder().iter_mut().enumerate() {
+        draw(done + k, x);
     }
 }
 
