@@ -108,17 +108,6 @@ impl Block {
                 a.conformity
                     .push(attr(conformity.sample_with::<A, _>(&mut r)));
                 a.credibility.push(credibility.sample_with::<A, _>(&mut r));
-                a.alpha.push(b.prior_alpha);
-                a.beta.push(b.prior_beta);
-                a.productive.push(p.initial_productive_share);
-                a.performative.push(0.0);
-                let t0 = (f64::from(kp) * p.initial_productive_share).min(p.levers.token_cap);
-                a.measured_tokens.push(t0);
-                a.habit.push(0.0);
-                a.stress.push(0.0);
-                let (lp, lg) = values.option_log_tokens_with::<A>(f64::from(kp));
-                a.log_tokens_productive.push(lp);
-                a.log_tokens_performative.push(lg);
             }
             teams.push(Team {
                 start,
@@ -129,6 +118,33 @@ impl Block {
             });
             start += len;
         }
+        // The state every agent starts with, and what follows from the
+        // attributes, in whole-array loops (vectorised) rather than one
+        // agent at a time.
+        let n = a.ability.len();
+        for (state, value) in [
+            (&mut a.alpha, b.prior_alpha),
+            (&mut a.beta, b.prior_beta),
+            (&mut a.productive, p.initial_productive_share),
+            (&mut a.performative, 0.0),
+            (&mut a.habit, 0.0),
+            (&mut a.stress, 0.0),
+        ] {
+            state.resize(n, value);
+        }
+        a.measured_tokens.extend(
+            a.productive_intensity
+                .iter()
+                .map(|&kp| (f64::from(kp) * p.initial_productive_share).min(p.levers.token_cap)),
+        );
+        a.log_tokens_productive.resize(n, 0.0);
+        a.log_tokens_performative.resize(n, 0.0);
+        super::choice::log_tokens_loop::<A>(
+            &values,
+            &a.productive_intensity,
+            &mut a.log_tokens_productive,
+            &mut a.log_tokens_performative,
+        );
         let mut block = Block {
             teams,
             agents: a,

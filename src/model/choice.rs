@@ -100,7 +100,7 @@ pub(crate) fn refresh_log_tokens<A: Arith>(ctx: &WeekContext, a: &mut Agents) {
 }
 
 #[inline(always)]
-fn log_tokens_loop<A: Arith>(
+pub(crate) fn log_tokens_loop<A: Arith>(
     vc: &super::values::ValueContext,
     intensity: &[Attr],
     productive: &mut [f64],
