@@ -229,16 +229,16 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         };
         let [v_m, v_p, v_g] = option_values::<A, BAR, TOP>(vc, &agent, &view);
         // Standard normal value shocks from this agent's three
-        // counter-based words (the second pair's sine is unused).
+        // counter-based words: a Box-Muller pair and a single normal.
         let offset = (i as u64).wrapping_mul(rng::EMPLOYEE_STATE_STEP);
         let word = |state: u64| rng::mix(state.wrapping_add(offset));
         let angles = word(angles);
         let (z_m, z_p) = vc
             .maths
             .normal_pair::<A>(rng::open52(word(radius_0)), rng::high32(angles));
-        let (z_g, _) = vc
+        let z_g = vc
             .maths
-            .normal_pair::<A>(rng::open52(word(radius_1)), rng::low32(angles));
+            .normal::<A>(rng::open52(word(radius_1)), rng::low32(angles));
         let v = [
             v_m + ctx.choice_noise * z_m,
             v_p + ctx.choice_noise * z_p,

@@ -64,10 +64,11 @@ const SLOT_BITS: u32 = 4;
 /// The draws of one agent in one week, each at its own slot of the
 /// agent's counter range (see [`word`]).
 pub mod slots {
-    /// Box-Muller radius uniforms of the value shocks (52 bits each).
+    /// Radius uniforms of the value shocks (52 bits each): the Box-Muller
+    /// pair's and the single normal's ([`crate::fastmath::Maths::normal`]).
     pub const RADIUS_0: u64 = 0;
     pub const RADIUS_1: u64 = 2;
-    /// Both Box-Muller angles: the word's high and low 32 bits.
+    /// Both angle uniforms: the word's high and low 32 bits.
     pub const ANGLES: u64 = 1;
     /// Incidents (Poisson inversion, 52 bits).
     pub const INCIDENTS: u64 = 3;
