@@ -102,31 +102,37 @@ pub(crate) fn settle_block(
 
 /// [sum dx, sum dy, sum dx^2, sum dy^2, sum dx dy] with dx = x - shift.0,
 /// dy = y - shift.1 over the pairs of `xs` and `ys`, each over eight
-/// interleaved lanes like [`lane_sum`].
+/// interleaved lanes like [`lane_sum`]. One pass per sum: written as one
+/// loop, the compiler packed each pair's dx and dy into a register and
+/// spilled the accumulators, at four times the instructions.
 #[inline(always)]
 fn shifted_sums(xs: &[f64], ys: &[f64], shift: (f64, f64)) -> [f64; 5] {
-    let mut acc = [[0.0; 8]; 5];
+    let (s0, s1) = shift;
+    [
+        lane_sum(xs, |x| x - s0),
+        lane_sum(ys, |y| y - s1),
+        lane_sum(xs, |x| (x - s0) * (x - s0)),
+        lane_sum(ys, |y| (y - s1) * (y - s1)),
+        lane_sum_pairs(xs, ys, |x, y| (x - s0) * (y - s1)),
+    ]
+}
+
+/// [`lane_sum`] of `f(x, y)` over the pairs of `xs` and `ys`.
+#[inline(always)]
+fn lane_sum_pairs(xs: &[f64], ys: &[f64], f: impl Fn(f64, f64) -> f64) -> f64 {
+    let mut acc = [0.0; 8];
+    let ys = &ys[..xs.len()];
     let (xc, yc) = (xs.chunks_exact(8), ys.chunks_exact(8));
     let (xr, yr) = (xc.remainder(), yc.remainder());
     for (x, y) in xc.zip(yc) {
         for l in 0..8 {
-            let (dx, dy) = (x[l] - shift.0, y[l] - shift.1);
-            acc[0][l] += dx;
-            acc[1][l] += dy;
-            acc[2][l] += dx * dx;
-            acc[3][l] += dy * dy;
-            acc[4][l] += dx * dy;
+            acc[l] += f(x[l], y[l]);
         }
     }
     for (l, (&x, &y)) in xr.iter().zip(yr).enumerate() {
-        let (dx, dy) = (x - shift.0, y - shift.1);
-        acc[0][l] += dx;
-        acc[1][l] += dy;
-        acc[2][l] += dx * dx;
-        acc[3][l] += dy * dy;
-        acc[4][l] += dx * dy;
+        acc[l] += f(x, y);
     }
-    acc.map(|a| ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])))
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 }
 
 /// Sum of `f(x)` over `x` in eight interleaved lanes (lane l adds elements
