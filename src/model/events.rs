@@ -74,12 +74,25 @@ fn poisson_large<R: Rng>(rng: &mut R, lambda: f64) -> f64 {
     }
 }
 
-/// P(E <= k) for E ~ Binomial(n, q), k = 0..n, for n up to
-/// `MAX_TABULATED_OBSERVATIONS` (one table per team and week, so each
-/// agent's evidence takes one uniform draw).
+/// 1 / (k + 1) for the tables' recurrence.
+const RECIPROCALS: [f64; MAX_TABULATED_OBSERVATIONS] = {
+    let mut r = [0.0; MAX_TABULATED_OBSERVATIONS];
+    let mut k = 0;
+    while k < MAX_TABULATED_OBSERVATIONS {
+        r[k] = 1.0 / (k + 1) as f64;
+        k += 1;
+    }
+    r
+};
+
+/// The largest n_obs whose binomial evidence is drawn from a table
+/// (P(E <= k) for E ~ Binomial(n, q), k = 0..n: one table per team and
+/// week, so each agent's evidence takes one uniform draw).
 pub(crate) const MAX_TABULATED_OBSERVATIONS: usize = 16;
 
-#[inline(always)]
+/// One team's table, P(E <= k) for k = 0..n, computed on its own: the
+/// reference [`binomial_tables`] is tested against.
+#[cfg(test)]
 pub(crate) fn binomial_cdf(n: usize, q: f64) -> [f64; MAX_TABULATED_OBSERVATIONS + 1] {
     let mut cdf = [1.0; MAX_TABULATED_OBSERVATIONS + 1];
     if q <= 0.0 || q >= 1.0 {
@@ -93,15 +106,6 @@ pub(crate) fn binomial_cdf(n: usize, q: f64) -> [f64; MAX_TABULATED_OBSERVATIONS
     // pmf(k + 1) = pmf(k) (n - k) / (k + 1) q / (1 - q), with the odds and
     // the reciprocals computed once: one team's table is on the critical
     // path of its week, so it avoids a chain of divisions.
-    const RECIPROCALS: [f64; MAX_TABULATED_OBSERVATIONS] = {
-        let mut r = [0.0; MAX_TABULATED_OBSERVATIONS];
-        let mut k = 0;
-        while k < MAX_TABULATED_OBSERVATIONS {
-            r[k] = 1.0 / (k + 1) as f64;
-            k += 1;
-        }
-        r
-    };
     let odds = q / (1.0 - q);
     let mut pmf = powi(1.0 - q, n);
     let mut acc = 0.0;
@@ -114,9 +118,62 @@ pub(crate) fn binomial_cdf(n: usize, q: f64) -> [f64; MAX_TABULATED_OBSERVATIONS
     cdf
 }
 
+/// Every team's table at once: P(E <= k) for k < n of E ~ Binomial(n,
+/// q_j) for each team j with q_j in `qs`, written entry-major (team j's
+/// entry k at `k * qs.len() + j`), for n <= `MAX_TABULATED_OBSERVATIONS`.
+/// The operations of [`binomial_cdf`] in the same order, one team per
+/// SIMD lane (its loops over teams vectorise; a table per team would be a
+/// chain of dependent steps each), so the entries are the same bits.
+/// `work` holds three values per team.
+#[inline(always)]
+pub(crate) fn binomial_tables(n: usize, qs: &[f64], work: &mut [f64], out: &mut [f64]) {
+    let t = qs.len();
+    let (pmf, rest) = work[..3 * t].split_at_mut(t);
+    let (odds, x) = rest.split_at_mut(t);
+    for j in 0..t {
+        odds[j] = qs[j] / (1.0 - qs[j]);
+        x[j] = 1.0 - qs[j];
+        pmf[j] = 1.0;
+    }
+    // (1 - q)^n by binary exponentiation, as [`powi`] computes it.
+    let mut m = n;
+    loop {
+        if m & 1 == 1 {
+            for j in 0..t {
+                pmf[j] *= x[j];
+            }
+        }
+        m /= 2;
+        if m == 0 {
+            break;
+        }
+        for x in x.iter_mut() {
+            *x *= *x;
+        }
+    }
+    let acc = x;
+    acc.fill(0.0);
+    for (k, row) in out[..n * t].chunks_exact_mut(t).enumerate() {
+        let factor = (n - k) as f64 * RECIPROCALS[k];
+        for j in 0..t {
+            acc[j] += pmf[j];
+            // All mass on 0 (q = 0) or on n (q = 1), as in binomial_cdf.
+            row[j] = if qs[j] >= 1.0 {
+                0.0
+            } else if qs[j] <= 0.0 {
+                1.0
+            } else {
+                acc[j]
+            };
+            pmf[j] *= factor * odds[j];
+        }
+    }
+}
+
 /// x^n by binary exponentiation, exactly as `f64::powi` computes it (the
 /// compiler's runtime routine, `__powidf2`, on x86-64 and aarch64 alike),
 /// but inlined: one team's table needed a call per week.
+#[cfg(test)]
 #[inline(always)]
 fn powi(mut x: f64, mut n: usize) -> f64 {
     let mut r = 1.0;
@@ -234,5 +291,30 @@ mod tests {
         // More observations than the table holds: Bernoulli trials, with
         // the same distribution.
         assert_matches_pmf(40, 0.3, 50_000, &mut || evidence_by_trials(&mut r, 40, 0.3));
+    }
+
+    #[test]
+    fn tables_across_teams_are_each_teams_own_table() {
+        // Rates inside (0, 1), at both ends, and a spread of team counts
+        // (partial SIMD vectors included).
+        let base = [0.0, 1.0, 1e-12, 0.5, 0.07, 0.93, 1.0 - 1e-12, 0.3333, 0.999];
+        for n in 0..=MAX_TABULATED_OBSERVATIONS {
+            for teams in [1, 3, 9, 17] {
+                let qs: Vec<f64> = (0..teams).map(|j| base[j % base.len()]).collect();
+                let mut work = vec![f64::NAN; 3 * teams];
+                let mut out = vec![f64::NAN; MAX_TABULATED_OBSERVATIONS * teams];
+                binomial_tables(n, &qs, &mut work, &mut out);
+                for (j, &q) in qs.iter().enumerate() {
+                    let own = binomial_cdf(n, q);
+                    for k in 0..n {
+                        assert_eq!(
+                            out[k * teams + j].to_bits(),
+                            own[k].to_bits(),
+                            "n {n}, q {q}, entry {k}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

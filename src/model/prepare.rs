@@ -5,7 +5,7 @@
 
 use super::WeekContext;
 use super::fastmath::Arith;
-use super::state::{Agents, Scratch, Team, TeamWeek, broadcast};
+use super::state::{Agents, Scratch, Team, broadcast};
 use super::values::{GroupView, RankGroup};
 
 /// The rank reference group of each team, from last week's log-token
@@ -46,9 +46,7 @@ pub(crate) fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut 
     } else {
         ctx.org_view
     };
-    s.teams[k] = TeamWeek {
-        evidence_rate: ctx.evidence_rate(t.watchfulness, pressure),
-    };
+    s.evidence_rate[k] = ctx.evidence_rate(t.watchfulness, pressure);
     let (peer_sum, peer_count) = if ctx.org_neighbourhood {
         (ctx.org_sum_g, ctx.employees)
     } else {

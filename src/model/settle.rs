@@ -26,7 +26,7 @@
 
 use super::WeekContext;
 use super::events::{
-    MAX_TABULATED_OBSERVATIONS, binomial_cdf, evidence, evidence_by_trials, poisson,
+    MAX_TABULATED_OBSERVATIONS, binomial_tables, evidence, evidence_by_trials, poisson,
 };
 use super::gini::GiniHistogram;
 use super::rng::{self, slots};
@@ -47,9 +47,16 @@ pub(crate) fn settle_block(
     events_kernel(ctx, a, s, first_employee);
     draw_rare_incidents(ctx, s, first_employee, n);
     let mut part = Partial::default();
-    for (k, t) in teams.iter_mut().enumerate() {
-        team_sums(ctx, t, a, s, k, first_employee, &mut part);
+    let observations = ctx.observations;
+    if observations <= MAX_TABULATED_OBSERVATIONS {
+        binomial_tables(
+            observations,
+            &s.evidence_rate,
+            &mut s.binomial_work,
+            &mut s.binomial,
+        );
     }
+    all_team_sums(ctx, teams, a, s, first_employee, &mut part);
     belief_kernel(ctx, a, s);
     for t in teams.iter() {
         let mean_of = |len: usize| {
@@ -352,71 +359,131 @@ fn draw_rare_incidents(ctx: &WeekContext, s: &mut Scratch, first_employee: usize
     }
 }
 
-/// Team `k`'s part of the settle pass, in member order (MODEL.md step 8):
-/// each member's belief evidence (replacing its uniform in
-/// `evidence_uniform`), the team's sums for next week's observables and
-/// its detected audits, and the team values the belief loop reads,
-/// broadcast to the members.
+/// One team's members in the arrays [`team_sums`] reads and writes, each
+/// slice of the team's length.
+struct Members<'a> {
+    performative: &'a [f64],
+    log_measured: &'a [f64],
+    detected: &'a [f64],
+    /// Each member's evidence uniform, replaced by its evidence.
+    evidence: &'a mut [f64],
+    /// The team's credibility erosion factor and detected audits, for
+    /// each member.
+    erosion: &'a mut [f64],
+    detections: &'a mut [f64],
+}
+
+/// Every team's part of the settle pass ([`team_sums`]). When all the
+/// block's teams have 8 members (the default team size), their members
+/// come from fixed-size chunks of the block's arrays: no slicing (and
+/// bounds checks) per team, and loops of a constant length, which the
+/// compiler unrolls and vectorises.
+#[inline(always)]
+fn all_team_sums(
+    ctx: &WeekContext,
+    teams: &mut [Team],
+    a: &Agents,
+    s: &mut Scratch,
+    first_employee: usize,
+    part: &mut Partial,
+) {
+    let n = a.ability.len();
+    let tables = Tables {
+        entries: &s.binomial,
+        teams: s.evidence_rate.len(),
+    };
+    let rates = &s.evidence_rate;
+    if teams.iter().all(|t| t.len == 8) {
+        let members = (a.performative[..n].chunks_exact(8))
+            .zip(s.log_measured[..n].chunks_exact(8))
+            .zip(s.detected[..n].chunks_exact(8))
+            .zip(s.evidence_uniform[..n].chunks_exact_mut(8))
+            .zip(s.team_erosion[..n].chunks_exact_mut(8))
+            .zip(s.team_detections[..n].chunks_exact_mut(8))
+            .map(
+                |(((((performative, log_measured), detected), evidence), erosion), detections)| {
+                    Members {
+                        performative,
+                        log_measured,
+                        detected,
+                        evidence,
+                        erosion,
+                        detections,
+                    }
+                },
+            );
+        for (k, (t, m)) in teams.iter_mut().zip(members).enumerate() {
+            team_sums(ctx, t, m, rates[k], tables.of(k), first_employee, part);
+        }
+    } else {
+        for (k, t) in teams.iter_mut().enumerate() {
+            let range = t.start..t.start + t.len;
+            let m = Members {
+                performative: &a.performative[range.clone()],
+                log_measured: &s.log_measured[range.clone()],
+                detected: &s.detected[range.clone()],
+                evidence: &mut s.evidence_uniform[range.clone()],
+                erosion: &mut s.team_erosion[range.clone()],
+                detections: &mut s.team_detections[range],
+            };
+            team_sums(ctx, t, m, rates[k], tables.of(k), first_employee, part);
+        }
+    }
+}
+
+/// The block's binomial tables ([`binomial_tables`], entry-major).
+struct Tables<'a> {
+    entries: &'a [f64],
+    teams: usize,
+}
+
+impl Tables<'_> {
+    /// Team `k`'s table: its entry e.
+    #[inline(always)]
+    fn of(&self, k: usize) -> impl Fn(usize) -> f64 + '_ {
+        move |e| self.entries[e * self.teams + k]
+    }
+}
+
+/// Team `t`'s part of the settle pass, in member order (MODEL.md step 8),
+/// with evidence rate `q` and binomial table `entry`: each member's belief
+/// evidence, the team's sums for next week's observables and its detected
+/// audits, and the team values the belief loop reads, broadcast to the
+/// members.
 #[inline(always)]
 fn team_sums(
     ctx: &WeekContext,
     t: &mut Team,
-    a: &Agents,
-    s: &mut Scratch,
-    k: usize,
+    m: Members,
+    q: f64,
+    entry: impl Fn(usize) -> f64,
     first_employee: usize,
     part: &mut Partial,
 ) {
-    // Teams of 8 (the default) get their own copy of the loops with the
-    // length a constant, which the compiler unrolls and vectorises.
-    if t.len == 8 {
-        team_sums_of(ctx, t, a, s, k, first_employee, part, 8);
-    } else {
-        let len = t.len;
-        team_sums_of(ctx, t, a, s, k, first_employee, part, len);
-    }
-}
-
-/// [`team_sums`] for a team of `len` members (`t.len`).
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn team_sums_of(
-    ctx: &WeekContext,
-    t: &mut Team,
-    a: &Agents,
-    s: &mut Scratch,
-    k: usize,
-    first_employee: usize,
-    part: &mut Partial,
-    len: usize,
-) {
-    let range = t.start..t.start + len;
+    let len = m.performative.len();
     let n = len as f64;
-    // The team's members as slices of one length, so indexing needs no
-    // bounds checks in the loop.
-    let performative = &a.performative[range.clone()];
-    let log_measured = &s.log_measured[range.clone()];
-    let detected = &s.detected[range.clone()];
-    let drawn = &mut s.evidence_uniform[range.clone()];
-
-    let q = s.teams[k].evidence_rate;
     let observations = ctx.observations;
-    let cdf = binomial_cdf(observations.min(MAX_TABULATED_OBSERVATIONS), q);
+    let drawn = m.evidence;
     if observations <= MAX_TABULATED_OBSERVATIONS {
         // The inverse CDF at each member's uniform: the number of table
-        // entries k < n_obs with P(E <= k) <= u (the table is
+        // entries e < n_obs with P(E <= e) <= u (the table is
         // non-decreasing and P(E <= n_obs) = 1 > u). Entry by entry, so
         // the loop over members vectorises and nothing branches on u.
         let mut count = [0.0; MAX_TABULATED_OBSERVATIONS];
         let count = &mut count[..len.min(MAX_TABULATED_OBSERVATIONS)];
         if count.len() == len {
-            for &c in &cdf[..observations] {
-                for (e, &u) in count.iter_mut().zip(drawn.iter()) {
-                    *e += f64::from(u8::from(c <= u));
+            for e in 0..observations {
+                let c = entry(e);
+                for (x, &u) in count.iter_mut().zip(drawn.iter()) {
+                    *x += if c <= u { 1.0 } else { 0.0 };
                 }
             }
             drawn.copy_from_slice(count);
         } else {
+            let mut cdf = [1.0; MAX_TABULATED_OBSERVATIONS + 1];
+            for (e, c) in cdf[..observations].iter_mut().enumerate() {
+                *c = entry(e);
+            }
             for u in drawn.iter_mut() {
                 *u = evidence(*u, observations, &cdf);
             }
@@ -431,6 +498,11 @@ fn team_sums_of(
     let mut detections = 0.0;
     let (mut sl, mut sll) = (0.0, 0.0);
     let mut sum_g = 0.0;
+    let (log_measured, performative, detected) = (
+        &m.log_measured[..len],
+        &m.performative[..len],
+        &m.detected[..len],
+    );
     for i in 0..len {
         let l = log_measured[i];
         sl += l;
@@ -443,8 +515,8 @@ fn team_sums_of(
     // negative and make the assurance count as evidence of surveillance).
     let erosion =
         (1.0 - ctx.credibility_erosion * (q - ctx.ambient_evidence_rate).max(0.0)).max(0.0);
-    broadcast(&mut s.team_erosion[range.clone()], erosion);
-    broadcast(&mut s.team_detections[range], detections);
+    broadcast(m.erosion, erosion);
+    broadcast(m.detections, detections);
     t.log_tokens = Moments::from_sums(n, sl, sll);
     t.sum_g = sum_g;
     part.audits_detected += detections;

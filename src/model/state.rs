@@ -5,6 +5,7 @@
 //! [`super::settle`]) and the block that runs them ([`super::block`]) all
 //! depend on it, and not on each other.
 
+use super::events::MAX_TABULATED_OBSERVATIONS;
 use super::sums::Moments;
 use super::values::GroupView;
 
@@ -22,8 +23,8 @@ pub(crate) const AGENT_BYTES: usize =
 pub(crate) const SCRATCH_BYTES_PER_AGENT: usize = 22 * std::mem::size_of::<f64>();
 
 /// Bytes of a thread's [`Scratch`] per team of the block.
-pub(crate) const SCRATCH_BYTES_PER_TEAM: usize =
-    std::mem::size_of::<TeamWeek>() + std::mem::size_of::<GroupView>();
+pub(crate) const SCRATCH_BYTES_PER_TEAM: usize = std::mem::size_of::<GroupView>()
+    + (MAX_TABULATED_OBSERVATIONS + 4) * std::mem::size_of::<f64>();
 
 /// Sets every element of `team` (one team's members in a broadcast array)
 /// to `value`. Teams of 8, the default, take a fixed-size store the
@@ -211,13 +212,6 @@ impl Agents {
     }
 }
 
-/// What one team's week passes on from the first pass to the last.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct TeamWeek {
-    /// q_j: evidence rate of the team's observations.
-    pub evidence_rate: f64,
-}
-
 /// Per-agent values passed between the passes of a block's week. Reused
 /// from week to week (one per thread), so nothing is allocated per week.
 #[derive(Default)]
@@ -258,7 +252,14 @@ pub(crate) struct Scratch {
     pub team_erosion: Vec<f64>,
     pub team_detections: Vec<f64>,
     pub team_mean_belief: Vec<f64>,
-    pub teams: Vec<TeamWeek>,
+    /// q_j: each team's evidence rate this week (the first pass's, for
+    /// the last).
+    pub evidence_rate: Vec<f64>,
+    /// Every team's binomial evidence table, entry-major
+    /// ([`super::events::binomial_tables`]), and that function's work
+    /// space (three values per team).
+    pub binomial: Vec<f64>,
+    pub binomial_work: Vec<f64>,
     /// Each team's rank reference group when ranks are read against the
     /// team (computed for all teams in one vectorised loop).
     pub team_views: Vec<GroupView>,
@@ -292,7 +293,10 @@ impl Scratch {
         ] {
             v.resize(agents, 0.0);
         }
-        self.teams.resize(teams, TeamWeek::default());
+        self.evidence_rate.resize(teams, 0.0);
+        self.binomial
+            .resize(teams * MAX_TABULATED_OBSERVATIONS, 0.0);
+        self.binomial_work.resize(3 * teams, 0.0);
         self.team_views.resize(teams, GroupView::default());
     }
 }
