@@ -255,9 +255,7 @@ impl Block {
         if ctx.team_ranks {
             super::prepare::team_views::<A>(ctx, &self.teams, &mut s.team_views);
         }
-        for (k, t) in self.teams.iter_mut().enumerate() {
-            super::prepare::prepare_team(ctx, t, &self.agents, s, k);
-        }
+        super::prepare::prepare_teams(ctx, &self.teams, &self.agents, s);
         super::choice::choose_all::<A>(ctx, &mut self.agents, s, self.first_employee);
         // The next block (usually this thread's next task) streams in
         // while this one settles.

@@ -19,50 +19,123 @@ pub(crate) fn team_views<A: Arith>(ctx: &WeekContext, teams: &[Team], views: &mu
     }
 }
 
-/// First pass over team `k` (MODEL.md steps 2-4): last week's observables,
-/// the manager's pressure and evidence rate, the team values the choice
-/// pass needs.
+/// The per-member copies of the team values the choice pass reads (see
+/// [`Scratch`]), for one team: slices of the team's length.
+struct TeamValues<'a> {
+    stake: &'a mut [f64],
+    group_mean: &'a mut [f64],
+    group_inv_sd: &'a mut [f64],
+    group_stake_part: &'a mut [f64],
+    group_rank0: &'a mut [f64],
+    group_top0: &'a mut [f64],
+    peer_sum: &'a mut [f64],
+    peer_weight: &'a mut [f64],
+}
+
+/// The first pass over every team of the block ([`prepare_team`]). When
+/// all the block's teams have 8 members (the default team size), their
+/// members come from fixed-size chunks of the arrays, as in the settle
+/// pass: no slicing (and bounds checks) per team, and stores of a
+/// constant length.
 #[inline(always)]
-pub(crate) fn prepare_team(ctx: &WeekContext, t: &mut Team, a: &Agents, s: &mut Scratch, k: usize) {
-    let vc = &ctx.values;
-    let range = t.start..t.start + t.len;
-    let n = t.len as f64;
-    let count_active = |len: usize| {
-        a.measured_tokens[t.start..t.start + len]
-            .iter()
-            .filter(|&&tm| tm >= vc.t_min)
-            .count()
-    };
-    // (A constant length for teams of 8, which the compiler unrolls.)
-    let active = if t.len == 8 {
-        count_active(8)
+pub(crate) fn prepare_teams(ctx: &WeekContext, teams: &[Team], a: &Agents, s: &mut Scratch) {
+    let n = a.ability.len();
+    let measured = &a.measured_tokens[..n];
+    let (views, rates) = (&s.team_views, &mut s.evidence_rate);
+    if teams.iter().all(|t| t.len == 8) {
+        let values = (s.stake[..n].chunks_exact_mut(8))
+            .zip(s.group_mean[..n].chunks_exact_mut(8))
+            .zip(s.group_inv_sd[..n].chunks_exact_mut(8))
+            .zip(s.group_stake_part[..n].chunks_exact_mut(8))
+            .zip(s.group_rank0[..n].chunks_exact_mut(8))
+            .zip(s.group_top0[..n].chunks_exact_mut(8))
+            .zip(s.peer_sum[..n].chunks_exact_mut(8))
+            .zip(s.peer_weight[..n].chunks_exact_mut(8))
+            .map(
+                |(
+                    (
+                        (
+                            ((((stake, group_mean), group_inv_sd), group_stake_part), group_rank0),
+                            group_top0,
+                        ),
+                        peer_sum,
+                    ),
+                    peer_weight,
+                )| {
+                    TeamValues {
+                        stake,
+                        group_mean,
+                        group_inv_sd,
+                        group_stake_part,
+                        group_rank0,
+                        group_top0,
+                        peer_sum,
+                        peer_weight,
+                    }
+                },
+            );
+        let members = teams.iter().zip(measured.chunks_exact(8)).zip(values);
+        for (k, ((t, measured), values)) in members.enumerate() {
+            rates[k] = prepare_team(ctx, t, measured, views.get(k), values);
+        }
     } else {
-        count_active(t.len)
-    } as f64;
+        for (k, t) in teams.iter().enumerate() {
+            let range = t.start..t.start + t.len;
+            let values = TeamValues {
+                stake: &mut s.stake[range.clone()],
+                group_mean: &mut s.group_mean[range.clone()],
+                group_inv_sd: &mut s.group_inv_sd[range.clone()],
+                group_stake_part: &mut s.group_stake_part[range.clone()],
+                group_rank0: &mut s.group_rank0[range.clone()],
+                group_top0: &mut s.group_top0[range.clone()],
+                peer_sum: &mut s.peer_sum[range.clone()],
+                peer_weight: &mut s.peer_weight[range.clone()],
+            };
+            rates[k] = prepare_team(ctx, t, &measured[range], views.get(k), values);
+        }
+    }
+}
+
+/// First pass over team `t` (MODEL.md steps 2-4), from its members' last
+/// measured tokens `measured` and its rank view (when ranks are read
+/// against the team): the team values the choice pass needs, copied to
+/// each member; returns the team's evidence rate q_j.
+#[inline(always)]
+fn prepare_team(
+    ctx: &WeekContext,
+    t: &Team,
+    measured: &[f64],
+    team_view: Option<&GroupView>,
+    v: TeamValues,
+) -> f64 {
+    let n = measured.len() as f64;
+    let active = measured
+        .iter()
+        .filter(|&&tm| tm >= ctx.values.t_min)
+        .count() as f64;
     let pressure = ctx.pressure(active / n);
     let stake = ctx.stake * pressure;
-    let view = if ctx.team_ranks {
-        s.team_views[k]
-    } else {
-        ctx.org_view
+    let view = match team_view {
+        Some(view) if ctx.team_ranks => *view,
+        _ => ctx.org_view,
     };
-    s.evidence_rate[k] = ctx.evidence_rate(t.watchfulness, pressure);
     let (peer_sum, peer_count) = if ctx.org_neighbourhood {
         (ctx.org_sum_g, ctx.employees)
     } else {
         (t.sum_g, n)
     };
-    broadcast(&mut s.stake[range.clone()], stake);
-    broadcast(&mut s.group_mean[range.clone()], view.group.mean);
-    broadcast(&mut s.group_inv_sd[range.clone()], view.group.inv_sd);
-    broadcast(&mut s.group_stake_part[range.clone()], view.stake_part);
-    broadcast(&mut s.group_rank0[range.clone()], view.rank0);
-    broadcast(&mut s.group_top0[range.clone()], view.top0);
-    broadcast(&mut s.peer_sum[range.clone()], peer_sum);
+    broadcast(v.stake, stake);
+    broadcast(v.group_mean, view.group.mean);
+    broadcast(v.group_inv_sd, view.group.inv_sd);
+    broadcast(v.group_stake_part, view.stake_part);
+    broadcast(v.group_rank0, view.rank0);
+    broadcast(v.group_top0, view.top0);
+    broadcast(v.peer_sum, peer_sum);
     let peer_weight = if peer_count > 1.0 {
         1.0 / (peer_count - 1.0)
     } else {
         0.0
     };
-    broadcast(&mut s.peer_weight[range.clone()], peer_weight);
+    broadcast(v.peer_weight, peer_weight);
+    ctx.evidence_rate(t.watchfulness, pressure)
 }
