@@ -5,7 +5,7 @@
 
 use super::WeekContext;
 use super::fastmath::Arith;
-use super::state::{Agents, Scratch, Team, broadcast};
+use super::state::{Agents, Scratch, Team, broadcast, teams_of_eight};
 use super::values::{GroupView, RankGroup};
 
 /// The rank reference group of each team, from last week's log-token
@@ -42,7 +42,7 @@ pub(crate) fn prepare_teams(ctx: &WeekContext, teams: &[Team], a: &Agents, s: &m
     let n = a.ability.len();
     let measured = &a.measured_tokens[..n];
     let (views, rates) = (&s.team_views, &mut s.evidence_rate);
-    if teams.iter().all(|t| t.len == 8) {
+    if teams_of_eight(teams) {
         let values = (s.stake[..n].chunks_exact_mut(8))
             .zip(s.group_mean[..n].chunks_exact_mut(8))
             .zip(s.group_inv_sd[..n].chunks_exact_mut(8))

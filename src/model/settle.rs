@@ -30,7 +30,7 @@ use super::events::{
 };
 use super::gini::GiniHistogram;
 use super::rng::{self, slots};
-use super::state::{Agents, Attr, Scratch, Team, broadcast};
+use super::state::{Agents, Attr, Scratch, Team, broadcast, teams_of_eight};
 use super::sums::{CoMoments, Moments, Partial};
 
 /// The block's settle pass: `first_employee` numbers its first agent.
@@ -58,18 +58,19 @@ pub(crate) fn settle_block(
     }
     all_team_sums(ctx, teams, a, s, first_employee, &mut part);
     belief_kernel(ctx, a, s);
-    for t in teams.iter() {
-        let mean_of = |len: usize| {
-            let range = t.start..t.start + len;
-            s.surveillance[range].iter().sum::<f64>() / len as f64
-        };
-        // (A constant length for teams of 8, as in `team_sums`.)
-        let mean = if t.len == 8 {
-            mean_of(8)
-        } else {
-            mean_of(t.len)
-        };
-        broadcast(&mut s.team_mean_belief[t.start..t.start + t.len], mean);
+    // Each team's mean belief, for every member (fixed-size chunks when all
+    // teams have 8 members, as in `all_team_sums`).
+    let mean = |pi: &[f64]| pi.iter().sum::<f64>() / pi.len() as f64;
+    let (beliefs, means) = (&s.surveillance[..n], &mut s.team_mean_belief[..n]);
+    if teams_of_eight(teams) {
+        for (pi, out) in beliefs.chunks_exact(8).zip(means.chunks_exact_mut(8)) {
+            broadcast(out, mean(pi));
+        }
+    } else {
+        for t in teams.iter() {
+            let range = t.start..t.start + t.len;
+            broadcast(&mut means[range.clone()], mean(&beliefs[range]));
+        }
     }
     social_kernel(ctx, a, s);
     for &t in &s.tokens[..n] {
@@ -393,7 +394,7 @@ fn all_team_sums(
         teams: s.evidence_rate.len(),
     };
     let rates = &s.evidence_rate;
-    if teams.iter().all(|t| t.len == 8) {
+    if teams_of_eight(teams) {
         let members = (a.performative[..n].chunks_exact(8))
             .zip(s.log_measured[..n].chunks_exact(8))
             .zip(s.detected[..n].chunks_exact(8))

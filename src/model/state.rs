@@ -40,6 +40,14 @@ pub(crate) fn broadcast(team: &mut [f64], value: f64) {
     }
 }
 
+/// Whether every team of a block has 8 members (the default team size):
+/// the passes then take the teams' members as fixed-size chunks of the
+/// block's arrays, without slicing (and bounds checks) per team.
+#[inline(always)]
+pub(crate) fn teams_of_eight(teams: &[Team]) -> bool {
+    teams.iter().all(|t| t.len == 8)
+}
+
 /// An attribute draw as stored (rounded to the nearest f32).
 pub(crate) fn attr(x: f64) -> Attr {
     x as Attr
