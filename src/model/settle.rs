@@ -281,6 +281,9 @@ fn event_loop(
         &mut evidence_uniform[..n],
     );
     let detect_per_g = ctx.audit_rate * ctx.audit_detection;
+    // 1 or 0 (a select, which vectorises as one mask operation; through an
+    // integer, `f64::from(u8::from(..))`, it took five).
+    let indicator = |holds: bool| if holds { 1.0 } else { 0.0 };
     for i in 0..n {
         let (p, g) = (productive[i], performative[i]);
         let offset = (i as u64).wrapping_mul(rng::EMPLOYEE_STATE_STEP);
@@ -299,8 +302,8 @@ fn event_loop(
         } else {
             performative_tokens
         };
-        measured_active[i] = f64::from(u8::from(measured_tokens[i] >= vc.t_min));
-        productive_active[i] = f64::from(u8::from(productive_tokens.min(vc.token_cap) >= vc.t_min));
+        measured_active[i] = indicator(measured_tokens[i] >= vc.t_min);
+        productive_active[i] = indicator(productive_tokens.min(vc.token_cap) >= vc.t_min);
         // Incidents by Poisson inversion: e^-lambda >= 1 - lambda, so u
         // below 1 - lambda (less a margin for the rounding of exp) means
         // zero events, as full inversion gives ([`poisson`] checks the same).
@@ -310,7 +313,7 @@ fn event_loop(
         // Only detection matters for what follows, so audit-and-detect is
         // one Bernoulli(d delta g) draw.
         let detection_evidence = rng::mix(detection_evidence_state.wrapping_add(offset));
-        let caught = f64::from(u8::from(rng::high32(detection_evidence) < detect_per_g * g));
+        let caught = indicator(rng::high32(detection_evidence) < detect_per_g * g);
         detected[i] = caught;
         evidence_uniform[i] = rng::low32(detection_evidence);
         // Step 9: habit; stress without the belief term.
