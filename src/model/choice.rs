@@ -12,7 +12,7 @@
 //! (AVX2) or eight (AVX-512) agents per instruction ([`super::simd`]).
 
 use super::WeekContext;
-use super::fastmath::Arith;
+use super::fastmath::{self as fm, Arith};
 use super::rng::{self, slots};
 use super::state::{Agents, Attr, Scratch};
 use super::values::{AgentView, GroupView, RankGroup, option_values, softmax3_with};
@@ -248,8 +248,8 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         // The bounds only undo rounding (the softmax's shares can sum to
         // 1 + 1 ulp): they keep the allocation on the simplex, so manual
         // time 1 - p - g, output and habit never turn negative.
-        let p = (keep * productive[i] + ctx.adjustment_rate * x[1]).min(1.0);
-        let g = (keep * performative[i] + ctx.adjustment_rate * x[2]).min(1.0 - p);
+        let p = fm::select_min(keep * productive[i] + ctx.adjustment_rate * x[1], 1.0);
+        let g = fm::select_min(keep * performative[i] + ctx.adjustment_rate * x[2], 1.0 - p);
         productive[i] = p;
         performative[i] = g;
 
@@ -257,8 +257,10 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         let kp = agent.productive_intensity;
         let productive_tokens = kp * p;
         let performative_tokens = vc.performative_multiplier * kp * g;
-        let measured =
-            (productive_tokens + (1.0 - vc.metric_filter) * performative_tokens).min(vc.token_cap);
+        let measured = fm::select_min(
+            productive_tokens + (1.0 - vc.metric_filter) * performative_tokens,
+            vc.token_cap,
+        );
         measured_tokens[i] = measured;
         log_measured[i] = vc.maths.ln::<A>(measured + vc.token_floor);
         output[i] = agent.ability * ((1.0 - p - g) + (1.0 + agent.ai_speedup) * p);

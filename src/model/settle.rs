@@ -28,6 +28,7 @@ use super::WeekContext;
 use super::events::{
     MAX_TABULATED_OBSERVATIONS, binomial_tables, evidence, evidence_by_trials, poisson,
 };
+use super::fastmath as fm;
 use super::gini::GiniHistogram;
 use super::rng::{self, slots};
 use super::state::{Agents, Attr, Scratch, Team, broadcast, teams_of_eight};
@@ -295,7 +296,7 @@ fn event_loop(
         let productive_tokens = kp * p;
         let performative_tokens = vc.performative_multiplier * kp * g;
         let raw = productive_tokens + performative_tokens;
-        let used = raw.min(vc.token_cap);
+        let used = fm::select_min(raw, vc.token_cap);
         tokens[i] = used;
         counted_performative[i] = if raw > used {
             used * performative_tokens / raw
@@ -303,7 +304,8 @@ fn event_loop(
             performative_tokens
         };
         measured_active[i] = indicator(measured_tokens[i] >= vc.t_min);
-        productive_active[i] = indicator(productive_tokens.min(vc.token_cap) >= vc.t_min);
+        productive_active[i] =
+            indicator(fm::select_min(productive_tokens, vc.token_cap) >= vc.t_min);
         // Incidents by Poisson inversion: e^-lambda >= 1 - lambda, so u
         // below 1 - lambda (less a margin for the rounding of exp) means
         // zero events, as full inversion gives ([`poisson`] checks the same).
@@ -630,7 +632,7 @@ fn social_loop(
         let total = alpha[i] + beta[i];
         // A convex combination of two probabilities; the bound only undoes
         // rounding, so that beta = total - alpha stays >= 0.
-        let p = ((1.0 - w) * pi[i] + w * mean[i]).min(1.0);
+        let p = fm::select_min((1.0 - w) * pi[i] + w * mean[i], 1.0);
         alpha[i] = p * total;
         beta[i] = total - alpha[i];
         stress[i] += ctx.stress_rate * p * stake[i];

@@ -229,8 +229,8 @@ impl ValueContext {
     pub fn option_tokens(&self, kp: f64) -> (f64, f64) {
         let kg = self.performative_multiplier * kp;
         (
-            kp.min(self.token_cap),
-            ((1.0 - self.metric_filter) * kg).min(self.token_cap),
+            fm::select_min(kp, self.token_cap),
+            fm::select_min((1.0 - self.metric_filter) * kg, self.token_cap),
         )
     }
 
@@ -330,7 +330,7 @@ pub fn softmax3(lambda: f64, v: [f64; 3]) -> [f64; 3] {
 /// [`softmax3`] with multiply-adds of kind `A`.
 #[inline(always)]
 pub fn softmax3_with<A: Arith>(m: &Maths, lambda: f64, v: [f64; 3]) -> [f64; 3] {
-    let top = v[0].max(v[1]).max(v[2]);
+    let top = fm::select_max(fm::select_max(v[0], v[1]), v[2]);
     let first_top = v[0] == top;
     let second_top = !first_top && v[1] == top;
     // The two values that are not the top, in option order.
