@@ -30,6 +30,17 @@ pub(crate) fn choose_all<A: Arith>(
     let state = |slot| ctx.draw_state(first_employee, slot);
     // Every array sliced to the same length, so the loop has no bounds
     // checks.
+    shocks_loop::<A>(
+        ctx,
+        [
+            state(slots::RADIUS_0),
+            state(slots::RADIUS_1),
+            state(slots::ANGLES),
+        ],
+        &mut s.shock_m[..n],
+        &mut s.shock_p[..n],
+        &mut s.shock_g[..n],
+    );
     let inputs = Inputs {
         ability: &a.ability[..n],
         speedup: &a.ai_speedup[..n],
@@ -52,11 +63,7 @@ pub(crate) fn choose_all<A: Arith>(
         group_top0: &s.group_top0[..n],
         peer_sum: &s.peer_sum[..n],
         peer_weight: &s.peer_weight[..n],
-        shock_states: [
-            state(slots::RADIUS_0),
-            state(slots::RADIUS_1),
-            state(slots::ANGLES),
-        ],
+        shocks: [&s.shock_m[..n], &s.shock_p[..n], &s.shock_g[..n]],
     };
     let outputs = (
         &mut a.productive[..n],
@@ -115,6 +122,37 @@ pub(crate) fn log_tokens_loop<A: Arith>(
     }
 }
 
+/// Every agent's three value shocks, the choice noise times standard
+/// normals from the agent's three counter-based words: a Box-Muller pair
+/// and a single normal ([`super::fastmath::Maths::normal`]). `states` are
+/// the SplitMix64 states of the block's first agent's words (the two
+/// radii, and both angles in one word's halves); agent i's are
+/// `i * EMPLOYEE_STATE_STEP` further on. A loop of its own, before the
+/// values: one loop doing both needed more registers than there are, and
+/// spilled.
+#[inline(always)]
+fn shocks_loop<A: Arith>(
+    ctx: &WeekContext,
+    [radius_0, radius_1, angles]: [u64; 3],
+    shock_m: &mut [f64],
+    shock_p: &mut [f64],
+    shock_g: &mut [f64],
+) {
+    let n = shock_m.len();
+    let (shock_p, shock_g) = (&mut shock_p[..n], &mut shock_g[..n]);
+    let m = ctx.values.maths;
+    for i in 0..n {
+        let offset = (i as u64).wrapping_mul(rng::EMPLOYEE_STATE_STEP);
+        let word = |state: u64| rng::mix(state.wrapping_add(offset));
+        let angles = word(angles);
+        let (z_m, z_p) = m.normal_pair::<A>(rng::open52(word(radius_0)), rng::high32(angles));
+        let z_g = m.normal::<A>(rng::open52(word(radius_1)), rng::low32(angles));
+        shock_m[i] = ctx.choice_noise * z_m;
+        shock_p[i] = ctx.choice_noise * z_p;
+        shock_g[i] = ctx.choice_noise * z_g;
+    }
+}
+
 /// The arrays the choice pass only reads, all of one length.
 struct Inputs<'a> {
     ability: &'a [Attr],
@@ -135,11 +173,8 @@ struct Inputs<'a> {
     group_top0: &'a [f64],
     peer_sum: &'a [f64],
     peer_weight: &'a [f64],
-    /// The SplitMix64 states of the first agent's three shock words (the
-    /// radii of two Box-Muller pairs, and both angles in one word's
-    /// halves); agent i's are
-    /// `i * EMPLOYEE_STATE_STEP` further on.
-    shock_states: [u64; 3],
+    /// Each agent's three value shocks, noise included ([`shocks_loop`]).
+    shocks: [&'a [f64]; 3],
 }
 
 /// The loop itself. The arrays it writes are separate `&mut` arguments:
@@ -179,8 +214,9 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         group_top0,
         peer_sum,
         peer_weight,
-        shock_states: [radius_0, radius_1, angles],
+        shocks: [shock_m, shock_p, shock_g],
     } = *inputs;
+    let (shock_m, shock_p, shock_g) = (&shock_m[..n], &shock_p[..n], &shock_g[..n]);
     let (ability, speedup, intensity, aversion) = (
         &ability[..n],
         &speedup[..n],
@@ -228,22 +264,7 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
             log_tokens: (log_tokens_productive[i], log_tokens_performative[i]),
         };
         let [v_m, v_p, v_g] = option_values::<A, BAR, TOP>(vc, &agent, &view);
-        // Standard normal value shocks from this agent's three
-        // counter-based words: a Box-Muller pair and a single normal.
-        let offset = (i as u64).wrapping_mul(rng::EMPLOYEE_STATE_STEP);
-        let word = |state: u64| rng::mix(state.wrapping_add(offset));
-        let angles = word(angles);
-        let (z_m, z_p) = vc
-            .maths
-            .normal_pair::<A>(rng::open52(word(radius_0)), rng::high32(angles));
-        let z_g = vc
-            .maths
-            .normal::<A>(rng::open52(word(radius_1)), rng::low32(angles));
-        let v = [
-            v_m + ctx.choice_noise * z_m,
-            v_p + ctx.choice_noise * z_p,
-            v_g + ctx.choice_noise * z_g,
-        ];
+        let v = [v_m + shock_m[i], v_p + shock_p[i], v_g + shock_g[i]];
         let x = softmax3_with::<A>(vc.maths, ctx.rationality, v);
         // The bounds only undo rounding (the softmax's shares can sum to
         // 1 + 1 ulp): they keep the allocation on the simplex, so manual

@@ -19,8 +19,8 @@ pub(crate) const AGENT_BYTES: usize =
     6 * std::mem::size_of::<Attr>() + 10 * std::mem::size_of::<f64>();
 
 /// Bytes of a thread's [`Scratch`] per agent of the block it steps:
-/// twenty-two f64 arrays.
-pub(crate) const SCRATCH_BYTES_PER_AGENT: usize = 22 * std::mem::size_of::<f64>();
+/// twenty-five f64 arrays.
+pub(crate) const SCRATCH_BYTES_PER_AGENT: usize = 25 * std::mem::size_of::<f64>();
 
 /// Bytes of a thread's [`Scratch`] per team of the block.
 pub(crate) const SCRATCH_BYTES_PER_TEAM: usize = std::mem::size_of::<GroupView>()
@@ -236,6 +236,11 @@ pub(crate) struct Scratch {
     pub group_top0: Vec<f64>,
     pub peer_sum: Vec<f64>,
     pub peer_weight: Vec<f64>,
+    /// The value shocks of the three options (noise included), from the
+    /// choice pass's first loop for its second.
+    pub shock_m: Vec<f64>,
+    pub shock_p: Vec<f64>,
+    pub shock_g: Vec<f64>,
     /// Realised output, expected incidents and ln(Tm + eps_T) (the choice
     /// pass's).
     pub output: Vec<f64>,
@@ -284,6 +289,9 @@ impl Scratch {
             &mut self.group_top0,
             &mut self.peer_sum,
             &mut self.peer_weight,
+            &mut self.shock_m,
+            &mut self.shock_p,
+            &mut self.shock_g,
             &mut self.output,
             &mut self.incident_rate,
             &mut self.log_measured,
