@@ -214,16 +214,18 @@ pub static MATHS: Maths = Maths {
 };
 
 /// The smaller of `a` and `b` as a compare and a select, `b` when they
-/// are equal: x86's `minpd`, one instruction per vector. [`f64::min`] also
-/// returns the other operand when one is NaN, which costs two more
-/// (a compare for NaN and a blend); for the engine's values, never NaN,
-/// the results are the same.
+/// are equal: x86's `minpd`, one instruction per vector. [`f64::min`]
+/// returns the other operand when either is NaN, which costs two more
+/// instructions (a compare for NaN and a blend). The two agree whenever
+/// `b` is not NaN and `a`, `b` are not zeros of opposite signs, as for
+/// every use in the engine (non-negative shares and token counts).
 #[inline(always)]
 pub fn select_min(a: f64, b: f64) -> f64 {
     if a < b { a } else { b }
 }
 
-/// The larger of `a` and `b`, as [`select_min`] (x86's `maxpd`).
+/// The larger of `a` and `b`, as [`select_min`] (x86's `maxpd`; the
+/// same conditions for agreeing with [`f64::max`]).
 #[inline(always)]
 pub fn select_max(a: f64, b: f64) -> f64 {
     if a > b { a } else { b }
@@ -255,7 +257,7 @@ pub fn normal_cdf(z: f64) -> f64 {
 
 /// (sin 2 pi u, cos 2 pi u) for u in [0, 1): the turn is split into the
 /// nearest quarter k (exact) and a remainder x in [-pi/4, pi/4], whose sine
-/// and cosine are polynomials ([`SIN_POLY`], [`COS_POLY`]: errors below
+/// and cosine are polynomials (`SIN_POLY`, `COS_POLY`: errors below
 /// 1e-17).
 #[inline(always)]
 pub fn sin_cos_turns(u: f64) -> (f64, f64) {
@@ -375,7 +377,7 @@ impl Maths {
     }
 
     /// sin(pi w) for w in [-1/2, 1/2] (a polynomial over the whole half
-    /// turn, [`SIN_WIDE_POLY`]: error below 2e-18).
+    /// turn: error below 2e-18).
     #[inline(always)]
     pub fn sin_half_turns<A: Arith>(&self, w: f64) -> f64 {
         let x = w * std::f64::consts::PI;
@@ -384,16 +386,16 @@ impl Maths {
     }
 
     /// One standard normal from two independent uniforms, `u1` in (0, 1]
-    /// and `u2` in [0, 1): the first half of a Box-Muller pair without its
-    /// partner, r sin(pi (u2 - 1/2)). A uniform angle's cosine and the sine
-    /// of a uniform angle in [-pi/2, pi/2) have the same (arcsine)
+    /// and `w` in [-1/2, 1/2] (symmetric about 0): half of a Box-Muller
+    /// pair without its partner, r sin(pi w). A uniform angle's cosine and
+    /// the sine of a uniform angle in [-pi/2, pi/2] have the same (arcsine)
     /// distribution, so this is exact in distribution too, and the sine
     /// over a half turn needs neither the cosine nor the quarter-turn
     /// reduction of [`Self::normal_pair`].
     #[inline(always)]
-    pub fn normal<A: Arith>(&self, u1: f64, u2: f64) -> f64 {
+    pub fn normal<A: Arith>(&self, u1: f64, w: f64) -> f64 {
         let r = (-2.0 * self.ln::<A>(u1)).sqrt();
-        r * self.sin_half_turns::<A>(u2 - 0.5)
+        r * self.sin_half_turns::<A>(w)
     }
 }
 
@@ -557,7 +559,9 @@ mod tests {
 
     #[test]
     fn single_normals_have_normal_moments_and_tails() {
-        assert_standard_normal(400_000, |u1, u2| vec![MATHS.normal::<Fused>(u1, u2)]);
-        assert_standard_normal(200_000, |u1, u2| vec![MATHS.normal::<Unfused>(u1, u2)]);
+        assert_standard_normal(400_000, |u1, u2| vec![MATHS.normal::<Fused>(u1, u2 - 0.5)]);
+        assert_standard_normal(200_000, |u1, u2| {
+            vec![MATHS.normal::<Unfused>(u1, u2 - 0.5)]
+        });
     }
 }

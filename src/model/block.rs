@@ -12,7 +12,7 @@
 //! the passes, so nothing here allocates per agent or per week.
 
 use super::WeekContext;
-use super::fastmath::{Arith, Fused, Unfused};
+use super::fastmath::{self as fm, Arith, Fused, Unfused};
 use super::gini::GiniHistogram;
 use super::rng::{self, names};
 use super::simd::Level;
@@ -132,11 +132,13 @@ impl Block {
         ] {
             state.resize(n, value);
         }
-        a.measured_tokens.extend(
-            a.productive_intensity
-                .iter()
-                .map(|&kp| (f64::from(kp) * p.initial_productive_share).min(p.levers.token_cap)),
-        );
+        a.measured_tokens
+            .extend(a.productive_intensity.iter().map(|&kp| {
+                fm::select_min(
+                    f64::from(kp) * p.initial_productive_share,
+                    p.levers.token_cap,
+                )
+            }));
         a.log_tokens_productive.resize(n, 0.0);
         a.log_tokens_performative.resize(n, 0.0);
         super::choice::log_tokens_loop::<A>(

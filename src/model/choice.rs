@@ -2,14 +2,16 @@
 //! perceived stake, option values, logit choice, partial adjustment and
 //! realisation of every agent in the block.
 //!
-//! This is where most of the arithmetic is (two ranks, each a logarithm
-//! and a normal CDF; the usage bar and top-k curves; the Box-Muller value
-//! shocks; the softmax), so the pass is one straight-line loop over the
-//! block's arrays with no branches. The shocks' uniforms are counter-based
-//! words ([`super::rng::word`]), computed in the loop from each agent's
-//! position like any other arithmetic; the events come in the last pass.
-//! Written with [`super::fastmath`], it becomes SIMD code that handles four
-//! (AVX2) or eight (AVX-512) agents per instruction ([`super::simd`]).
+//! This is where most of the arithmetic is (two ranks, each a normal CDF;
+//! the usage bar and top-k curves; the value shocks; the softmax), so the
+//! pass is two straight-line loops over the block's arrays with no
+//! branches: the value shocks ([`shocks_loop`]: counter-based words,
+//! [`super::rng::word`], computed from each agent's position like any
+//! other arithmetic), then the values, choice and realisation. (One loop
+//! doing both had more live values than AVX2 has registers.) The events
+//! come in the last pass. Written with [`super::fastmath`], the loops
+//! become SIMD code that handles four (AVX2) or eight (AVX-512) agents per
+//! instruction ([`super::simd`]).
 
 use super::WeekContext;
 use super::fastmath::{self as fm, Arith};
@@ -28,8 +30,6 @@ pub(crate) fn choose_all<A: Arith>(
 ) {
     let n = a.ability.len();
     let state = |slot| ctx.draw_state(first_employee, slot);
-    // Every array sliced to the same length, so the loop has no bounds
-    // checks.
     shocks_loop::<A>(
         ctx,
         [
@@ -41,6 +41,8 @@ pub(crate) fn choose_all<A: Arith>(
         &mut s.shock_p[..n],
         &mut s.shock_g[..n],
     );
+    // Every array sliced to the same length, so the loop has no bounds
+    // checks.
     let inputs = Inputs {
         ability: &a.ability[..n],
         speedup: &a.ai_speedup[..n],
@@ -124,10 +126,10 @@ pub(crate) fn log_tokens_loop<A: Arith>(
 
 /// Every agent's three value shocks, the choice noise times standard
 /// normals from the agent's three counter-based words: a Box-Muller pair
-/// and a single normal ([`super::fastmath::Maths::normal`]). `states` are
-/// the SplitMix64 states of the block's first agent's words (the two
-/// radii, and both angles in one word's halves); agent i's are
-/// `i * EMPLOYEE_STATE_STEP` further on. A loop of its own, before the
+/// and a single normal ([`super::fastmath::Maths::normal`]). The second
+/// argument holds the SplitMix64 states of the block's first agent's
+/// words (the two radii, and both angles in one word's halves); agent i's
+/// are `i * EMPLOYEE_STATE_STEP` further on. A loop of its own, before the
 /// values: one loop doing both needed more registers than there are, and
 /// spilled.
 #[inline(always)]
@@ -146,7 +148,7 @@ fn shocks_loop<A: Arith>(
         let word = |state: u64| rng::mix(state.wrapping_add(offset));
         let angles = word(angles);
         let (z_m, z_p) = m.normal_pair::<A>(rng::open52(word(radius_0)), rng::high32(angles));
-        let z_g = m.normal::<A>(rng::open52(word(radius_1)), rng::low32(angles));
+        let z_g = m.normal::<A>(rng::open52(word(radius_1)), rng::centred_low32(angles));
         shock_m[i] = ctx.choice_noise * z_m;
         shock_p[i] = ctx.choice_noise * z_p;
         shock_g[i] = ctx.choice_noise * z_g;

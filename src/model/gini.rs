@@ -130,9 +130,9 @@ impl GiniHistogram {
             return;
         }
         // For positive doubles the bits order as the values do, so an
-        // integer minimum clamps values from 2^MAX_EXP (and infinity). (The
-        // maximum changes nothing, as x >= 2^MIN_EXP, but tells the
-        // compiler that the bin is in range.)
+        // integer clamp bounds values from 2^MAX_EXP (and infinity) from
+        // above. (Its lower bound changes nothing, as x >= 2^MIN_EXP here,
+        // but tells the compiler that the bin is in range.)
         let bits = x
             .to_bits()
             .clamp(smallest, (((MAX_EXP + 1023) as u64) << FRACTION_BITS) - 1);

@@ -48,6 +48,10 @@ pub(crate) struct WeekContext {
     /// The levers behind the agents' option log-tokens changed since they
     /// were computed: recompute them before the choice.
     pub refresh_log_tokens: bool,
+    /// Tests only: the per-team passes take their general path even for
+    /// teams of 8 ([`state::teams_of_eight`]).
+    #[cfg(test)]
+    pub general_team_path: bool,
     pub adoption_target: f64,
     pub pressure_base: f64,
     pub target_pressure: f64,
@@ -96,6 +100,8 @@ impl WeekContext {
             rng_key,
             week: week as u64,
             refresh_log_tokens: false,
+            #[cfg(test)]
+            general_team_path: false,
             adoption_target: l.adoption_target,
             pressure_base: b.pressure_base,
             target_pressure: b.target_pressure,
@@ -211,6 +217,9 @@ pub struct Simulation {
     /// Tests only: refresh the log-tokens every week (true) or never.
     #[cfg(test)]
     refresh_override: Option<bool>,
+    /// Tests only: the general per-team path for teams of 8 too.
+    #[cfg(test)]
+    general_team_path: bool,
     /// The week's histogram of token use, merged from `worker_histograms`.
     histogram: GiniHistogram,
     /// Histograms the blocks fill while stepping, one per concurrently
@@ -256,6 +265,8 @@ impl Simulation {
             log_token_levers: log_token_levers(params),
             #[cfg(test)]
             refresh_override: None,
+            #[cfg(test)]
+            general_team_path: false,
             histogram: GiniHistogram::default(),
             worker_histograms: Mutex::new(Vec::new()),
         }
@@ -299,6 +310,10 @@ impl Simulation {
             ctx.refresh_log_tokens = always;
         }
         self.log_token_levers = levers;
+        #[cfg(test)]
+        {
+            ctx.general_team_path = self.general_team_path;
+        }
         let pool = &self.worker_histograms;
         let addresses: Vec<_> = self.blocks.iter().map(|b| b.agents.addresses()).collect();
         let partials: Vec<Partial> = self
@@ -592,5 +607,32 @@ mod tests {
         let stale = run(Some(false));
         assert_eq!(format!("{:?}", &cached[..3]), format!("{:?}", &stale[..3]));
         assert_ne!(format!("{:?}", &cached[3..]), format!("{:?}", &stale[3..]));
+    }
+
+    /// Metrics of a run of 1,600 employees in teams of 8 (several blocks,
+    /// every team of 8 members), with team boards, through the per-team
+    /// passes' fast path for teams of 8 or their general path.
+    fn teams_of_eight_run(general: bool) -> Vec<WeekMetrics> {
+        let mut p = ModelParams {
+            employees: 1600,
+            weeks: 6,
+            ..ModelParams::default()
+        };
+        p.levers.adoption_target = 0.8;
+        p.levers.leaderboard = Leaderboard::Team;
+        p.levers.audit_rate = 0.2;
+        let mut sim = Simulation::new(&p, &Timeline::default(), 11).expect("valid");
+        sim.general_team_path = general;
+        sim.run()
+    }
+
+    #[test]
+    fn teams_of_eight_take_the_general_paths_bits() {
+        let fast = teams_of_eight_run(false);
+        assert_eq!(
+            format!("{fast:?}"),
+            format!("{:?}", teams_of_eight_run(true))
+        );
+        assert!(fast.iter().any(|w| w.performative_share > 0.0));
     }
 }

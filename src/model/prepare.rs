@@ -42,7 +42,10 @@ pub(crate) fn prepare_teams(ctx: &WeekContext, teams: &[Team], a: &Agents, s: &m
     let n = a.ability.len();
     let measured = &a.measured_tokens[..n];
     let (views, rates) = (&s.team_views, &mut s.evidence_rate);
-    if teams_of_eight(teams) {
+    if teams_of_eight(ctx, teams) {
+        // (The chunks below are exactly the teams: a zip would drop any
+        // difference silently.)
+        debug_assert_eq!(n, 8 * teams.len());
         let values = (s.stake[..n].chunks_exact_mut(8))
             .zip(s.group_mean[..n].chunks_exact_mut(8))
             .zip(s.group_inv_sd[..n].chunks_exact_mut(8))
@@ -76,7 +79,7 @@ pub(crate) fn prepare_teams(ctx: &WeekContext, teams: &[Team], a: &Agents, s: &m
             );
         let members = teams.iter().zip(measured.chunks_exact(8)).zip(values);
         for (k, ((t, measured), values)) in members.enumerate() {
-            rates[k] = prepare_team(ctx, t, measured, views.get(k), values);
+            rates[k] = prepare_team(ctx, t, measured, &views[k], values);
         }
     } else {
         for (k, t) in teams.iter().enumerate() {
@@ -91,21 +94,21 @@ pub(crate) fn prepare_teams(ctx: &WeekContext, teams: &[Team], a: &Agents, s: &m
                 peer_sum: &mut s.peer_sum[range.clone()],
                 peer_weight: &mut s.peer_weight[range.clone()],
             };
-            rates[k] = prepare_team(ctx, t, &measured[range], views.get(k), values);
+            rates[k] = prepare_team(ctx, t, &measured[range], &views[k], values);
         }
     }
 }
 
 /// First pass over team `t` (MODEL.md steps 2-4), from its members' last
-/// measured tokens `measured` and its rank view (when ranks are read
-/// against the team): the team values the choice pass needs, copied to
-/// each member; returns the team's evidence rate q_j.
+/// measured tokens `measured` and its rank view `team_view` (read when
+/// ranks are against the team): the team values the choice pass needs,
+/// copied to each member; returns the team's evidence rate q_j.
 #[inline(always)]
 fn prepare_team(
     ctx: &WeekContext,
     t: &Team,
     measured: &[f64],
-    team_view: Option<&GroupView>,
+    team_view: &GroupView,
     v: TeamValues,
 ) -> f64 {
     let n = measured.len() as f64;
@@ -115,9 +118,10 @@ fn prepare_team(
         .count() as f64;
     let pressure = ctx.pressure(active / n);
     let stake = ctx.stake * pressure;
-    let view = match team_view {
-        Some(view) if ctx.team_ranks => *view,
-        _ => ctx.org_view,
+    let view = if ctx.team_ranks {
+        *team_view
+    } else {
+        ctx.org_view
     };
     let (peer_sum, peer_count) = if ctx.org_neighbourhood {
         (ctx.org_sum_g, ctx.employees)

@@ -157,6 +157,16 @@ pub fn low32(bits: u64) -> f64 {
     f64::from_bits(((bits & 0xFFFF_FFFF) << 20) | 0x3FF0_0000_0000_0000) - 1.0
 }
 
+/// A uniform on the lattice (k + 1/2) 2^-32 - 1/2, k = 0 .. 2^32 - 1,
+/// from the low 32 bits of a word: in (-1/2, 1/2) and symmetric about 0
+/// (`low32(bits) - 1/2` would include -1/2 but not 1/2), for the angle of
+/// [`crate::fastmath::Maths::normal`].
+#[inline(always)]
+pub fn centred_low32(bits: u64) -> f64 {
+    // 1 + k 2^-32 minus (3/2 - 2^-33), both exact.
+    f64::from_bits(((bits & 0xFFFF_FFFF) << 20) | 0x3FF0_0000_0000_0000) - (1.5 - 0.5f64.powi(33))
+}
+
 /// The sequential generator of one agent's rare extra draws in one week
 /// (seeded from the counter-based word at `slot`).
 pub fn extra(key: u64, week: u64, employee: u64, slot: u64) -> Pcg64Mcg {
@@ -227,6 +237,20 @@ mod tests {
             .sum::<f64>()
             / n as f64;
         assert!(cov.abs() < 5.0 / (12.0 * (n as f64).sqrt()), "{cov}");
+    }
+
+    #[test]
+    fn centred_angles_are_symmetric_about_zero() {
+        let half_step = 0.5f64.powi(33);
+        assert_eq!(centred_low32(0), -0.5 + half_step);
+        assert_eq!(centred_low32(0xFFFF_FFFF), 0.5 - half_step);
+        for k in [0u64, 1, 12345, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFE] {
+            // Lattice point k mirrors 2^32 - 1 - k exactly; the high bits
+            // are ignored.
+            let x = centred_low32(k | 0xABCD_0000_0000_0000);
+            assert_eq!(x, -centred_low32(0xFFFF_FFFF - k));
+            assert_eq!(x, (k as f64 + 0.5) * 0.5f64.powi(32) - 0.5);
+        }
     }
 
     #[test]

@@ -63,7 +63,10 @@ pub(crate) fn settle_block(
     // teams have 8 members, as in `all_team_sums`).
     let mean = |pi: &[f64]| pi.iter().sum::<f64>() / pi.len() as f64;
     let (beliefs, means) = (&s.surveillance[..n], &mut s.team_mean_belief[..n]);
-    if teams_of_eight(teams) {
+    if teams_of_eight(ctx, teams) {
+        // (The chunks below are exactly the teams: a zip would drop any
+        // difference silently.)
+        debug_assert_eq!(n, 8 * teams.len());
         for (pi, out) in beliefs.chunks_exact(8).zip(means.chunks_exact_mut(8)) {
             broadcast(out, mean(pi));
         }
@@ -394,12 +397,15 @@ fn all_team_sums(
     part: &mut Partial,
 ) {
     let n = a.ability.len();
-    let tables = Tables {
-        entries: &s.binomial,
-        teams: s.evidence_rate.len(),
-    };
+    // Team k's binomial table: its entry e (the tables are entry-major,
+    // [`binomial_tables`]).
+    let (tables, count) = (&s.binomial, s.evidence_rate.len());
+    let table = |k: usize| move |e: usize| tables[e * count + k];
     let rates = &s.evidence_rate;
-    if teams_of_eight(teams) {
+    if teams_of_eight(ctx, teams) {
+        // (The chunks below are exactly the teams: a zip would drop any
+        // difference silently.)
+        debug_assert_eq!(n, 8 * teams.len());
         let members = (a.performative[..n].chunks_exact(8))
             .zip(s.log_measured[..n].chunks_exact(8))
             .zip(s.detected[..n].chunks_exact(8))
@@ -419,7 +425,7 @@ fn all_team_sums(
                 },
             );
         for (k, (t, m)) in teams.iter_mut().zip(members).enumerate() {
-            team_sums(ctx, t, m, rates[k], tables.of(k), first_employee, part);
+            team_sums(ctx, t, m, rates[k], table(k), first_employee, part);
         }
     } else {
         for (k, t) in teams.iter_mut().enumerate() {
@@ -432,22 +438,8 @@ fn all_team_sums(
                 erosion: &mut s.team_erosion[range.clone()],
                 detections: &mut s.team_detections[range],
             };
-            team_sums(ctx, t, m, rates[k], tables.of(k), first_employee, part);
+            team_sums(ctx, t, m, rates[k], table(k), first_employee, part);
         }
-    }
-}
-
-/// The block's binomial tables ([`binomial_tables`], entry-major).
-struct Tables<'a> {
-    entries: &'a [f64],
-    teams: usize,
-}
-
-impl Tables<'_> {
-    /// Team `k`'s table: its entry e.
-    #[inline(always)]
-    fn of(&self, k: usize) -> impl Fn(usize) -> f64 + '_ {
-        move |e| self.entries[e * self.teams + k]
     }
 }
 
