@@ -7,6 +7,7 @@ use super::WeekContext;
 use super::fastmath::Arith;
 use super::state::{Agents, Scratch, Team, broadcast, teams_of_eight};
 use super::values::{GroupView, RankGroup};
+use itertools::izip;
 
 /// The rank reference group of each team, from last week's log-token
 /// moments: independent per team, so the loop vectorises across teams.
@@ -46,37 +47,39 @@ pub(crate) fn prepare_teams(ctx: &WeekContext, teams: &[Team], a: &Agents, s: &m
         // (The chunks below are exactly the teams: a zip would drop any
         // difference silently.)
         debug_assert_eq!(n, 8 * teams.len());
-        let values = (s.stake[..n].chunks_exact_mut(8))
-            .zip(s.group_mean[..n].chunks_exact_mut(8))
-            .zip(s.group_inv_sd[..n].chunks_exact_mut(8))
-            .zip(s.group_stake_part[..n].chunks_exact_mut(8))
-            .zip(s.group_rank0[..n].chunks_exact_mut(8))
-            .zip(s.group_top0[..n].chunks_exact_mut(8))
-            .zip(s.peer_sum[..n].chunks_exact_mut(8))
-            .zip(s.peer_weight[..n].chunks_exact_mut(8))
-            .map(
-                |(
-                    (
-                        (
-                            ((((stake, group_mean), group_inv_sd), group_stake_part), group_rank0),
-                            group_top0,
-                        ),
-                        peer_sum,
-                    ),
+        let values = izip!(
+            s.stake[..n].chunks_exact_mut(8),
+            s.group_mean[..n].chunks_exact_mut(8),
+            s.group_inv_sd[..n].chunks_exact_mut(8),
+            s.group_stake_part[..n].chunks_exact_mut(8),
+            s.group_rank0[..n].chunks_exact_mut(8),
+            s.group_top0[..n].chunks_exact_mut(8),
+            s.peer_sum[..n].chunks_exact_mut(8),
+            s.peer_weight[..n].chunks_exact_mut(8),
+        )
+        .map(
+            |(
+                stake,
+                group_mean,
+                group_inv_sd,
+                group_stake_part,
+                group_rank0,
+                group_top0,
+                peer_sum,
+                peer_weight,
+            )| {
+                TeamValues {
+                    stake,
+                    group_mean,
+                    group_inv_sd,
+                    group_stake_part,
+                    group_rank0,
+                    group_top0,
+                    peer_sum,
                     peer_weight,
-                )| {
-                    TeamValues {
-                        stake,
-                        group_mean,
-                        group_inv_sd,
-                        group_stake_part,
-                        group_rank0,
-                        group_top0,
-                        peer_sum,
-                        peer_weight,
-                    }
-                },
-            );
+                }
+            },
+        );
         let members = teams.iter().zip(measured.chunks_exact(8)).zip(values);
         for (k, ((t, measured), values)) in members.enumerate() {
             rates[k] = prepare_team(ctx, t, measured, &views[k], values);

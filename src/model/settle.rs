@@ -33,6 +33,7 @@ use super::gini::GiniHistogram;
 use super::rng::{self, slots};
 use super::state::{Agents, Attr, Scratch, Team, broadcast, teams_of_eight};
 use super::sums::{CoMoments, Moments, Partial};
+use itertools::izip;
 
 /// The block's settle pass: `first_employee` numbers its first agent.
 #[inline(always)]
@@ -406,24 +407,24 @@ fn all_team_sums(
         // (The chunks below are exactly the teams: a zip would drop any
         // difference silently.)
         debug_assert_eq!(n, 8 * teams.len());
-        let members = (a.performative[..n].chunks_exact(8))
-            .zip(s.log_measured[..n].chunks_exact(8))
-            .zip(s.detected[..n].chunks_exact(8))
-            .zip(s.evidence_uniform[..n].chunks_exact_mut(8))
-            .zip(s.team_erosion[..n].chunks_exact_mut(8))
-            .zip(s.team_detections[..n].chunks_exact_mut(8))
-            .map(
-                |(((((performative, log_measured), detected), evidence), erosion), detections)| {
-                    Members {
-                        performative,
-                        log_measured,
-                        detected,
-                        evidence,
-                        erosion,
-                        detections,
-                    }
-                },
-            );
+        let members = izip!(
+            a.performative[..n].chunks_exact(8),
+            s.log_measured[..n].chunks_exact(8),
+            s.detected[..n].chunks_exact(8),
+            s.evidence_uniform[..n].chunks_exact_mut(8),
+            s.team_erosion[..n].chunks_exact_mut(8),
+            s.team_detections[..n].chunks_exact_mut(8),
+        )
+        .map(
+            |(performative, log_measured, detected, evidence, erosion, detections)| Members {
+                performative,
+                log_measured,
+                detected,
+                evidence,
+                erosion,
+                detections,
+            },
+        );
         for (k, (t, m)) in teams.iter_mut().zip(members).enumerate() {
             team_sums(ctx, t, m, rates[k], table(k), first_employee, part);
         }
