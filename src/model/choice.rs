@@ -17,7 +17,9 @@ use super::WeekContext;
 use super::fastmath::{self as fm, Arith};
 use super::rng::{self, slots};
 use super::state::{Agents, Attr, Scratch};
-use super::values::{AgentView, GroupView, RankGroup, option_values, softmax3_with};
+use super::values::{
+    AgentView, GroupView, RankGroup, ValueContext, option_values_from_ranks, softmax3_with,
+};
 
 /// The pass over all `a`'s agents. Inlined into the block's step, which is
 /// compiled per instruction set (see [`super::block::Block::step`]).
@@ -40,6 +42,16 @@ pub(crate) fn choose_all<A: Arith>(
         &mut s.shock_m[..n],
         &mut s.shock_p[..n],
         &mut s.shock_g[..n],
+    );
+    ranks_loop::<A>(
+        &ctx.values,
+        [
+            &a.log_tokens_productive[..n],
+            &a.log_tokens_performative[..n],
+        ],
+        [&s.group_mean[..n], &s.group_inv_sd[..n]],
+        &mut s.rank_p[..n],
+        &mut s.rank_g[..n],
     );
     // Every array sliced to the same length, so the loop has no bounds
     // checks.
@@ -65,8 +77,13 @@ pub(crate) fn choose_all<A: Arith>(
         group_top0: &s.group_top0[..n],
         peer_sum: &s.peer_sum[..n],
         peer_weight: &s.peer_weight[..n],
-        shocks: [&s.shock_m[..n], &s.shock_p[..n], &s.shock_g[..n]],
+        ranks: [&s.rank_p[..n], &s.rank_g[..n]],
     };
+    let values = [
+        &mut s.shock_m[..n],
+        &mut s.shock_p[..n],
+        &mut s.shock_g[..n],
+    ];
     let outputs = (
         &mut a.productive[..n],
         &mut a.performative[..n],
@@ -82,7 +99,8 @@ pub(crate) fn choose_all<A: Arith>(
     macro_rules! run {
         ($bar:literal, $top:literal) => {
             choose_kernel::<A, $bar, $top>(
-                ctx, &inputs, outputs.0, outputs.1, outputs.2, outputs.3, outputs.4, outputs.5,
+                ctx, &inputs, values, outputs.0, outputs.1, outputs.2, outputs.3, outputs.4,
+                outputs.5,
             )
         };
     }
@@ -155,6 +173,36 @@ fn shocks_loop<A: Arith>(
     }
 }
 
+/// Every agent's ranks of its two options' measured tokens in its rank
+/// reference group, R(T_p) and R(T_g): a loop of its own, as the normal
+/// CDFs are long chains of dependent multiply-adds, which in the values
+/// loop kept the CPU waiting (docs/PERFORMANCE.md).
+#[inline(always)]
+fn ranks_loop<A: Arith>(
+    vc: &ValueContext,
+    [log_p, log_g]: [&[f64]; 2],
+    [mean, inv_sd]: [&[f64]; 2],
+    rank_p: &mut [f64],
+    rank_g: &mut [f64],
+) {
+    let n = rank_p.len();
+    let (rank_g, log_p, log_g, mean, inv_sd) = (
+        &mut rank_g[..n],
+        &log_p[..n],
+        &log_g[..n],
+        &mean[..n],
+        &inv_sd[..n],
+    );
+    for i in 0..n {
+        let group = RankGroup {
+            mean: mean[i],
+            inv_sd: inv_sd[i],
+        };
+        rank_p[i] = vc.rank_from_log::<A>(log_p[i], group);
+        rank_g[i] = vc.rank_from_log::<A>(log_g[i], group);
+    }
+}
+
 /// The arrays the choice pass only reads, all of one length.
 struct Inputs<'a> {
     ability: &'a [Attr],
@@ -175,8 +223,8 @@ struct Inputs<'a> {
     group_top0: &'a [f64],
     peer_sum: &'a [f64],
     peer_weight: &'a [f64],
-    /// Each agent's three value shocks, noise included ([`shocks_loop`]).
-    shocks: [&'a [f64]; 3],
+    /// Each agent's ranks of the two options ([`ranks_loop`]).
+    ranks: [&'a [f64]; 2],
 }
 
 /// The loop itself. The arrays it writes are separate `&mut` arguments:
@@ -188,6 +236,7 @@ struct Inputs<'a> {
 fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
     ctx: &WeekContext,
     inputs: &Inputs,
+    [value_m, value_p, value_g]: [&mut [f64]; 3],
     productive: &mut [f64],
     performative: &mut [f64],
     measured_tokens: &mut [f64],
@@ -216,9 +265,10 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         group_top0,
         peer_sum,
         peer_weight,
-        shocks: [shock_m, shock_p, shock_g],
+        ranks: [rank_p, rank_g],
     } = *inputs;
-    let (shock_m, shock_p, shock_g) = (&shock_m[..n], &shock_p[..n], &shock_g[..n]);
+    let (rank_p, rank_g) = (&rank_p[..n], &rank_g[..n]);
+    let (value_m, value_p, value_g) = (&mut value_m[..n], &mut value_p[..n], &mut value_g[..n]);
     let (ability, speedup, intensity, aversion) = (
         &ability[..n],
         &speedup[..n],
@@ -265,8 +315,15 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
             peer_performative: gbar,
             log_tokens: (log_tokens_productive[i], log_tokens_performative[i]),
         };
-        let [v_m, v_p, v_g] = option_values::<A, BAR, TOP>(vc, &agent, &view);
-        let v = [v_m + shock_m[i], v_p + shock_p[i], v_g + shock_g[i]];
+        let [v_m, v_p, v_g] =
+            option_values_from_ranks::<A, BAR, TOP>(vc, &agent, &view, (rank_p[i], rank_g[i]));
+        // The shocks' arrays take the values, shocks included.
+        value_m[i] += v_m;
+        value_p[i] += v_p;
+        value_g[i] += v_g;
+    }
+    for i in 0..n {
+        let v = [value_m[i], value_p[i], value_g[i]];
         let x = softmax3_with::<A>(vc.maths, ctx.rationality, v);
         // The bounds only undo rounding (the softmax's shares can sum to
         // 1 + 1 ulp): they keep the allocation on the simplex, so manual
@@ -277,7 +334,7 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         performative[i] = g;
 
         // Step 7: realisation (random events follow in the last pass).
-        let kp = agent.productive_intensity;
+        let kp = f64::from(intensity[i]);
         let productive_tokens = kp * p;
         let performative_tokens = vc.performative_multiplier * kp * g;
         let measured = fm::select_min(
@@ -286,7 +343,7 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         );
         measured_tokens[i] = measured;
         log_measured[i] = vc.maths.ln::<A>(measured + vc.token_floor);
-        output[i] = agent.ability * ((1.0 - p - g) + (1.0 + agent.ai_speedup) * p);
+        output[i] = f64::from(ability[i]) * ((1.0 - p - g) + (1.0 + f64::from(speedup[i])) * p);
         incident_rate[i] = ctx.agent_permissions
             * (ctx.incidents_per_performative * performative_tokens
                 + ctx.incidents_per_productive * productive_tokens);

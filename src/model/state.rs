@@ -19,8 +19,8 @@ pub(crate) const AGENT_BYTES: usize =
     6 * std::mem::size_of::<Attr>() + 10 * std::mem::size_of::<f64>();
 
 /// Bytes of a thread's [`Scratch`] per agent of the block it steps:
-/// twenty-five f64 arrays.
-pub(crate) const SCRATCH_BYTES_PER_AGENT: usize = 25 * std::mem::size_of::<f64>();
+/// twenty-seven f64 arrays.
+pub(crate) const SCRATCH_BYTES_PER_AGENT: usize = 27 * std::mem::size_of::<f64>();
 
 /// Bytes of a thread's [`Scratch`] per team of the block.
 pub(crate) const SCRATCH_BYTES_PER_TEAM: usize = std::mem::size_of::<GroupView>()
@@ -247,6 +247,10 @@ pub(crate) struct Scratch {
     pub shock_m: Vec<f64>,
     pub shock_p: Vec<f64>,
     pub shock_g: Vec<f64>,
+    /// The ranks of the two options' measured tokens, R(T_p) and R(T_g),
+    /// from the choice pass's second loop for its third.
+    pub rank_p: Vec<f64>,
+    pub rank_g: Vec<f64>,
     /// Realised output, expected incidents and ln(Tm + eps_T) (the choice
     /// pass's).
     pub output: Vec<f64>,
@@ -298,6 +302,8 @@ impl Scratch {
             &mut self.shock_m,
             &mut self.shock_p,
             &mut self.shock_g,
+            &mut self.rank_p,
+            &mut self.rank_g,
             &mut self.output,
             &mut self.incident_rate,
             &mut self.log_measured,

@@ -209,9 +209,26 @@ impl ValueContext {
         status_drive: f64,
         group: RankGroup,
     ) -> f64 {
-        let r = self
-            .maths
-            .normal_cdf::<A>((log_tokens - group.mean) * group.inv_sd);
+        let r = self.rank_from_log::<A>(log_tokens, group);
+        self.token_value_from_rank::<A, BAR, TOP>(tokens, r, pi_b, status_drive)
+    }
+
+    /// R = Phi((l - m_G) / s_G) for l = ln(T + eps_T).
+    #[inline(always)]
+    pub fn rank_from_log<A: Arith>(&self, log_tokens: f64, group: RankGroup) -> f64 {
+        self.maths
+            .normal_cdf::<A>((log_tokens - group.mean) * group.inv_sd)
+    }
+
+    /// Phi_i(T) with the rank R(T) given.
+    #[inline(always)]
+    pub fn token_value_from_rank<A: Arith, const BAR: bool, const TOP: bool>(
+        &self,
+        tokens: f64,
+        r: f64,
+        pi_b: f64,
+        status_drive: f64,
+    ) -> f64 {
         let sv = status_drive * self.status_weight;
         let bar = if BAR { self.bar_with::<A>(tokens) } else { 0.0 };
         let stake_value = pi_b * (bar + self.rank_scale * r) + sv * r;
@@ -297,22 +314,31 @@ pub fn option_values<A: Arith, const BAR: bool, const TOP: bool>(
     a: &AgentView,
     view: &GroupView,
 ) -> [f64; 3] {
+    let (lp, lg) = a.log_tokens;
+    let ranks = (
+        ctx.rank_from_log::<A>(lp, view.group),
+        ctx.rank_from_log::<A>(lg, view.group),
+    );
+    option_values_from_ranks::<A, BAR, TOP>(ctx, a, view, ranks)
+}
+
+/// [`option_values`] with the two options' ranks given.
+#[inline(always)]
+pub fn option_values_from_ranks<A: Arith, const BAR: bool, const TOP: bool>(
+    ctx: &ValueContext,
+    a: &AgentView,
+    view: &GroupView,
+    (rp, rg): (f64, f64),
+) -> [f64; 3] {
     let v_m = a.ability + ctx.zero_token_value(view, a.surveillance_stake, a.status_drive);
     let kp = a.productive_intensity;
     let kg = ctx.performative_multiplier * kp;
     let (tp, tg) = ctx.option_tokens(kp);
-    let (lp, lg) = a.log_tokens;
-    let phi = |t: f64, l: f64| {
-        ctx.token_value_from_log::<A, BAR, TOP>(
-            t,
-            l,
-            a.surveillance_stake,
-            a.status_drive,
-            view.group,
-        )
+    let phi = |t: f64, r: f64| {
+        ctx.token_value_from_rank::<A, BAR, TOP>(t, r, a.surveillance_stake, a.status_drive)
     };
-    let v_p = a.ability * (1.0 + a.ai_speedup) + phi(tp, lp) - ctx.felt_cost_per_mtok * kp;
-    let v_g = phi(tg, lg) - ctx.felt_cost_per_mtok * kg - a.gaming_aversion
+    let v_p = a.ability * (1.0 + a.ai_speedup) + phi(tp, rp) - ctx.felt_cost_per_mtok * kp;
+    let v_g = phi(tg, rg) - ctx.felt_cost_per_mtok * kg - a.gaming_aversion
         + ctx.habit_weight * a.habit
         + a.conformity * a.peer_performative
         - ctx.expected_audit_penalty;
