@@ -342,10 +342,14 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
             vc.token_cap,
         );
         measured_tokens[i] = measured;
-        log_measured[i] = vc.maths.ln::<A>(measured + vc.token_floor);
         output[i] = f64::from(ability[i]) * ((1.0 - p - g) + (1.0 + f64::from(speedup[i])) * p);
         incident_rate[i] = ctx.agent_permissions
             * (ctx.incidents_per_performative * performative_tokens
                 + ctx.incidents_per_productive * productive_tokens);
+    }
+    // A loop of its own too: the logarithm after the softmax made one
+    // long chain of the loop above.
+    for i in 0..n {
+        log_measured[i] = vc.maths.ln::<A>(measured_tokens[i] + vc.token_floor);
     }
 }
