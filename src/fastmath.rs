@@ -148,6 +148,21 @@ fn horner<A: Arith, const N: usize>(x: f64, c: &[f64; N]) -> f64 {
     p
 }
 
+/// [`horner`] at `L` points, one coefficient at a time for all of them:
+/// the same operations for each point, in an order that puts `L`
+/// independent multiply-adds side by side, which a CPU whose reorder window
+/// is filled by one long chain runs at once (docs/PERFORMANCE.md).
+#[inline(always)]
+fn horner_lanes<A: Arith, const N: usize, const L: usize>(x: [f64; L], c: &[f64; N]) -> [f64; L] {
+    let mut p = [c[N - 1]; L];
+    for &k in c[..N - 1].iter().rev() {
+        for (p, &x) in p.iter_mut().zip(&x) {
+            *p = A::madd(*p, x, k);
+        }
+    }
+    p
+}
+
 /// f(y) = (1 + 2t) e^(t^2) erfc(t) with y = (t - K) / (t + K), K = 3.75, on
 /// 0 <= t < infinity (the form of Shepherd & Laframboise 1981), as a
 /// polynomial in y of degree 22: the Chebyshev series computed with mpmath
@@ -284,20 +299,31 @@ impl Maths {
     /// e^x with multiply-adds of kind `A`.
     #[inline(always)]
     pub fn exp<A: Arith>(&self, x: f64) -> f64 {
-        let xc = x.clamp(-708.0, 709.0);
-        let shifted = A::madd(xc, LOG2_E, ROUND_SHIFT);
-        let k = shifted - ROUND_SHIFT;
+        let [y] = self.exp_lanes::<A, 1>([x]);
+        y
+    }
+
+    /// [`Self::exp`] of `L` arguments, step by step for all of them (see
+    /// [`horner_lanes`]): the same bits as `L` calls.
+    #[inline(always)]
+    pub fn exp_lanes<A: Arith, const L: usize>(&self, x: [f64; L]) -> [f64; L] {
+        let xc = x.map(|x| x.clamp(-708.0, 709.0));
+        let shifted = xc.map(|xc| A::madd(xc, LOG2_E, ROUND_SHIFT));
         // |r| <= ln(2) / 2, computed with a two-part ln 2 (Cody & Waite).
-        let r = A::madd(-k, LN2_HI, xc);
-        let r = A::madd(-k, LN2_LO, r);
+        let r = std::array::from_fn(|l| {
+            let k = shifted[l] - ROUND_SHIFT;
+            A::madd(-k, LN2_LO, A::madd(-k, LN2_HI, xc[l]))
+        });
         // A polynomial of degree 11: error below 4e-18 relative.
-        let p = horner::<A, 12>(r, &self.exp);
-        // 2^k from the integer in the low bits of `shifted`.
-        let ki = shifted.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
-        let scale = f64::from_bits(ki.wrapping_add(1023) << 52);
-        let y = p * scale;
-        let y = if x < -708.0 { 0.0 } else { y };
-        if x > 709.78 { f64::INFINITY } else { y }
+        let p = horner_lanes::<A, 12, L>(r, &self.exp);
+        std::array::from_fn(|l| {
+            // 2^k from the integer in the low bits of `shifted`.
+            let ki = shifted[l].to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
+            let scale = f64::from_bits(ki.wrapping_add(1023) << 52);
+            let y = p[l] * scale;
+            let y = if x[l] < -708.0 { 0.0 } else { y };
+            if x[l] > 709.78 { f64::INFINITY } else { y }
+        })
     }
 
     /// Natural logarithm with multiply-adds of kind `A`.
@@ -335,16 +361,31 @@ impl Maths {
     /// Standard normal CDF with multiply-adds of kind `A`.
     #[inline(always)]
     pub fn normal_cdf<A: Arith>(&self, z: f64) -> f64 {
+        let [p] = self.normal_cdf_lanes::<A, 1>([z]);
+        p
+    }
+
+    /// [`Self::normal_cdf`] of `L` arguments, step by step for all of them
+    /// (see [`horner_lanes`]): the same bits as `L` calls.
+    #[inline(always)]
+    pub fn normal_cdf_lanes<A: Arith, const L: usize>(&self, z: [f64; L]) -> [f64; L] {
         // Beyond |z| = 38.6, e^(-z^2/2) underflows and Phi is 0 or 1 exactly.
-        let z = z.clamp(-40.0, 40.0);
-        let t = z.abs() * std::f64::consts::FRAC_1_SQRT_2;
+        let z = z.map(|z| z.clamp(-40.0, 40.0));
+        let t = z.map(|z| z.abs() * std::f64::consts::FRAC_1_SQRT_2);
         // One division for both y = (t - K) / (t + K) and 1 / (1 + 2t).
-        let d = 1.0 / ((t + ERFC_K) * (1.0 + 2.0 * t));
-        let y = (t - ERFC_K) * (1.0 + 2.0 * t) * d;
-        let inv_1_2t = (t + ERFC_K) * d;
-        let f = horner::<A, 23>(y, &self.erfc);
-        let half_erfc = 0.5 * f * inv_1_2t * self.exp::<A>(-0.5 * z * z);
-        if z < 0.0 { half_erfc } else { 1.0 - half_erfc }
+        let d = t.map(|t| 1.0 / ((t + ERFC_K) * (1.0 + 2.0 * t)));
+        let y = std::array::from_fn(|l| (t[l] - ERFC_K) * (1.0 + 2.0 * t[l]) * d[l]);
+        let f = horner_lanes::<A, 23, L>(y, &self.erfc);
+        let e = self.exp_lanes::<A, L>(z.map(|z| -0.5 * z * z));
+        std::array::from_fn(|l| {
+            let inv_1_2t = (t[l] + ERFC_K) * d[l];
+            let half_erfc = 0.5 * f[l] * inv_1_2t * e[l];
+            if z[l] < 0.0 {
+                half_erfc
+            } else {
+                1.0 - half_erfc
+            }
+        })
     }
 
     /// (sin 2 pi u, cos 2 pi u) with multiply-adds of kind `A`.

@@ -198,8 +198,7 @@ fn ranks_loop<A: Arith>(
             mean: mean[i],
             inv_sd: inv_sd[i],
         };
-        rank_p[i] = vc.rank_from_log::<A>(log_p[i], group);
-        rank_g[i] = vc.rank_from_log::<A>(log_g[i], group);
+        [rank_p[i], rank_g[i]] = vc.ranks_from_logs::<A>([log_p[i], log_g[i]], group);
     }
 }
 

@@ -213,6 +213,17 @@ impl ValueContext {
         self.token_value_from_rank::<A, BAR, TOP>(tokens, r, pi_b, status_drive)
     }
 
+    /// The ranks of two log-token values in one group (see
+    /// [`Maths::normal_cdf_lanes`]): the same bits as two calls of
+    /// [`Self::rank_from_log`].
+    #[inline(always)]
+    pub fn ranks_from_logs<A: Arith>(&self, [lp, lg]: [f64; 2], group: RankGroup) -> [f64; 2] {
+        self.maths.normal_cdf_lanes::<A, 2>([
+            (lp - group.mean) * group.inv_sd,
+            (lg - group.mean) * group.inv_sd,
+        ])
+    }
+
     /// R = Phi((l - m_G) / s_G) for l = ln(T + eps_T).
     #[inline(always)]
     pub fn rank_from_log<A: Arith>(&self, log_tokens: f64, group: RankGroup) -> f64 {
