@@ -26,15 +26,22 @@ const BINS: usize = ((MAX_EXP - MIN_EXP) as usize) << MANTISSA_BITS;
 const FRACTION_BITS: u32 = 52;
 
 /// Bytes of one histogram's bins.
-pub const HISTOGRAM_BYTES: usize =
-    BINS * (std::mem::size_of::<u64>() + std::mem::size_of::<u128>()) + BINS / 8;
+pub const HISTOGRAM_BYTES: usize = BINS * std::mem::size_of::<u128>() + BINS / 8;
+
+/// A bin's count sits in the top 32 bits of its 128-bit word, above the
+/// sum of its values' significands: one addition per value updates both.
+/// The sum of 2^32 significands (each below 2^53) is below 2^85, so it
+/// never reaches the count, and the count is exact up to 2^32 - 1 values
+/// (a week adds one per employee, and scenarios have at most 10^8).
+const COUNT_SHIFT: u32 = 96;
+const SUM_MASK: u128 = (1 << COUNT_SHIFT) - 1;
 
 /// A histogram of non-negative values, reused week after week.
 pub struct GiniHistogram {
     zeros: u64,
-    counts: Box<[u64; BINS]>,
-    /// Per bin, the sum of the values' significands (as 53-bit integers).
-    significands: Box<[u128; BINS]>,
+    /// Per bin, the number of values times 2^96 plus the sum of their
+    /// significands (as 53-bit integers): see [`COUNT_SHIFT`].
+    bins: Box<[u128; BINS]>,
     /// One bit per bin, set while the bin holds a value: clearing, merging
     /// and the Gini visit only the occupied bins (a few hundred for 1,000
     /// employees) instead of every bin between the smallest and the
@@ -57,8 +64,7 @@ impl Default for GiniHistogram {
     fn default() -> Self {
         GiniHistogram {
             zeros: 0,
-            counts: zeroed(),
-            significands: zeroed(),
+            bins: zeroed(),
             occupied: zeroed(),
         }
     }
@@ -111,8 +117,7 @@ impl GiniHistogram {
     /// Empties the histogram (only the bins that were touched).
     pub fn clear(&mut self) {
         for b in occupied_bins(&self.occupied[..]) {
-            self.counts[b] = 0;
-            self.significands[b] = 0;
+            self.bins[b] = 0;
         }
         self.occupied.fill(0);
         self.zeros = 0;
@@ -139,8 +144,8 @@ impl GiniHistogram {
         let first = ((MIN_EXP + 1023) as u64) << MANTISSA_BITS;
         let b = ((bits >> (FRACTION_BITS - MANTISSA_BITS)) - first) as usize;
         let significand = (bits & ((1 << FRACTION_BITS) - 1)) | (1 << FRACTION_BITS);
-        self.counts[b] += 1;
-        self.significands[b] += u128::from(significand);
+        debug_assert!(self.count(b) < u64::from(u32::MAX), "bin count overflow");
+        self.bins[b] += (1 << COUNT_SHIFT) | u128::from(significand);
         self.occupied[b / 64] |= 1 << (b % 64);
     }
 
@@ -148,8 +153,8 @@ impl GiniHistogram {
     pub fn merge(&mut self, other: &GiniHistogram) {
         self.zeros += other.zeros;
         for b in occupied_bins(&other.occupied[..]) {
-            self.counts[b] += other.counts[b];
-            self.significands[b] += other.significands[b];
+            debug_assert!(self.count(b) + other.count(b) <= u64::from(u32::MAX));
+            self.bins[b] += other.bins[b];
         }
         for (w, &o) in self.occupied.iter_mut().zip(other.occupied.iter()) {
             *w |= o;
@@ -158,9 +163,12 @@ impl GiniHistogram {
 
     /// Bytes the histogram holds.
     pub fn bytes(&self) -> usize {
-        std::mem::size_of::<[u64; BINS]>()
-            + std::mem::size_of::<[u128; BINS]>()
-            + std::mem::size_of::<[u64; BINS / 64]>()
+        std::mem::size_of::<[u128; BINS]>() + std::mem::size_of::<[u64; BINS / 64]>()
+    }
+
+    /// The number of values in bin `b`.
+    fn count(&self, b: usize) -> u64 {
+        (self.bins[b] >> COUNT_SHIFT) as u64
     }
 
     /// Sum of the values in bin `b`: its significand sum times the unit of
@@ -172,7 +180,7 @@ impl GiniHistogram {
         // A sum below 2^64 (fewer than 2,048 values in the bin) converts
         // through u64: the same correctly rounded value as from u128,
         // without the slow 128-bit conversion routine.
-        let sum = self.significands[b];
+        let sum = self.bins[b] & SUM_MASK;
         // (The 128-bit conversion is out of line and cold, so that the
         // compiler does not compute it speculatively for every bin.)
         let sum = match u64::try_from(sum) {
@@ -195,7 +203,7 @@ impl GiniHistogram {
             while w != 0 {
                 let b = i * 64 + w.trailing_zeros() as usize;
                 w &= w - 1;
-                let c = to_f64(self.counts[b]);
+                let c = to_f64(self.count(b));
                 let sum = self.bin_sum(b);
                 // The bin's values at their mean, sum / c, at positions
                 // n + 1 to n + c: sum / c * (c n + c (c + 1) / 2).
@@ -279,8 +287,7 @@ mod tests {
         (0..100).for_each(|_| h.add(5.0));
         assert!(h.gini().abs() < 1e-12);
         h.clear();
-        assert!(h.counts.iter().all(|&c| c == 0) && h.occupied.iter().all(|&w| w == 0));
-        assert!(h.significands.iter().all(|&s| s == 0));
+        assert!(h.bins.iter().all(|&c| c == 0) && h.occupied.iter().all(|&w| w == 0));
         h.add(0.0);
         h.add(1.0);
         assert!((h.gini() - gini_exact(&[0.0, 1.0])).abs() < 1e-12);
@@ -311,7 +318,7 @@ mod tests {
             h.add(x);
         }
         let visited: Vec<usize> = occupied_bins(&h.occupied[..]).collect();
-        let nonempty: Vec<usize> = (0..BINS).filter(|&b| h.counts[b] > 0).collect();
+        let nonempty: Vec<usize> = (0..BINS).filter(|&b| h.count(b) > 0).collect();
         assert_eq!(visited, nonempty);
         assert!(visited.windows(2).all(|w| w[0] < w[1]));
     }
