@@ -304,7 +304,7 @@ impl Maths {
     }
 
     /// [`Self::exp`] of `L` arguments, step by step for all of them (see
-    /// [`horner_lanes`]): the same bits as `L` calls.
+    /// `horner_lanes`): the same bits as `L` calls.
     #[inline(always)]
     pub fn exp_lanes<A: Arith, const L: usize>(&self, x: [f64; L]) -> [f64; L] {
         let xc = x.map(|x| x.clamp(-708.0, 709.0));
@@ -366,7 +366,7 @@ impl Maths {
     }
 
     /// [`Self::normal_cdf`] of `L` arguments, step by step for all of them
-    /// (see [`horner_lanes`]): the same bits as `L` calls.
+    /// (see `horner_lanes`): the same bits as `L` calls.
     #[inline(always)]
     pub fn normal_cdf_lanes<A: Arith, const L: usize>(&self, z: [f64; L]) -> [f64; L] {
         // Beyond |z| = 38.6, e^(-z^2/2) underflows and Phi is 0 or 1 exactly.
