@@ -141,10 +141,7 @@ impl Arith for Unfused {
 /// (unrolled by the compiler: `N` is a constant).
 #[inline(always)]
 fn horner<A: Arith, const N: usize>(x: f64, c: &[f64; N]) -> f64 {
-    let mut p = c[N - 1];
-    for &k in c[..N - 1].iter().rev() {
-        p = A::madd(p, x, k);
-    }
+    let [p] = horner_lanes::<A, N, 1>([x], c);
     p
 }
 
@@ -443,6 +440,49 @@ impl Maths {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lanes functions compute each lane as the one-argument function
+    /// does, bit for bit, fused and unfused.
+    #[test]
+    fn lanes_functions_give_the_bits_of_one_at_a_time() {
+        fn check<A: Arith>() {
+            let zs: Vec<f64> = grid(-45.0, 45.0, 2_001)
+                .chain([0.0, -0.0, 1e-300, -1e-300, 38.6, -38.6])
+                .collect();
+            for pair in zs.windows(2) {
+                let [a, b] = [pair[0], pair[1]];
+                let cdf = MATHS.normal_cdf_lanes::<A, 2>([a, b]);
+                assert_eq!(
+                    cdf.map(f64::to_bits),
+                    [MATHS.normal_cdf::<A>(a), MATHS.normal_cdf::<A>(b)].map(f64::to_bits),
+                    "normal_cdf at {a}, {b}"
+                );
+                let (x, y) = (a * 20.0, b * 20.0);
+                let e = MATHS.exp_lanes::<A, 2>([x, y]);
+                let single = [x, y].map(|x| {
+                    let xc = x.clamp(-708.0, 709.0);
+                    let shifted = A::madd(xc, LOG2_E, ROUND_SHIFT);
+                    let k = shifted - ROUND_SHIFT;
+                    let r = A::madd(-k, LN2_LO, A::madd(-k, LN2_HI, xc));
+                    let mut p = EXP_POLY[11];
+                    for &c in EXP_POLY[..11].iter().rev() {
+                        p = A::madd(p, r, c);
+                    }
+                    let ki = shifted.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
+                    let y = p * f64::from_bits(ki.wrapping_add(1023) << 52);
+                    let y = if x < -708.0 { 0.0 } else { y };
+                    if x > 709.78 { f64::INFINITY } else { y }
+                });
+                assert_eq!(
+                    e.map(f64::to_bits),
+                    single.map(f64::to_bits),
+                    "exp at {x}, {y}"
+                );
+            }
+        }
+        check::<Fused>();
+        check::<Unfused>();
+    }
 
     /// Distance in units in the last place between two finite doubles of
     /// the same sign.

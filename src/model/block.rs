@@ -5,8 +5,9 @@
 //! (the unit of parallel work) and each team's own random streams, so the
 //! week's result does not depend on which thread runs a block. The week is
 //! three passes: per team, the context, team values and the choice
-//! stream's words ([`super::prepare`]); over the whole block, values, choice
-//! and realisation in one vectorised loop ([`super::choice`]); per team,
+//! stream's words ([`super::prepare`]); over the whole block, shocks,
+//! ranks, values, choice and realisation in five vectorised loops
+//! ([`super::choice`]); per team,
 //! events, belief, habit and stress updates, sums and social averaging
 //! ([`super::settle`]). Per-thread `Scratch` buffers carry values between
 //! the passes, so nothing here allocates per agent or per week.

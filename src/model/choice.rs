@@ -4,14 +4,24 @@
 //!
 //! This is where most of the arithmetic is (two ranks, each a normal CDF;
 //! the usage bar and top-k curves; the value shocks; the softmax), so the
-//! pass is two straight-line loops over the block's arrays with no
-//! branches: the value shocks ([`shocks_loop`]: counter-based words,
-//! [`super::rng::word`], computed from each agent's position like any
-//! other arithmetic), then the values, choice and realisation. (One loop
-//! doing both had more live values than AVX2 has registers.) The events
-//! come in the last pass. Written with [`super::fastmath`], the loops
-//! become SIMD code that handles four (AVX2) or eight (AVX-512) agents per
-//! instruction ([`super::simd`]).
+//! pass is five straight-line loops over the block's arrays with no
+//! branches:
+//! 1. the value shocks ([`shocks_loop`]: counter-based words,
+//!    [`super::rng::word`], computed from each agent's position like any
+//!    other arithmetic);
+//! 2. both options' ranks ([`ranks_loop`]);
+//! 3. the option values, added to the shocks in their arrays;
+//! 4. the softmax choice, partial adjustment and realisation;
+//! 5. ln(Tm + eps_T) of the measured tokens.
+//!
+//! Each agent's work is a long chain of dependent operations (a division,
+//! a polynomial of degree 22, an exponential, another division...). In
+//! one loop, one agent's chain filled the CPU's reorder window and the
+//! next agent's independent work waited (llvm-mca: 0.9 instructions per
+//! cycle under AVX-512); shorter loops let the CPU overlap agents
+//! (docs/PERFORMANCE.md). The events come in the last pass. Written with
+//! [`super::fastmath`], the loops become SIMD code that handles four
+//! (AVX2) or eight (AVX-512) agents per instruction ([`super::simd`]).
 
 use super::WeekContext;
 use super::fastmath::{self as fm, Arith};
@@ -63,15 +73,9 @@ pub(crate) fn choose_all<A: Arith>(
         status: &a.status_drive[..n],
         conformity: &a.conformity[..n],
         habit: &a.habit[..n],
-        log_tokens: [
-            &a.log_tokens_productive[..n],
-            &a.log_tokens_performative[..n],
-        ],
         alpha: &a.alpha[..n],
         beta: &a.beta[..n],
         stake: &s.stake[..n],
-        group_mean: &s.group_mean[..n],
-        group_inv_sd: &s.group_inv_sd[..n],
         group_stake_part: &s.group_stake_part[..n],
         group_rank0: &s.group_rank0[..n],
         group_top0: &s.group_top0[..n],
@@ -79,11 +83,11 @@ pub(crate) fn choose_all<A: Arith>(
         peer_weight: &s.peer_weight[..n],
         ranks: [&s.rank_p[..n], &s.rank_g[..n]],
     };
-    let values = [
+    let (value_m, value_p, value_g) = (
         &mut s.shock_m[..n],
         &mut s.shock_p[..n],
         &mut s.shock_g[..n],
-    ];
+    );
     let outputs = (
         &mut a.productive[..n],
         &mut a.performative[..n],
@@ -99,8 +103,8 @@ pub(crate) fn choose_all<A: Arith>(
     macro_rules! run {
         ($bar:literal, $top:literal) => {
             choose_kernel::<A, $bar, $top>(
-                ctx, &inputs, values, outputs.0, outputs.1, outputs.2, outputs.3, outputs.4,
-                outputs.5,
+                ctx, &inputs, value_m, value_p, value_g, outputs.0, outputs.1, outputs.2,
+                outputs.3, outputs.4, outputs.5,
             )
         };
     }
@@ -211,12 +215,9 @@ struct Inputs<'a> {
     status: &'a [Attr],
     conformity: &'a [Attr],
     habit: &'a [f64],
-    log_tokens: [&'a [f64]; 2],
     alpha: &'a [f64],
     beta: &'a [f64],
     stake: &'a [f64],
-    group_mean: &'a [f64],
-    group_inv_sd: &'a [f64],
     group_stake_part: &'a [f64],
     group_rank0: &'a [f64],
     group_top0: &'a [f64],
@@ -226,16 +227,21 @@ struct Inputs<'a> {
     ranks: [&'a [f64]; 2],
 }
 
-/// The loop itself. The arrays it writes are separate `&mut` arguments:
-/// that tells LLVM they overlap nothing else (slices of different `Vec`s
-/// inside one function do not), so it vectorises without run-time overlap
-/// checks, of which it allows only a few.
+/// The values loop, then the choice and realisation loop, then the
+/// logarithms. `value_m`, `value_p`, `value_g` hold the value shocks on
+/// entry and the values with their shocks after the first loop. The
+/// arrays the loops write are separate `&mut` arguments: that tells LLVM
+/// they overlap nothing else (slices of different `Vec`s inside one
+/// function do not), so it vectorises without run-time overlap checks, of
+/// which it allows only a few.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
     ctx: &WeekContext,
     inputs: &Inputs,
-    [value_m, value_p, value_g]: [&mut [f64]; 3],
+    value_m: &mut [f64],
+    value_p: &mut [f64],
+    value_g: &mut [f64],
     productive: &mut [f64],
     performative: &mut [f64],
     measured_tokens: &mut [f64],
@@ -253,12 +259,9 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         status,
         conformity,
         habit,
-        log_tokens: [log_tokens_productive, log_tokens_performative],
         alpha,
         beta,
         stake,
-        group_mean,
-        group_inv_sd,
         group_stake_part,
         group_rank0,
         group_top0,
@@ -292,12 +295,10 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         let pi = alpha[i] / (alpha[i] + beta[i]);
         let pi_b = pi * stake[i];
         let gbar = (peer_sum[i] - performative[i]) * peer_weight[i];
-        // Steps 5-6: option values, value shocks, logit choice, damping.
+        // Step 5: option values (the ranks came from the ranks loop, so
+        // the group's moments and the log-tokens are not read here).
         let view = GroupView {
-            group: RankGroup {
-                mean: group_mean[i],
-                inv_sd: group_inv_sd[i],
-            },
+            group: RankGroup::default(),
             stake_part: group_stake_part[i],
             rank0: group_rank0[i],
             top0: group_top0[i],
@@ -312,7 +313,7 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
             habit: habit[i],
             surveillance_stake: pi_b,
             peer_performative: gbar,
-            log_tokens: (log_tokens_productive[i], log_tokens_performative[i]),
+            log_tokens: (f64::NAN, f64::NAN),
         };
         let [v_m, v_p, v_g] =
             option_values_from_ranks::<A, BAR, TOP>(vc, &agent, &view, (rank_p[i], rank_g[i]));
@@ -322,6 +323,7 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         value_g[i] += v_g;
     }
     for i in 0..n {
+        // Step 6: logit choice and partial adjustment.
         let v = [value_m[i], value_p[i], value_g[i]];
         let x = softmax3_with::<A>(vc.maths, ctx.rationality, v);
         // The bounds only undo rounding (the softmax's shares can sum to

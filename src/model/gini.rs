@@ -309,6 +309,30 @@ mod tests {
         );
     }
 
+    /// A bin with thousands of values: its significand sum passes 2^64
+    /// (the wide conversion), and its count, packed above the sum, stays
+    /// exact: the count and the sum come back apart.
+    #[test]
+    fn a_crowded_bin_keeps_its_count_and_its_sum() {
+        let mut h = GiniHistogram::default();
+        let x = 1.999_999_999_999_999_8_f64; // largest significand of its binade
+        for _ in 0..3_000 {
+            h.add(x);
+        }
+        let b = occupied_bins(&h.occupied[..]).collect::<Vec<_>>();
+        assert_eq!(b.len(), 1);
+        assert_eq!(h.count(b[0]), 3_000);
+        assert!(h.bins[b[0]] & SUM_MASK > u128::from(u64::MAX));
+        assert_eq!(h.bin_sum(b[0]), 3_000.0 * x);
+        assert!(h.gini() < 1e-12);
+        // Merged twice into an empty histogram: counts and sums add.
+        let mut m = GiniHistogram::default();
+        m.merge(&h);
+        m.merge(&h);
+        assert_eq!(m.count(b[0]), 6_000);
+        assert_eq!(m.bin_sum(b[0]), 6_000.0 * x);
+    }
+
     /// The occupied bins, visited in ascending order, are exactly the bins
     /// holding values (the words' edges included).
     #[test]

@@ -243,12 +243,13 @@ pub(crate) struct Scratch {
     pub peer_sum: Vec<f64>,
     pub peer_weight: Vec<f64>,
     /// The value shocks of the three options (noise included), from the
-    /// choice pass's first loop for its second.
+    /// choice pass's first loop; its values loop adds the option values
+    /// to them in place, for the choice loop.
     pub shock_m: Vec<f64>,
     pub shock_p: Vec<f64>,
     pub shock_g: Vec<f64>,
     /// The ranks of the two options' measured tokens, R(T_p) and R(T_g),
-    /// from the choice pass's second loop for its third.
+    /// from the choice pass's second loop for its values loop.
     pub rank_p: Vec<f64>,
     pub rank_g: Vec<f64>,
     /// Realised output, expected incidents and ln(Tm + eps_T) (the choice

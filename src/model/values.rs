@@ -132,8 +132,7 @@ impl ValueContext {
     /// R(T) with multiply-adds of kind `A` ([`fm::Arith`]).
     #[inline(always)]
     pub fn rank_with<A: Arith>(&self, tokens: f64, g: RankGroup) -> f64 {
-        let m = self.maths;
-        m.normal_cdf::<A>((m.ln::<A>(tokens + self.token_floor) - g.mean) * g.inv_sd)
+        self.rank_from_log::<A>(self.maths.ln::<A>(tokens + self.token_floor), g)
     }
 
     /// zeta `[tau > 0]` L((T - T_min) / s_T): the usage-bar part of Phi.
@@ -391,6 +390,23 @@ pub fn softmax3_with<A: Arith>(m: &Maths, lambda: f64, v: [f64; 3]) -> [f64; 3] 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both options' ranks at once are the two ranks one at a time, bit
+    /// for bit (the choice pass's ranks loop and the values it replaced).
+    #[test]
+    fn ranks_from_logs_are_two_ranks_from_log() {
+        let ctx = ValueContext::new(&ModelParams::default());
+        for (k, mean) in [-3.0, 0.0, 2.5, 7.0].into_iter().enumerate() {
+            let group = RankGroup::new(mean, 0.05 + k as f64);
+            for i in 0..400 {
+                let lp = -20.0 + 0.1 * i as f64;
+                let lg = 15.0 - 0.07 * i as f64;
+                let both = ctx.ranks_from_logs::<Fused>([lp, lg], group);
+                let one = [lp, lg].map(|l| ctx.rank_from_log::<Fused>(l, group));
+                assert_eq!(both.map(f64::to_bits), one.map(f64::to_bits), "{lp} {lg}");
+            }
+        }
+    }
     fn agent() -> AgentView {
         AgentView {
             ability: 1.0,
