@@ -316,7 +316,7 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
             log_tokens: (f64::NAN, f64::NAN),
         };
         let [v_m, v_p, v_g] =
-            option_values_from_ranks::<A, BAR, TOP>(vc, &agent, &view, (rank_p[i], rank_g[i]));
+            option_values_from_ranks::<A, BAR, TOP>(vc, &agent, &view, [rank_p[i], rank_g[i]]);
         // The shocks' arrays take the values, shocks included.
         value_m[i] += v_m;
         value_p[i] += v_p;

@@ -31,6 +31,12 @@ impl RankGroup {
             inv_sd: 1.0 / sd.max(0.1),
         }
     }
+
+    /// (l - m_G) / s_G, the standard score of a log-token value.
+    #[inline(always)]
+    pub fn standardise(&self, log_tokens: f64) -> f64 {
+        (log_tokens - self.mean) * self.inv_sd
+    }
 }
 
 /// A rank reference group with the parts of Phi(0) that are the same for
@@ -217,17 +223,14 @@ impl ValueContext {
     /// [`Self::rank_from_log`].
     #[inline(always)]
     pub fn ranks_from_logs<A: Arith>(&self, [lp, lg]: [f64; 2], group: RankGroup) -> [f64; 2] {
-        self.maths.normal_cdf_lanes::<A, 2>([
-            (lp - group.mean) * group.inv_sd,
-            (lg - group.mean) * group.inv_sd,
-        ])
+        self.maths
+            .normal_cdf_lanes::<A, 2>([lp, lg].map(|l| group.standardise(l)))
     }
 
     /// R = Phi((l - m_G) / s_G) for l = ln(T + eps_T).
     #[inline(always)]
     pub fn rank_from_log<A: Arith>(&self, log_tokens: f64, group: RankGroup) -> f64 {
-        self.maths
-            .normal_cdf::<A>((log_tokens - group.mean) * group.inv_sd)
+        self.maths.normal_cdf::<A>(group.standardise(log_tokens))
     }
 
     /// Phi_i(T) with the rank R(T) given.
@@ -325,10 +328,7 @@ pub fn option_values<A: Arith, const BAR: bool, const TOP: bool>(
     view: &GroupView,
 ) -> [f64; 3] {
     let (lp, lg) = a.log_tokens;
-    let ranks = (
-        ctx.rank_from_log::<A>(lp, view.group),
-        ctx.rank_from_log::<A>(lg, view.group),
-    );
+    let ranks = ctx.ranks_from_logs::<A>([lp, lg], view.group);
     option_values_from_ranks::<A, BAR, TOP>(ctx, a, view, ranks)
 }
 
@@ -338,7 +338,7 @@ pub fn option_values_from_ranks<A: Arith, const BAR: bool, const TOP: bool>(
     ctx: &ValueContext,
     a: &AgentView,
     view: &GroupView,
-    (rp, rg): (f64, f64),
+    [rp, rg]: [f64; 2],
 ) -> [f64; 3] {
     let v_m = a.ability + ctx.zero_token_value(view, a.surveillance_stake, a.status_drive);
     let kp = a.productive_intensity;
