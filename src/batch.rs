@@ -15,10 +15,10 @@
 //! handing over its parts week by week ([`chunking`]).
 
 use crate::model::metrics::WeekMetrics;
-use crate::model::{Observer, Simulation};
+use crate::model::{Observer, Populations, Simulation};
 use crate::params::timeline::Timeline;
 use crate::params::{InvalidParams, ModelParams};
-use crate::resources::{Chunking, RecordSize, chunking};
+use crate::resources::{Chunking, POPULATION_BUDGET, RecordSize, chunking};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -100,6 +100,9 @@ pub fn run_recorded<'a, R: Record, S: Sink<R::Part>>(
     sink: &mut S,
 ) -> Result<(), S::Error> {
     let threads = rayon::current_num_threads();
+    // Runs with the same seed (replicate r of every arm or sweep point)
+    // draw the same population: drawn once, copied after.
+    let populations = Populations::new(POPULATION_BUDGET as usize);
     let mut next = jobs.start;
     while next < jobs.end {
         let first = job(next);
@@ -107,7 +110,12 @@ pub fn run_recorded<'a, R: Record, S: Sink<R::Part>>(
         match chunking(&first.params, size, threads) {
             Chunking::OneByOne => {
                 let mut rec = record(next);
-                let mut sim = Simulation::new(&first.params, first.timeline, first.seed)?;
+                let mut sim = Simulation::with_populations(
+                    &first.params,
+                    first.timeline,
+                    first.seed,
+                    &populations,
+                )?;
                 let mut weeks = Vec::with_capacity(first.params.weeks);
                 while sim.week() < first.params.weeks {
                     sim.advance(1, &mut |s: &Simulation, w: usize, m: &WeekMetrics| {
@@ -128,7 +136,7 @@ pub fn run_recorded<'a, R: Record, S: Sink<R::Part>>(
                 let results: Vec<_> = ids
                     .clone()
                     .into_par_iter()
-                    .map(|i| one(job(i), record(i)))
+                    .map(|i| one(job(i), record(i), &populations))
                     .collect();
                 for (i, result) in ids.clone().zip(results) {
                     let (weeks, parts) = result?;
@@ -147,8 +155,8 @@ pub fn run_recorded<'a, R: Record, S: Sink<R::Part>>(
 /// A whole run watched by `rec`: its weekly metrics and recorded parts.
 type Recorded<P> = Result<(Vec<WeekMetrics>, Vec<P>), InvalidParams>;
 
-fn one<R: Record>(j: Job<'_>, mut rec: R) -> Recorded<R::Part> {
-    let mut sim = Simulation::new(&j.params, j.timeline, j.seed)?;
+fn one<R: Record>(j: Job<'_>, mut rec: R, populations: &Populations) -> Recorded<R::Part> {
+    let mut sim = Simulation::with_populations(&j.params, j.timeline, j.seed, populations)?;
     let mut weeks = Vec::with_capacity(j.params.weeks);
     sim.run_observed(&mut |s: &Simulation, w: usize, m: &WeekMetrics| {
         weeks.push(*m);

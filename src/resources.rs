@@ -11,11 +11,15 @@
 //! than [`RECORD_BUDGET`] each) run one simulation at a time, each using
 //! every thread, so their peak is one simulation, not several per thread.
 //!
+//! The batch runner also keeps the populations its runs drew, for later
+//! runs with the same seed (crate::model::Populations), up to
+//! [`POPULATION_BUDGET`] bytes.
+//!
 //! Disk: a file that grows with the batch (agents.csv) is estimated up
 //! front and checked against the free space where it will be written.
 
-use crate::model::estimated_run_bytes;
 use crate::model::metrics::WeekMetrics;
+use crate::model::{estimated_population_bytes, estimated_run_bytes};
 use crate::params::ModelParams;
 use std::fmt;
 use std::path::Path;
@@ -38,6 +42,11 @@ const CSV_ROW_BYTES: u64 = 500;
 /// Bytes of recordings (agent rows) the runs of one chunk may hold in
 /// memory before they are written; a run recording more runs on its own.
 pub const RECORD_BUDGET: u64 = 256 << 20;
+
+/// Bytes of drawn populations a batch keeps for its later runs with the
+/// same seeds ([`crate::model::Populations`]): 3,000 populations of 1,000
+/// employees, 10 of 300,000, or 1 of 3 million.
+pub const POPULATION_BUDGET: u64 = 128 << 20;
 
 /// Bytes a run's recording holds: the whole run's, and the largest part
 /// taken after one week (what a run on its own holds at once).
@@ -89,6 +98,8 @@ pub struct Estimate {
     pub result_bytes: u64,
     /// Bytes of recordings (agent rows) a chunk holds until written.
     pub record_bytes: u64,
+    /// Bytes of drawn populations kept for later runs.
+    pub population_bytes: u64,
     /// Agent-weeks to simulate.
     pub agent_weeks: f64,
     pub threads: usize,
@@ -120,6 +131,9 @@ impl Estimate {
             simulation_bytes: alive.saturating_mul(estimated_run_bytes(params, threads)),
             result_bytes: rows_held.saturating_mul(row),
             record_bytes,
+            population_bytes: (runs as u64)
+                .saturating_mul(estimated_population_bytes(params))
+                .min(POPULATION_BUDGET),
             agent_weeks: runs as f64 * params.employees as f64 * params.weeks as f64,
             threads,
         }
@@ -129,6 +143,7 @@ impl Estimate {
         self.simulation_bytes
             .saturating_add(self.result_bytes)
             .saturating_add(self.record_bytes)
+            .saturating_add(self.population_bytes)
     }
 
     /// Seconds the batch should take at [`AGENT_WEEKS_PER_THREAD_SECOND`]
@@ -172,11 +187,12 @@ impl fmt::Display for Estimate {
 #[derive(Debug, thiserror::Error)]
 pub enum ResourceError {
     #[error(
-        "this would need {} of memory ({} of simulation state, {} of results held until written{}), but {} are available; nothing was run. Shrink it: fewer employees (--employees), weeks (--weeks) or replicates (--replicates), fewer --threads, {}",
+        "this would need {} of memory ({} of simulation state, {} of results held until written{}{}), but {} are available; nothing was run. Shrink it: fewer employees (--employees), weeks (--weeks) or replicates (--replicates), fewer --threads, {}",
         bytes_text(estimate.bytes()),
         bytes_text(estimate.simulation_bytes),
         bytes_text(estimate.result_bytes),
         if estimate.record_bytes > 0 { format!(", {} of agent rows per chunk", bytes_text(estimate.record_bytes)) } else { String::new() },
+        if estimate.population_bytes > 0 { format!(", {} of drawn populations kept for later runs", bytes_text(estimate.population_bytes)) } else { String::new() },
         bytes_text(*available),
         if estimate.record_bytes > 0 { "or fewer weeks in --agents" } else { "or a sweep with record = \"final\"" }
     )]

@@ -15,9 +15,9 @@
 use super::WeekContext;
 use super::fastmath::{self as fm, Arith, Fused, Unfused};
 use super::gini::GiniHistogram;
-use super::rng::{self, names};
+use super::population::Attributes;
 use super::simd::Level;
-use super::state::{Agents, ArrayAddresses, Scratch, Team, attr};
+use super::state::{Agents, ArrayAddresses, Scratch, Team};
 use super::sums::{Moments, Partial};
 use crate::params::ModelParams;
 
@@ -26,99 +26,59 @@ pub(crate) struct Block {
     pub teams: Vec<Team>,
     pub agents: Agents,
     /// The employee number of the block's first agent (the agents'
-    /// positions in the counter-based weekly draws, [`rng::word`]).
+    /// positions in the counter-based weekly draws, [`super::rng::word`]).
     pub first_employee: usize,
 }
 
 impl Block {
-    /// Draws the attributes of `team_count` teams starting at `first_team`,
-    /// sets the week-0 state and returns the block with its part of the
-    /// week-0 observables. Team j's draws come from its own
-    /// population stream, in a fixed order, so they do not depend on N.
-    pub fn new(
-        p: &ModelParams,
-        run_seed: u64,
-        first_team: usize,
-        team_count: usize,
-    ) -> (Block, Partial) {
-        // Compiled with FMA where the CPU has it (the samplers' maths is
-        // mostly fused multiply-adds); the same bits either way, except on
-        // the unfused path ([`super::simd::Level::Unfused`]).
+    /// The block of teams whose attributes `drawn` holds, with the week-0
+    /// state set, and its part of the week-0 observables.
+    pub fn new(p: &ModelParams, drawn: Attributes) -> (Block, Partial) {
+        // Compiled with FMA where the CPU has it (the logarithms of the
+        // week-0 observables); the same bits either way, except on the
+        // unfused path ([`super::simd::Level::Unfused`]).
         match super::simd::level() {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `level()` returns Avx2 or above only if the CPU
             // supports AVX2 and FMA, the only requirement of `new_fma`.
-            Level::Avx2 | Level::Avx512 => unsafe {
-                Block::new_fma(p, run_seed, first_team, team_count)
-            },
-            Level::Unfused => Block::draw::<Unfused>(p, run_seed, first_team, team_count),
-            _ => Block::draw::<Fused>(p, run_seed, first_team, team_count),
+            Level::Avx2 | Level::Avx512 => unsafe { Block::new_fma(p, drawn) },
+            Level::Unfused => Block::new_with::<Unfused>(p, drawn),
+            _ => Block::new_with::<Fused>(p, drawn),
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn new_fma(
-        p: &ModelParams,
-        run_seed: u64,
-        first_team: usize,
-        team_count: usize,
-    ) -> (Block, Partial) {
-        Block::draw::<Fused>(p, run_seed, first_team, team_count)
+    fn new_fma(p: &ModelParams, drawn: Attributes) -> (Block, Partial) {
+        Block::new_with::<Fused>(p, drawn)
     }
 
     #[inline(always)]
-    fn draw<A: Arith>(
-        p: &ModelParams,
-        run_seed: u64,
-        first_team: usize,
-        team_count: usize,
-    ) -> (Block, Partial) {
-        let pop = &p.population;
+    fn new_with<A: Arith>(p: &ModelParams, drawn: Attributes) -> (Block, Partial) {
         let b = &p.behaviour;
-        let mut teams = Vec::with_capacity(team_count);
-        let members = (first_team * p.team_size
-            ..((first_team + team_count) * p.team_size).min(p.employees))
-            .len();
-        let mut a = Agents::with_capacity(members);
-        let mut start = 0;
         let values = super::values::ValueContext::new(p);
-        let ability = pop.ability.sampler();
-        let ai_speedup = pop.ai_speedup.sampler();
-        let productive_intensity = pop.productive_intensity.sampler();
-        let gaming_aversion = pop.gaming_aversion.sampler();
-        let status_drive = pop.status_drive.sampler();
-        let conformity = pop.conformity.sampler();
-        let credibility = pop.credibility.sampler();
-        let manager_watchfulness = pop.manager_watchfulness.sampler();
-        for j in first_team..first_team + team_count {
-            let len = p.team_size.min(p.employees - j * p.team_size);
-            let mut stream = rng::stream(run_seed, names::POPULATION, j as u64);
-            let mut r = crate::params::sample::Draws::new(&mut stream);
-            let watchfulness = manager_watchfulness.sample_with::<A, _>(&mut r);
-            for _ in 0..len {
-                a.ability.push(attr(ability.sample_with::<A, _>(&mut r)));
-                a.ai_speedup
-                    .push(attr(ai_speedup.sample_with::<A, _>(&mut r)));
-                let kp = attr(productive_intensity.sample_with::<A, _>(&mut r));
-                a.productive_intensity.push(kp);
-                a.gaming_aversion
-                    .push(attr(gaming_aversion.sample_with::<A, _>(&mut r)));
-                a.status_drive
-                    .push(attr(status_drive.sample_with::<A, _>(&mut r)));
-                a.conformity
-                    .push(attr(conformity.sample_with::<A, _>(&mut r)));
-                a.credibility.push(credibility.sample_with::<A, _>(&mut r));
-            }
-            teams.push(Team {
-                start,
-                len,
-                watchfulness,
-                log_tokens: Moments::default(),
-                sum_g: 0.0,
-            });
-            start += len;
-        }
+        let Attributes {
+            first_team,
+            teams,
+            ability,
+            ai_speedup,
+            productive_intensity,
+            gaming_aversion,
+            status_drive,
+            conformity,
+            credibility,
+        } = drawn;
+        let mut a = Agents::with_attributes(
+            [
+                ability,
+                ai_speedup,
+                productive_intensity,
+                gaming_aversion,
+                status_drive,
+                conformity,
+            ],
+            credibility,
+        );
         // The state every agent starts with, and what follows from the
         // attributes, in whole-array loops (vectorised) rather than one
         // agent at a time.
@@ -287,7 +247,7 @@ mod tests {
             team_size: 8,
             ..ModelParams::default()
         };
-        let (b, _) = Block::new(&p, 1, 0, 3);
+        let (b, _) = Block::new(&p, Attributes::draw(&p, 1, 0, 3));
         let lens: Vec<usize> = b.teams.iter().map(|t| t.len).collect();
         assert_eq!(lens, [8, 8, 4]);
         assert_eq!(b.agents.ability.len(), 20);

@@ -16,6 +16,7 @@ mod events;
 pub use crate::fastmath;
 pub mod gini;
 pub mod metrics;
+mod population;
 mod prepare;
 pub mod rng;
 mod settle;
@@ -29,6 +30,7 @@ use crate::params::{InvalidParams, Leaderboard, ModelParams, Neighbourhood};
 use block::Block;
 use gini::GiniHistogram;
 use metrics::WeekMetrics;
+pub use population::Populations;
 use rayon::prelude::*;
 use std::sync::Mutex;
 use sums::Partial;
@@ -240,16 +242,36 @@ impl Simulation {
     ) -> Result<Simulation, InvalidParams> {
         params.validate()?;
         timeline.validate(params)?;
-        Ok(Simulation::new_checked(params, timeline, run_seed))
+        let drawn = population::Population::draw(params, run_seed).blocks;
+        Ok(Simulation::new_checked(params, timeline, run_seed, drawn))
     }
 
-    fn new_checked(params: &ModelParams, timeline: &Timeline, run_seed: u64) -> Simulation {
-        let teams = params.employees.div_ceil(params.team_size);
-        let per_block = (BLOCK_AGENTS / params.team_size).max(1);
-        let starts: Vec<usize> = (0..teams).step_by(per_block).collect();
-        let (blocks, observables): (Vec<Block>, Vec<Partial>) = starts
-            .par_iter()
-            .map(|&first| Block::new(params, run_seed, first, per_block.min(teams - first)))
+    /// [`Simulation::new`], copying the population from `populations` when
+    /// an earlier run drew it (same seed, number of employees, team size
+    /// and attribute distributions), and leaving it there for later runs
+    /// when not: the same bits as [`Simulation::new`], without drawing each
+    /// population again.
+    pub fn with_populations(
+        params: &ModelParams,
+        timeline: &Timeline,
+        run_seed: u64,
+        populations: &Populations,
+    ) -> Result<Simulation, InvalidParams> {
+        params.validate()?;
+        timeline.validate(params)?;
+        let drawn = populations.get(params, run_seed).blocks.clone();
+        Ok(Simulation::new_checked(params, timeline, run_seed, drawn))
+    }
+
+    fn new_checked(
+        params: &ModelParams,
+        timeline: &Timeline,
+        run_seed: u64,
+        drawn: Vec<population::Attributes>,
+    ) -> Simulation {
+        let (blocks, observables): (Vec<Block>, Vec<Partial>) = drawn
+            .into_par_iter()
+            .map(|drawn| Block::new(params, drawn))
             .unzip();
         let mut org = Partial::default();
         for part in &observables {
@@ -548,6 +570,15 @@ pub fn estimated_run_bytes(p: &ModelParams, threads: usize) -> u64 {
             + per_block_teams as u64 * state::SCRATCH_BYTES_PER_TEAM as u64);
     let histograms = (workers + 1) * gini::HISTOGRAM_BYTES as u64;
     state + block_records + scratch + histograms
+}
+
+/// Bytes of one run's drawn population (what [`Populations`] holds per
+/// run): the six single-precision attributes and the credibility of each
+/// employee, and the team records.
+pub fn estimated_population_bytes(p: &ModelParams) -> u64 {
+    let teams = p.employees.div_ceil(p.team_size.max(1)) as u64;
+    p.employees as u64 * (6 * std::mem::size_of::<state::Attr>() + 8) as u64
+        + teams * std::mem::size_of::<state::Team>() as u64
 }
 
 /// Runs a whole simulation and returns one [`WeekMetrics`] per week.

@@ -83,6 +83,7 @@ impl ArrayAddresses {
 }
 
 /// Team-level state: one manager per team.
+#[derive(Clone)]
 pub(crate) struct Team {
     /// Index of the first member within the block.
     pub start: usize,
@@ -130,18 +131,28 @@ pub(crate) struct Agents {
 }
 
 impl Agents {
-    /// Empty arrays with room for `n` agents (no over-allocation).
-    pub(crate) fn with_capacity(n: usize) -> Agents {
+    /// Agents with these attributes (ability, AI speed-up, productive
+    /// intensity, gaming aversion, status drive, conformity) and
+    /// credibilities, and empty state arrays with room for as many.
+    pub(crate) fn with_attributes(attributes: [Vec<Attr>; 6], credibility: Vec<f64>) -> Agents {
+        let n = credibility.len();
         let v = || Vec::with_capacity(n);
-        let w = || Vec::with_capacity(n);
+        let [
+            ability,
+            ai_speedup,
+            productive_intensity,
+            gaming_aversion,
+            status_drive,
+            conformity,
+        ] = attributes;
         Agents {
-            ability: w(),
-            ai_speedup: w(),
-            productive_intensity: w(),
-            gaming_aversion: w(),
-            status_drive: w(),
-            conformity: w(),
-            credibility: v(),
+            ability,
+            ai_speedup,
+            productive_intensity,
+            gaming_aversion,
+            status_drive,
+            conformity,
+            credibility,
             alpha: v(),
             beta: v(),
             productive: v(),
