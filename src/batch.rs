@@ -246,4 +246,35 @@ mod tests {
             }
         }
     }
+
+    /// Runs of several arms that share their replicates' seeds, as `run`
+    /// and `sweep` make them, run in parallel chunks copying each other's
+    /// populations: each gives the bits of the same run on its own.
+    #[test]
+    fn arms_that_share_seeds_give_the_bits_of_runs_on_their_own() {
+        let timeline = Timeline::default();
+        let arm = |k: usize| {
+            let mut p = ModelParams {
+                employees: 300,
+                weeks: 4,
+                ..ModelParams::default()
+            };
+            p.levers.adoption_target = 0.3 * k as f64;
+            p.levers.leaderboard = crate::params::Leaderboard::Org;
+            p
+        };
+        let reps = 3;
+        let job = |i: usize| Job {
+            params: arm(i / reps),
+            timeline: &timeline,
+            seed: (i % reps) as u64,
+        };
+        let mut sink = Keep(Vec::new());
+        run_recorded(0..3 * reps, job, |_| Weeks(Vec::new(), 1), &mut sink).unwrap();
+        assert_eq!(sink.0.len(), 3 * reps);
+        for (i, (_, _, weeks)) in sink.0.iter().enumerate() {
+            let want = simulate(&arm(i / reps), &timeline, (i % reps) as u64).unwrap();
+            assert_eq!(format!("{weeks:?}"), format!("{want:?}"), "job {i}");
+        }
+    }
 }

@@ -48,6 +48,16 @@ pub const RECORD_BUDGET: u64 = 256 << 20;
 /// employees, 10 of 300,000, or 1 of 3 million.
 pub const POPULATION_BUDGET: u64 = 128 << 20;
 
+/// Bytes of the populations a batch of `runs` runs of `params` keeps: as
+/// many as fit in [`POPULATION_BUDGET`] (none if one does not).
+fn held_population_bytes(params: &ModelParams, runs: usize) -> u64 {
+    let one = estimated_population_bytes(params);
+    if one == 0 || one > POPULATION_BUDGET {
+        return 0;
+    }
+    (runs as u64).min(POPULATION_BUDGET / one) * one
+}
+
 /// Bytes a run's recording holds: the whole run's, and the largest part
 /// taken after one week (what a run on its own holds at once).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -131,9 +141,7 @@ impl Estimate {
             simulation_bytes: alive.saturating_mul(estimated_run_bytes(params, threads)),
             result_bytes: rows_held.saturating_mul(row),
             record_bytes,
-            population_bytes: (runs as u64)
-                .saturating_mul(estimated_population_bytes(params))
-                .min(POPULATION_BUDGET),
+            population_bytes: held_population_bytes(params, runs),
             agent_weeks: runs as f64 * params.employees as f64 * params.weeks as f64,
             threads,
         }

@@ -32,7 +32,7 @@ use gini::GiniHistogram;
 use metrics::WeekMetrics;
 pub use population::Populations;
 use rayon::prelude::*;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use sums::Partial;
 use values::{GroupView, RankGroup, ValueContext};
 
@@ -259,7 +259,9 @@ impl Simulation {
     ) -> Result<Simulation, InvalidParams> {
         params.validate()?;
         timeline.validate(params)?;
-        let drawn = populations.get(params, run_seed).blocks.clone();
+        // A copy of a held population; a draw nobody holds is taken over.
+        let drawn = Arc::try_unwrap(populations.get(params, run_seed))
+            .map_or_else(|held| held.blocks.clone(), |own| own.blocks);
         Ok(Simulation::new_checked(params, timeline, run_seed, drawn))
     }
 

@@ -8,8 +8,8 @@
 //! whatever else its parameters say. The arms of `goodhart run` and the
 //! points of a sweep share their replicates' seeds (common random
 //! numbers), so a batch needs to draw each population only once: a draw
-//! costs about as much as seven of the run's weeks (docs/PERFORMANCE.md),
-//! a copy a few hundredths of that.
+//! of 10,000 employees costs about as much as nine of their weeks
+//! (docs/PERFORMANCE.md), a copy a few hundredths of that.
 
 use super::BLOCK_AGENTS;
 use super::fastmath::{Arith, Fused, Unfused};
@@ -17,7 +17,7 @@ use super::rng::{self, names};
 use super::simd::Level;
 use super::state::{Attr, Team, attr};
 use super::sums::Moments;
-use crate::params::{self, ModelParams};
+use crate::params::ModelParams;
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
 
@@ -146,13 +146,17 @@ impl Attributes {
 }
 
 /// What decides a population: the run seed and the parameters the draws
-/// read.
+/// read, and whether multiply-adds are fused ([`super::simd::Level`]).
 #[derive(Clone, PartialEq)]
 struct Key {
     seed: u64,
     employees: usize,
     team_size: usize,
-    population: params::Population,
+    /// The attribute distributions as their `Debug` text, which tells
+    /// apart every pair of values that draw differently (0.0 and -0.0
+    /// too, which `==` on the numbers would not).
+    population: String,
+    fused: bool,
 }
 
 impl Key {
@@ -161,7 +165,20 @@ impl Key {
             seed,
             employees: p.employees,
             team_size: p.team_size,
-            population: p.population.clone(),
+            population: format!("{:?}", p.population),
+            fused: super::simd::level() != Level::Unfused,
+        }
+    }
+
+    /// Whether `other` is a population of the same kind (another seed at
+    /// most).
+    fn same_kind(&self, other: &Key) -> bool {
+        Key {
+            seed: 0,
+            ..self.clone()
+        } == Key {
+            seed: 0,
+            ..other.clone()
         }
     }
 }
@@ -196,11 +213,18 @@ impl Population {
 /// Populations drawn by earlier runs, for later runs with the same seed
 /// and population parameters to copy rather than draw again
 /// ([`super::Simulation::with_populations`]). Holds at most `budget` bytes
-/// of attributes, forgetting the least recently used first; safe to share
-/// between threads. Two runs that miss the same population at once both
-/// draw it (the same bits): nobody waits inside the cache, which a rayon
-/// worker, stealing another run of the batch while it waits, could turn
-/// into a deadlock.
+/// of attributes; safe to share between threads. Two runs that miss the
+/// same population at once both draw it (the same bits): nobody waits
+/// inside the cache, which a rayon worker, stealing another run of the
+/// batch while it waits, could turn into a deadlock.
+///
+/// When full, a new population takes the place of populations of another
+/// kind (other sizes or distributions), the least recently used first,
+/// but not of its own kind: a batch's runs go through their replicates'
+/// seeds in turn, and if fewer populations fit than there are seeds,
+/// forgetting the least recently used would forget each one just before
+/// it is needed again. Keeping the first ones instead, runs with their
+/// seeds still copy.
 pub struct Populations {
     budget: usize,
     /// Most recently used last.
@@ -217,7 +241,7 @@ impl Populations {
     }
 
     /// The population of a run of `p` with seed `run_seed`: a held one if
-    /// there is one, else a new draw, then held if it fits the budget.
+    /// there is one, else a new draw, then held if there is room for it.
     pub(crate) fn get(&self, p: &ModelParams, run_seed: u64) -> Arc<Population> {
         let key = Key::new(p, run_seed);
         {
@@ -229,18 +253,29 @@ impl Populations {
             }
         }
         let drawn = Arc::new(Population::draw(p, run_seed));
+        self.keep(&drawn);
+        drawn
+    }
+
+    /// Holds `drawn` if there is room, or room to be made from populations
+    /// of another kind.
+    fn keep(&self, drawn: &Arc<Population>) {
         let bytes = drawn.bytes();
-        if bytes <= self.budget {
-            let mut held = self.lock();
-            if !held.iter().any(|q| q.key == key) {
-                let mut total: usize = held.iter().map(|q| q.bytes()).sum::<usize>() + bytes;
-                while total > self.budget {
-                    total -= held.remove(0).bytes();
-                }
-                held.push(Arc::clone(&drawn));
+        if bytes > self.budget {
+            return;
+        }
+        let mut held = self.lock();
+        if held.iter().any(|q| q.key == drawn.key) {
+            return;
+        }
+        let mut total: usize = held.iter().map(|q| q.bytes()).sum();
+        while total + bytes > self.budget {
+            match held.iter().position(|q| !q.key.same_kind(&drawn.key)) {
+                Some(k) => total -= held.remove(k).bytes(),
+                None => return,
             }
         }
-        drawn
+        held.push(Arc::clone(drawn));
     }
 
     /// How many populations the cache holds.
@@ -320,24 +355,45 @@ mod tests {
         }
     }
 
-    /// The cache forgets the least recently used populations to stay within
-    /// its budget, and does not keep one larger than the budget.
+    /// The cache stays within its budget: when full, a new population of
+    /// the kind it holds is not kept (runs cycling through more seeds than
+    /// fit still find the first ones), one of another kind takes the place
+    /// of the least recently used of other kinds; one larger than the
+    /// budget is not kept, and one exactly its size is.
     #[test]
     fn the_cache_stays_within_its_budget() {
         let p = params(1000);
+        let mut other = p.clone();
+        other.team_size = 10;
         let one = Population::draw(&p, 1).bytes();
+        assert!(Population::draw(&other, 1).bytes() < one);
         let cache = Populations::new(2 * one);
-        let held = |c: &Populations| -> Vec<u64> { c.lock().iter().map(|q| q.key.seed).collect() };
+        let held = |c: &Populations| -> Vec<(u64, usize)> {
+            c.lock()
+                .iter()
+                .map(|q| (q.key.seed, q.key.team_size))
+                .collect()
+        };
         cache.get(&p, 1);
         cache.get(&p, 2);
-        assert_eq!(held(&cache), [1, 2]);
-        // Using 1 again makes 2 the least recently used, which goes when 3
-        // comes.
-        cache.get(&p, 1);
+        assert_eq!(held(&cache), [(1, 8), (2, 8)]);
+        // Full of this kind: seed 3 is drawn but not kept, and using 1
+        // again makes it the most recently used.
         cache.get(&p, 3);
-        assert_eq!(held(&cache), [1, 3]);
-        let small = Populations::new(one - 1);
-        small.get(&p, 1);
-        assert!(small.is_empty());
+        cache.get(&p, 1);
+        assert_eq!(held(&cache), [(2, 8), (1, 8)]);
+        // Another kind, with room only when both of the first kind go.
+        let small = Populations::new(2 * one);
+        small.get(&other, 1);
+        small.get(&other, 2);
+        small.get(&p, 5);
+        assert_eq!(held(&small), [(2, 10), (5, 8)]);
+        // Exactly the budget is kept, more is not.
+        let exact = Populations::new(one);
+        exact.get(&p, 1);
+        assert_eq!(exact.len(), 1);
+        let under = Populations::new(one - 1);
+        under.get(&p, 1);
+        assert!(under.is_empty());
     }
 }
