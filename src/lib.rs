@@ -60,6 +60,27 @@
 //! # Ok::<(), goodhart::params::InvalidParams>(())
 //! ```
 //!
+//! Runs that differ only in their levers and share a seed (the arms of an
+//! experiment, the points of a sweep) draw the same population; a
+//! [`model::Populations`] cache lets later runs copy it, with the same
+//! results as drawing it again:
+//!
+//! ```
+//! use goodhart::model::{Populations, Simulation};
+//! use goodhart::params::{ModelParams, timeline::Timeline};
+//!
+//! let populations = Populations::new(64 << 20);
+//! for target in [0.5, 0.8] {
+//!     let mut p = ModelParams { employees: 50, weeks: 10, ..ModelParams::default() };
+//!     p.levers.adoption_target = target;
+//!     let t = Timeline::default();
+//!     let shared = Simulation::with_populations(&p, &t, 7, &populations)?.run();
+//!     assert_eq!(format!("{shared:?}"), format!("{:?}", Simulation::new(&p, &t, 7)?.run()));
+//! }
+//! assert_eq!(populations.len(), 1);
+//! # Ok::<(), goodhart::params::InvalidParams>(())
+//! ```
+//!
 //! Loading a scenario file gives the same parameters the CLI uses:
 //!
 //! ```
