@@ -60,25 +60,9 @@ impl Block {
         let Attributes {
             first_team,
             teams,
-            ability,
-            ai_speedup,
-            productive_intensity,
-            gaming_aversion,
-            status_drive,
-            conformity,
-            credibility,
+            traits,
         } = drawn;
-        let mut a = Agents::with_attributes(
-            [
-                ability,
-                ai_speedup,
-                productive_intensity,
-                gaming_aversion,
-                status_drive,
-                conformity,
-            ],
-            credibility,
-        );
+        let mut a = Agents::with_attributes(traits);
         // The state every agent starts with, and what follows from the
         // attributes, in whole-array loops (vectorised) rather than one
         // agent at a time.

@@ -15,7 +15,7 @@ use super::BLOCK_AGENTS;
 use super::fastmath::{Arith, Fused, Unfused};
 use super::rng::{self, names};
 use super::simd::Level;
-use super::state::{Attr, Team, attr};
+use super::state::{Team, Traits, attr};
 use super::sums::Moments;
 use crate::params::ModelParams;
 use rayon::prelude::*;
@@ -29,13 +29,8 @@ pub(crate) struct Attributes {
     pub first_team: usize,
     /// Each team's members and manager, with no observables yet.
     pub teams: Vec<Team>,
-    pub ability: Vec<Attr>,
-    pub ai_speedup: Vec<Attr>,
-    pub productive_intensity: Vec<Attr>,
-    pub gaming_aversion: Vec<Attr>,
-    pub status_drive: Vec<Attr>,
-    pub conformity: Vec<Attr>,
-    pub credibility: Vec<f64>,
+    /// The members' attributes, in team order.
+    pub traits: Traits,
 }
 
 impl Attributes {
@@ -85,18 +80,8 @@ impl Attributes {
         let members = (first_team * p.team_size
             ..((first_team + team_count) * p.team_size).min(p.employees))
             .len();
-        let w = || Vec::with_capacity(members);
-        let mut a = Attributes {
-            first_team,
-            teams: Vec::with_capacity(team_count),
-            ability: w(),
-            ai_speedup: w(),
-            productive_intensity: w(),
-            gaming_aversion: w(),
-            status_drive: w(),
-            conformity: w(),
-            credibility: Vec::with_capacity(members),
-        };
+        let mut teams = Vec::with_capacity(team_count);
+        let mut a = Traits::with_capacity(members);
         let ability = pop.ability.sampler();
         let ai_speedup = pop.ai_speedup.sampler();
         let productive_intensity = pop.productive_intensity.sampler();
@@ -125,7 +110,7 @@ impl Attributes {
                     .push(attr(conformity.sample_with::<A, _>(&mut r)));
                 a.credibility.push(credibility.sample_with::<A, _>(&mut r));
             }
-            a.teams.push(Team {
+            teams.push(Team {
                 start,
                 len,
                 watchfulness,
@@ -134,14 +119,16 @@ impl Attributes {
             });
             start += len;
         }
-        a
+        Attributes {
+            first_team,
+            teams,
+            traits: a,
+        }
     }
 
     /// Bytes the arrays hold.
     fn bytes(&self) -> usize {
-        self.teams.capacity() * std::mem::size_of::<Team>()
-            + 6 * self.ability.capacity() * std::mem::size_of::<Attr>()
-            + self.credibility.capacity() * std::mem::size_of::<f64>()
+        self.teams.capacity() * std::mem::size_of::<Team>() + self.traits.bytes()
     }
 }
 

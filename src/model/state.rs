@@ -96,6 +96,41 @@ pub(crate) struct Team {
     pub sum_g: f64,
 }
 
+/// The attributes drawn once per agent: the constant part of [`Agents`],
+/// as a population draws it ([`super::population`]).
+#[derive(Clone)]
+pub(crate) struct Traits {
+    pub ability: Vec<Attr>,
+    pub ai_speedup: Vec<Attr>,
+    pub productive_intensity: Vec<Attr>,
+    pub gaming_aversion: Vec<Attr>,
+    pub status_drive: Vec<Attr>,
+    pub conformity: Vec<Attr>,
+    pub credibility: Vec<f64>,
+}
+
+impl Traits {
+    /// Empty arrays with room for `n` agents.
+    pub(crate) fn with_capacity(n: usize) -> Traits {
+        let w = || Vec::with_capacity(n);
+        Traits {
+            ability: w(),
+            ai_speedup: w(),
+            productive_intensity: w(),
+            gaming_aversion: w(),
+            status_drive: w(),
+            conformity: w(),
+            credibility: Vec::with_capacity(n),
+        }
+    }
+
+    /// Bytes the arrays hold.
+    pub(crate) fn bytes(&self) -> usize {
+        6 * self.ability.capacity() * std::mem::size_of::<Attr>()
+            + self.credibility.capacity() * std::mem::size_of::<f64>()
+    }
+}
+
 /// Structure-of-arrays agent state: attributes drawn once, then state.
 ///
 /// The six constant attributes are stored in single precision (`Attr`):
@@ -131,28 +166,19 @@ pub(crate) struct Agents {
 }
 
 impl Agents {
-    /// Agents with these attributes (ability, AI speed-up, productive
-    /// intensity, gaming aversion, status drive, conformity) and
-    /// credibilities, and empty state arrays with room for as many.
-    pub(crate) fn with_attributes(attributes: [Vec<Attr>; 6], credibility: Vec<f64>) -> Agents {
-        let n = credibility.len();
+    /// Agents with these drawn attributes, and empty state arrays with
+    /// room for as many.
+    pub(crate) fn with_attributes(t: Traits) -> Agents {
+        let n = t.credibility.len();
         let v = || Vec::with_capacity(n);
-        let [
-            ability,
-            ai_speedup,
-            productive_intensity,
-            gaming_aversion,
-            status_drive,
-            conformity,
-        ] = attributes;
         Agents {
-            ability,
-            ai_speedup,
-            productive_intensity,
-            gaming_aversion,
-            status_drive,
-            conformity,
-            credibility,
+            ability: t.ability,
+            ai_speedup: t.ai_speedup,
+            productive_intensity: t.productive_intensity,
+            gaming_aversion: t.gaming_aversion,
+            status_drive: t.status_drive,
+            conformity: t.conformity,
+            credibility: t.credibility,
             alpha: v(),
             beta: v(),
             productive: v(),
