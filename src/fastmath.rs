@@ -1,5 +1,5 @@
-//! Branch-free `exp`, `ln`, logistic and normal CDF for the weekly step's
-//! array passes.
+//! Branch-free `exp`, `ln`, logistic, normal CDF and normals for the
+//! weekly step's array passes.
 //!
 //! glibc's `exp`/`log` and libm's `erfc` are fast one value at a time but
 //! branchy, so a loop that calls them cannot be vectorised. These versions
@@ -8,9 +8,11 @@
 //! over the agent arrays, and, being pure Rust with `mul_add`, they give the
 //! same bits on every platform (except on the unfused path for CPUs
 //! without FMA, [`Unfused`]). Accuracy (checked by the tests below against
-//! the standard library and libm): `exp` and `ln` within 2 ulp over the
-//! model's range, the normal CDF within 1e-15 absolute, which is far below
-//! anything the model's outputs resolve.
+//! the standard library): `exp` and `ln` within 2 ulp over the model's
+//! range. The choice pass's functions (normal CDF, logistic, the softmax's
+//! exponentials, the value shocks' normals) compute in single precision
+//! (module `single`): errors of a few parts in 10^7, far below anything the
+//! model's outputs resolve.
 //!
 //! Domains: `exp` saturates to 0 below -708 (true value < 3.3e-308) and to
 //! infinity above 709.78; `ln` takes positive, finite, normal numbers (the
@@ -21,6 +23,8 @@
 // mpmath 1.3 at 50 digits: `mpmath.chebyfit(f, [a, b], n, error=True)` for
 // the functions and intervals named at each (docs/PERFORMANCE.md).
 #![allow(clippy::excessive_precision)]
+
+mod single;
 
 /// log2(e).
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
@@ -78,21 +82,6 @@ const SIN_POLY: [f64; 6] = [
     1.5918129294866608e-10,
 ];
 
-/// (sin x / x - 1) / x^2 as a polynomial of degree 7 in t = x^2 for
-/// |x| <= pi / 2 (a half turn, without the quarter-turn reduction of
-/// [`SIN_POLY`]): Chebyshev interpolation with mpmath, maximum error
-/// 3.4e-19 (so below 2e-18 in sin x).
-const SIN_WIDE_POLY: [f64; 8] = [
-    -0.16666666666666666,
-    0.008333333333333316,
-    -0.00019841269841254974,
-    2.7557319219163234e-06,
-    -2.5052107616996182e-08,
-    1.6058977312464087e-10,
-    -7.643970296798572e-13,
-    2.7314447669863995e-15,
-];
-
 /// (1 - cos x) / x^2 as a polynomial of degree 6 in t = x^2 for |x| <=
 /// pi / 4: Chebyshev interpolation with mpmath, maximum error 2.0e-19.
 const COS_POLY: [f64; 7] = [
@@ -113,6 +102,8 @@ const COS_POLY: [f64; 7] = [
 /// fifty instructions (results then differ in the last bits).
 pub trait Arith: Copy {
     fn madd(a: f64, b: f64, c: f64) -> f64;
+    /// The same in single precision (module `single`).
+    fn madd32(a: f32, b: f32, c: f32) -> f32;
 }
 
 /// Fused multiply-adds (see [`Arith`]).
@@ -128,12 +119,23 @@ impl Arith for Fused {
     fn madd(a: f64, b: f64, c: f64) -> f64 {
         a.mul_add(b, c)
     }
+    #[inline(always)]
+    fn madd32(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
 }
 
 impl Arith for Unfused {
     #[inline(always)]
     fn madd(a: f64, b: f64, c: f64) -> f64 {
         a * b + c
+    }
+    /// In double precision, where the product of two `f32` is exact: the
+    /// fused result but for a rare double rounding (a sum that lands on a
+    /// midpoint between two floats), without a software FMA.
+    #[inline(always)]
+    fn madd32(a: f32, b: f32, c: f32) -> f32 {
+        (f64::from(a) * f64::from(b) + f64::from(c)) as f32
     }
 }
 
@@ -160,39 +162,6 @@ fn horner_lanes<A: Arith, const N: usize, const L: usize>(x: [f64; L], c: &[f64;
     p
 }
 
-/// f(y) = (1 + 2t) e^(t^2) erfc(t) with y = (t - K) / (t + K), K = 3.75, on
-/// 0 <= t < infinity (the form of Shepherd & Laframboise 1981), as a
-/// polynomial in y of degree 22: the Chebyshev series computed with mpmath
-/// at 50 digits, truncated where its coefficients fall below 1e-16, and
-/// expanded in powers of y (the coefficients stay below 1.3, so Horner's
-/// rule loses nothing: within 1 ulp of f over [-1, 1]).
-const ERFC_K: f64 = 3.75;
-const ERFC_POLYNOMIAL: [f64; 23] = [
-    1.2375126308378275,
-    -0.14024059858554525,
-    0.0035854154854790257,
-    0.08227673848999506,
-    -0.10880393014244462,
-    0.09230432116428125,
-    -0.05869339857664934,
-    0.02836227737211114,
-    -0.009746579683265262,
-    0.0017556261651970652,
-    0.000293714378044958,
-    -0.00029015535246077655,
-    5.164652974177416e-05,
-    2.2387565714911816e-05,
-    -1.1438048033346894e-05,
-    -9.792625707303523e-07,
-    1.7419821586224816e-06,
-    -5.084465378687302e-08,
-    -2.4857126248016745e-07,
-    1.879082322370048e-08,
-    3.197926671666804e-08,
-    -1.9551358868985616e-09,
-    -2.623107347133476e-09,
-];
-
 /// The functions of this module, reading their polynomials' coefficients
 /// from this table: [`MATHS`] where they are constants, and
 /// [`Maths::opaque`] in the engine's vectorised loops.
@@ -211,8 +180,12 @@ pub struct Maths {
     ln: [f64; 8],
     sin: [f64; 6],
     cos: [f64; 7],
-    sin_wide: [f64; 8],
-    erfc: [f64; 23],
+    exp_f32: [f32; 7],
+    erfc_f32: [f32; 12],
+    ln_f32: [f32; 3],
+    sin_f32: [f32; 4],
+    cos_f32: [f32; 4],
+    sin_wide_f32: [f32; 5],
 }
 
 /// The table with the coefficients above.
@@ -221,8 +194,12 @@ pub static MATHS: Maths = Maths {
     ln: LN_ATANH,
     sin: SIN_POLY,
     cos: COS_POLY,
-    sin_wide: SIN_WIDE_POLY,
-    erfc: ERFC_POLYNOMIAL,
+    exp_f32: single::EXP,
+    erfc_f32: single::ERFC,
+    ln_f32: single::LN_ATANH,
+    sin_f32: single::SIN,
+    cos_f32: single::COS,
+    sin_wide_f32: single::SIN_WIDE,
 };
 
 /// The smaller of `a` and `b` as a compare and a select, `b` when they
@@ -253,18 +230,6 @@ pub fn exp(x: f64) -> f64 {
 #[inline(always)]
 pub fn ln(x: f64) -> f64 {
     MATHS.ln::<Fused>(x)
-}
-
-/// Logistic function 1 / (1 + e^-x).
-#[inline(always)]
-pub fn logistic(x: f64) -> f64 {
-    MATHS.logistic::<Fused>(x)
-}
-
-/// Standard normal CDF Phi(z) = erfc(-z / sqrt 2) / 2.
-#[inline(always)]
-pub fn normal_cdf(z: f64) -> f64 {
-    MATHS.normal_cdf::<Fused>(z)
 }
 
 /// (sin 2 pi u, cos 2 pi u) for u in [0, 1): the turn is split into the
@@ -349,42 +314,6 @@ impl Maths {
         A::madd(e, LN2_HI, A::madd(e, LN2_LO, ln_m))
     }
 
-    /// Logistic function with multiply-adds of kind `A`.
-    #[inline(always)]
-    pub fn logistic<A: Arith>(&self, x: f64) -> f64 {
-        1.0 / (1.0 + self.exp::<A>(-x))
-    }
-
-    /// Standard normal CDF with multiply-adds of kind `A`.
-    #[inline(always)]
-    pub fn normal_cdf<A: Arith>(&self, z: f64) -> f64 {
-        let [p] = self.normal_cdf_lanes::<A, 1>([z]);
-        p
-    }
-
-    /// [`Self::normal_cdf`] of `L` arguments, step by step for all of them
-    /// (see `horner_lanes`): the same bits as `L` calls.
-    #[inline(always)]
-    pub fn normal_cdf_lanes<A: Arith, const L: usize>(&self, z: [f64; L]) -> [f64; L] {
-        // Beyond |z| = 38.6, e^(-z^2/2) underflows and Phi is 0 or 1 exactly.
-        let z = z.map(|z| z.clamp(-40.0, 40.0));
-        let t = z.map(|z| z.abs() * std::f64::consts::FRAC_1_SQRT_2);
-        // One division for both y = (t - K) / (t + K) and 1 / (1 + 2t).
-        let d = t.map(|t| 1.0 / ((t + ERFC_K) * (1.0 + 2.0 * t)));
-        let y = std::array::from_fn(|l| (t[l] - ERFC_K) * (1.0 + 2.0 * t[l]) * d[l]);
-        let f = horner_lanes::<A, 23, L>(y, &self.erfc);
-        let e = self.exp_lanes::<A, L>(z.map(|z| -0.5 * z * z));
-        std::array::from_fn(|l| {
-            let inv_1_2t = (t[l] + ERFC_K) * d[l];
-            let half_erfc = 0.5 * f[l] * inv_1_2t * e[l];
-            if z[l] < 0.0 {
-                half_erfc
-            } else {
-                1.0 - half_erfc
-            }
-        })
-    }
-
     /// (sin 2 pi u, cos 2 pi u) with multiply-adds of kind `A`.
     #[inline(always)]
     pub fn sin_cos_turns<A: Arith>(&self, u: f64) -> (f64, f64) {
@@ -413,28 +342,6 @@ impl Maths {
         let (s, c) = self.sin_cos_turns::<A>(u2);
         (r * c, r * s)
     }
-
-    /// sin(pi w) for w in [-1/2, 1/2] (a polynomial over the whole half
-    /// turn: error below 2e-18).
-    #[inline(always)]
-    pub fn sin_half_turns<A: Arith>(&self, w: f64) -> f64 {
-        let x = w * std::f64::consts::PI;
-        let x2 = x * x;
-        A::madd(x * x2, horner::<A, 8>(x2, &self.sin_wide), x)
-    }
-
-    /// One standard normal from two independent uniforms, `u1` in (0, 1]
-    /// and `w` in [-1/2, 1/2] (symmetric about 0): half of a Box-Muller
-    /// pair without its partner, r sin(pi w). A uniform angle's cosine and
-    /// the sine of a uniform angle in [-pi/2, pi/2] have the same (arcsine)
-    /// distribution, so this is exact in distribution too, and the sine
-    /// over a half turn needs neither the cosine nor the quarter-turn
-    /// reduction of [`Self::normal_pair`].
-    #[inline(always)]
-    pub fn normal<A: Arith>(&self, u1: f64, w: f64) -> f64 {
-        let r = (-2.0 * self.ln::<A>(u1)).sqrt();
-        r * self.sin_half_turns::<A>(w)
-    }
 }
 
 #[cfg(test)]
@@ -451,12 +358,6 @@ mod tests {
                 .collect();
             for pair in zs.windows(2) {
                 let [a, b] = [pair[0], pair[1]];
-                let cdf = MATHS.normal_cdf_lanes::<A, 2>([a, b]);
-                assert_eq!(
-                    cdf.map(f64::to_bits),
-                    [MATHS.normal_cdf::<A>(a), MATHS.normal_cdf::<A>(b)].map(f64::to_bits),
-                    "normal_cdf at {a}, {b}"
-                );
                 let (x, y) = (a * 20.0, b * 20.0);
                 let e = MATHS.exp_lanes::<A, 2>([x, y]);
                 let single = [x, y].map(|x| {
@@ -525,48 +426,20 @@ mod tests {
     }
 
     #[test]
-    fn normal_cdf_is_within_1e_15_of_libm() {
-        let mut worst: f64 = 0.0;
-        for z in grid(-40.0, 40.0, 400_000).chain(grid(-3.0, 3.0, 100_000)) {
-            let exact = 0.5 * libm::erfc(-z * std::f64::consts::FRAC_1_SQRT_2);
-            worst = worst.max((normal_cdf(z) - exact).abs());
-        }
-        assert!(worst <= 1e-15, "worst {worst:e}");
-        assert_eq!(normal_cdf(0.0), 0.5);
-        assert_eq!(normal_cdf(-50.0), 0.0);
-        assert_eq!(normal_cdf(50.0), 1.0);
-    }
-
-    #[test]
     fn unfused_maths_is_within_a_few_ulp_too() {
         // The path for CPUs without FMA: two roundings per multiply-add.
-        let (mut worst_exp, mut worst_ln, mut worst_cdf) = (0, 0, 0.0f64);
+        let (mut worst_exp, mut worst_ln) = (0, 0);
         for x in grid(-700.0, 700.0, 100_000).chain(grid(-1.0, 1.0, 50_000)) {
             worst_exp = worst_exp.max(ulps(MATHS.exp::<Unfused>(x), x.exp()));
         }
         for x in grid(1e-6, 1e3, 100_000).filter(|x| (x - 1.0).abs() > 1e-3) {
             worst_ln = worst_ln.max(ulps(MATHS.ln::<Unfused>(x), x.ln()));
         }
-        for z in grid(-40.0, 40.0, 100_000) {
-            let exact = 0.5 * libm::erfc(-z * std::f64::consts::FRAC_1_SQRT_2);
-            worst_cdf = worst_cdf.max((MATHS.normal_cdf::<Unfused>(z) - exact).abs());
-        }
         assert!(worst_exp <= 4, "exp: {worst_exp} ulp");
         assert!(worst_ln <= 4, "ln: {worst_ln} ulp");
-        assert!(worst_cdf <= 2e-15, "normal CDF: {worst_cdf:e}");
         let (s, c) = MATHS.sin_cos_turns::<Unfused>(0.1);
         let theta = 0.2 * std::f64::consts::PI;
         assert!((s - theta.sin()).abs() < 2e-15 && (c - theta.cos()).abs() < 2e-15);
-    }
-
-    #[test]
-    fn logistic_is_accurate_and_saturates() {
-        for x in grid(-40.0, 40.0, 10_000) {
-            let exact = 1.0 / (1.0 + (-x).exp());
-            assert!((logistic(x) - exact).abs() <= 1e-15 * exact, "{x}");
-        }
-        assert_eq!(logistic(-1000.0), 0.0);
-        assert_eq!(logistic(1000.0), 1.0);
     }
 
     #[test]
@@ -587,24 +460,10 @@ mod tests {
         assert_eq!(sin_cos_turns(0.25), (1.0, 0.0));
     }
 
-    #[test]
-    fn sin_half_turns_matches_std() {
-        let mut worst: f64 = 0.0;
-        for w in grid(-0.5, 0.5, 400_000) {
-            let exact = (std::f64::consts::PI * w).sin();
-            worst = worst.max((MATHS.sin_half_turns::<Fused>(w) - exact).abs());
-            let unfused = MATHS.sin_half_turns::<Unfused>(w);
-            assert!((unfused - exact).abs() < 2e-15, "{w}");
-        }
-        assert!(worst < 1e-15, "worst {worst:e}");
-        assert_eq!(MATHS.sin_half_turns::<Fused>(0.0), 0.0);
-        assert_eq!(MATHS.sin_half_turns::<Fused>(0.5), 1.0);
-    }
-
     /// Mean, second and fourth moments and the upper 2.5% tail of `n`
     /// normals drawn by `draw` from independent uniforms in (0, 1] and
     /// [0, 1), within five standard errors of N(0, 1)'s.
-    fn assert_standard_normal(n: usize, mut draw: impl FnMut(f64, f64) -> Vec<f64>) {
+    pub(super) fn assert_standard_normal(n: usize, mut draw: impl FnMut(f64, f64) -> Vec<f64>) {
         use rand::{Rng, SeedableRng};
         let mut r = rand_pcg::Pcg64Mcg::seed_from_u64(3);
         let (mut count, mut s1, mut s2, mut s4, mut tail) = (0usize, 0.0, 0.0, 0.0, 0usize);
@@ -635,14 +494,6 @@ mod tests {
         assert_standard_normal(400_000, |u1, u2| {
             let (a, b) = normal_pair(u1, u2);
             vec![a, b]
-        });
-    }
-
-    #[test]
-    fn single_normals_have_normal_moments_and_tails() {
-        assert_standard_normal(400_000, |u1, u2| vec![MATHS.normal::<Fused>(u1, u2 - 0.5)]);
-        assert_standard_normal(200_000, |u1, u2| {
-            vec![MATHS.normal::<Unfused>(u1, u2 - 0.5)]
         });
     }
 }

@@ -15,7 +15,9 @@
 //! 5. ln(Tm + eps_T) of the measured tokens.
 //!
 //! Each agent's work is a long chain of dependent operations (a division,
-//! a polynomial of degree 22, an exponential, another division...). In
+//! a polynomial, an exponential, another division...), computed in single
+//! precision where the results allow ([`super::fastmath`]'s `single`
+//! functions: half the chain of double precision). In
 //! one loop, one agent's chain filled the CPU's reorder window and the
 //! next agent's independent work waited (llvm-mca: 0.9 instructions per
 //! cycle under AVX-512); shorter loops let the CPU overlap agents
@@ -148,7 +150,8 @@ pub(crate) fn log_tokens_loop<A: Arith>(
 
 /// Every agent's three value shocks, the choice noise times standard
 /// normals from the agent's three counter-based words: a Box-Muller pair
-/// and a single normal ([`super::fastmath::Maths::normal`]). The second
+/// and a single normal, in single precision
+/// ([`super::fastmath::Maths::normal_f32`]). The second
 /// argument holds the SplitMix64 states of the block's first agent's
 /// words (the two radii, and both angles in one word's halves); agent i's
 /// are `i * EMPLOYEE_STATE_STEP` further on. A loop of its own, before the
@@ -169,8 +172,8 @@ fn shocks_loop<A: Arith>(
         let offset = (i as u64).wrapping_mul(rng::EMPLOYEE_STATE_STEP);
         let word = |state: u64| rng::mix(state.wrapping_add(offset));
         let angles = word(angles);
-        let (z_m, z_p) = m.normal_pair::<A>(rng::open52(word(radius_0)), rng::high32(angles));
-        let z_g = m.normal::<A>(rng::open52(word(radius_1)), rng::centred_low32(angles));
+        let (z_m, z_p) = m.normal_pair_f32::<A>(rng::open52(word(radius_0)), rng::high32(angles));
+        let z_g = m.normal_f32::<A>(rng::open52(word(radius_1)), rng::centred_low32(angles));
         shock_m[i] = ctx.choice_noise * z_m;
         shock_p[i] = ctx.choice_noise * z_p;
         shock_g[i] = ctx.choice_noise * z_g;
@@ -326,8 +329,8 @@ fn choose_kernel<A: Arith, const BAR: bool, const TOP: bool>(
         // Step 6: logit choice and partial adjustment.
         let v = [value_m[i], value_p[i], value_g[i]];
         let x = softmax3_with::<A>(vc.maths, ctx.rationality, v);
-        // The bounds only undo rounding (the softmax's shares can sum to
-        // 1 + 1 ulp): they keep the allocation on the simplex, so manual
+        // The bounds only undo rounding (the softmax's single-precision
+        // shares can sum to 1 plus a few f32 ulp): they keep the allocation on the simplex, so manual
         // time 1 - p - g, output and habit never turn negative.
         let p = fm::select_min(keep * productive[i] + ctx.adjustment_rate * x[1], 1.0);
         let g = fm::select_min(keep * performative[i] + ctx.adjustment_rate * x[2], 1.0 - p);

@@ -65,7 +65,7 @@ const SLOT_BITS: u32 = 4;
 /// agent's counter range (see [`word`]).
 pub mod slots {
     /// Radius uniforms of the value shocks (52 bits each): the Box-Muller
-    /// pair's and the single normal's ([`crate::fastmath::Maths::normal`]).
+    /// pair's and the single normal's ([`crate::fastmath::Maths::normal_f32`]).
     pub const RADIUS_0: u64 = 0;
     pub const RADIUS_1: u64 = 2;
     /// Both angle uniforms: the word's high and low 32 bits.
@@ -160,7 +160,7 @@ pub fn low32(bits: u64) -> f64 {
 /// A uniform on the lattice (k + 1/2) 2^-32 - 1/2, k = 0 .. 2^32 - 1,
 /// from the low 32 bits of a word: in (-1/2, 1/2) and symmetric about 0
 /// (`low32(bits) - 1/2` would include -1/2 but not 1/2), for the angle of
-/// [`crate::fastmath::Maths::normal`].
+/// [`crate::fastmath::Maths::normal_f32`].
 #[inline(always)]
 pub fn centred_low32(bits: u64) -> f64 {
     // 1 + k 2^-32 minus (3/2 - 2^-33), both exact.

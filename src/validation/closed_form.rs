@@ -192,13 +192,28 @@ pub fn deviation_with_noise() -> f64 {
     })
 }
 
+/// How far the engine's allocation may be from the closed form, in p and
+/// g after partial adjustment (which moves them by eta = 0.3 of the
+/// shares). The engine computes the ranks' normal CDF (absolute error
+/// 3e-7), the logistic curves and the softmax in single precision
+/// (`fastmath::single`). A share moves by up to lambda / 4 times a value's
+/// error, and a value's error is the rank's times its weights, which the
+/// top-k curve multiplies by up to 1 / (4 s_q) (s_q = 0.05 by default):
+/// about 1.5e-6 in a share at the check's settings, so about 5e-7 in p
+/// and g; measured 4.1e-7. A wrong term of the values moves shares by
+/// 1e-3 or more, as the noise does (0.14).
+pub const TOLERANCE: f64 = 2e-6;
+
 pub fn check() -> PropertyResult {
     let worst = max_deviation();
     let noisy = deviation_with_noise();
     PropertyResult {
         name: "closed form: noise 0 -> allocation target = softmax(values)",
         measured: format!("max |difference| {worst:.1e} (with noise: {noisy:.1e})"),
-        expected: "< 1e-12 (and > 1e-6 with noise)".into(),
-        pass: worst < 1e-12 && noisy > 1e-6,
+        expected: format!(
+            "< {TOLERANCE:.0e} (and > {:.0e} with noise)",
+            500.0 * TOLERANCE
+        ),
+        pass: worst < TOLERANCE && noisy > 500.0 * TOLERANCE,
     }
 }

@@ -14,8 +14,8 @@ mod closed_form;
 mod policy;
 
 pub use closed_form::{
-    deviation_with_noise as closed_form_deviation_with_noise, expected_values,
-    max_deviation as closed_form_deviation,
+    TOLERANCE as CLOSED_FORM_TOLERANCE, deviation_with_noise as closed_form_deviation_with_noise,
+    expected_values, max_deviation as closed_form_deviation,
 };
 
 use crate::model::metrics::Metric;
