@@ -437,7 +437,7 @@ pub struct SweepResults {
     pub params: Vec<String>,
     pub replicates: usize,
     pub manifest: SweepManifest,
-    /// points[point][param]: each swept value as text.
+    /// `points[point][param]`: each swept value as text.
     pub points: Vec<Vec<String>>,
     /// (point, metric) -> (mean, ci_low, ci_high) of the final week.
     finals: HashMap<(usize, Metric), (f64, f64, f64)>,

@@ -261,7 +261,7 @@ pub struct Heatmap {
     pub y_param: String,
     pub x_levels: Vec<String>,
     pub y_levels: Vec<String>,
-    /// values[y][x] (replicate means).
+    /// `values[y][x]` (replicate means).
     pub values: Vec<Vec<Option<f64>>>,
     pub replicates: usize,
     /// Swept parameters held at one value in this chart ("a = 1").

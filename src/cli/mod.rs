@@ -5,6 +5,15 @@
 //! message naming the file, line and fix), 2 bad command-line usage:
 //! clap's own errors, flag values out of range ([`usage`]) and
 //! [`usage::UsageError`]s found after parsing.
+//!
+//! The doc comments of the argument types below are clap's `--help` text,
+//! read by users as plain text (`[sweep]`, `[run] seed`,
+//! `output/<scenario-name>`), not as rustdoc's links and HTML.
+#![allow(
+    rustdoc::broken_intra_doc_links,
+    rustdoc::private_intra_doc_links,
+    rustdoc::invalid_html_tags
+)]
 
 /// `println!` that never panics: output to a closed pipe (`| head`) is
 /// dropped instead.

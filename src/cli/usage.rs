@@ -1,7 +1,7 @@
 //! Flag values checked where clap parses them, so that an out-of-range
 //! flag (`--threads 0`, `--shard 3/2`) is bad usage, exit code 2, with
-//! clap's wording ("error: invalid value '0' for '--threads <THREADS>':
-//! ..."), like a misspelt flag. Whole-number flags that override a
+//! clap's wording (`error: invalid value '0' for '--threads <THREADS>':
+//! ...`), like a misspelt flag. Whole-number flags that override a
 //! parameter take the parameter's range from the registry, so the flag and
 //! the scenario file accept the same values.
 

@@ -17,7 +17,7 @@ use statrs::function::{erf::erfc, gamma::checked_gamma_ur};
 use std::fmt;
 
 /// The largest probability a distribution may put beyond
-/// +-[`CEILING`](super::CEILING) (one employee in a billion): more is
+/// +-[`CEILING`] (one employee in a billion): more is
 /// refused, and the rare draw beyond is clamped to the ceiling.
 pub const TAIL_LIMIT: f64 = 1e-9;
 

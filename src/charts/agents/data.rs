@@ -200,7 +200,7 @@ impl AgentData {
         })
     }
 
-    /// The employees of every [arm][replicate] after `week` (one of the
+    /// The employees of every `[arm][replicate]` after `week` (one of the
     /// weeks loaded).
     pub fn at(&self, week: usize) -> Result<&[Vec<Vec<Agent>>], ChartError> {
         self.weeks

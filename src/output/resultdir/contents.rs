@@ -53,7 +53,7 @@ pub const CHART_INDEX: &str = ".goodhart-charts";
 /// holding it is an old set waiting to be deleted, whatever its name.
 pub(super) const REPLACED_MARKER: &str = ".goodhart-replaced";
 
-/// Whether `name` is a temporary file of [`super::AtomicFile`].
+/// Whether `name` is a temporary file of [`crate::output::AtomicFile`].
 pub fn is_temporary(name: &str) -> bool {
     name.starts_with(".goodhart-") && name.ends_with(".tmp")
 }

@@ -24,7 +24,7 @@
 //! one left behind (or puts the old set back if a fallback swap was cut in
 //! the middle).
 //!
-//! goodhart deletes only what it wrote: the files of [`OWN_ENTRIES`] and
+//! goodhart deletes only what it wrote: the files of `contents::OWN_ENTRIES` and
 //! the charts listed in `charts/.goodhart-charts`. A directory with
 //! anything else is not replaced, and an old set in which files appeared
 //! while the new one was built is kept aside (`NAME.replaced-TIME`), not
