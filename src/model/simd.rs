@@ -32,7 +32,7 @@ pub enum Level {
 }
 
 /// The warning for a CPU without fused multiply-add.
-pub const NO_FMA_WARNING: &str = "warning: this CPU has no fused multiply-add (FMA) instruction, so goodhart computes with unfused multiply-adds: results may differ from other machines' in the last bits (more, where a rounding difference tips a random draw), and runs take about twice as long as with AVX2 and FMA. GOODHART_SIMD=baseline gives the portable bits, about four times slower still.";
+pub const NO_FMA_WARNING: &str = "warning: this CPU has no fused multiply-add (FMA) instruction, so goodhart computes with unfused multiply-adds: results may differ from other machines' in the last bits (more, where a rounding difference tips a random draw), and runs take about three times as long as with AVX2 and FMA. GOODHART_SIMD=baseline gives the portable bits, about twice as slow still.";
 
 impl Level {
     pub const ALL: [Level; 4] = [Level::Unfused, Level::Baseline, Level::Avx2, Level::Avx512];
