@@ -12,9 +12,9 @@
 //! the top-k curve steepens a rank's error), against a choice noise of
 //! 0.2 and Monte Carlo errors of 10^-3 and more in every output the model
 //! reports (docs/MODEL.md, item 15, "Parallel work and numerics"). Every
-//! operation is an IEEE single-
-//! precision one and conversions round to nearest, so the bits are the
-//! same on every machine, as in double precision.
+//! operation is an IEEE single-precision one and conversions round to
+//! nearest, so the bits are the same on every machine, as in double
+//! precision.
 //!
 //! Domains: [`Maths::exp_f32_lanes`] clamps its argument to [-80, 80]
 //! (e^-80 = 1.8e-35), so no result is a subnormal number, which some
