@@ -115,7 +115,14 @@ impl Maths {
     /// 80] (see the module).
     #[inline(always)]
     pub fn exp_f32_lanes<A: Arith, const L: usize>(&self, x: [f32; L]) -> [f32; L] {
-        let x = x.map(|x| x.clamp(-EXP_LIMIT, EXP_LIMIT));
+        self.exp_f32_in_range::<A, L>(x.map(|x| x.clamp(-EXP_LIMIT, EXP_LIMIT)))
+    }
+
+    /// [`Self::exp_f32_lanes`] for arguments already in [-80, 80] (the
+    /// CDF's, whose clamped scores keep them there): the same bits
+    /// without the clamp, which would lengthen every lane's chain.
+    #[inline(always)]
+    fn exp_f32_in_range<A: Arith, const L: usize>(&self, x: [f32; L]) -> [f32; L] {
         let shifted = x.map(|x| A::madd32(x, std::f32::consts::LOG2_E, ROUND_SHIFT));
         let r = std::array::from_fn(|l| {
             let k = shifted[l] - ROUND_SHIFT;
@@ -176,7 +183,8 @@ impl Maths {
         let d = t.map(|t| 1.0 / ((t + ERFC_K) * (1.0 + 2.0 * t)));
         let y = std::array::from_fn(|l| (t[l] - ERFC_K) * (1.0 + 2.0 * t[l]) * d[l]);
         let f = horner_lanes::<A, 12, L>(y, &self.erfc_f32);
-        let e = self.exp_f32_lanes::<A, L>(z.map(|z| -0.5 * z * z));
+        // -z^2 / 2 >= -40.5, within the exponential's range.
+        let e = self.exp_f32_in_range::<A, L>(z.map(|z| -0.5 * z * z));
         std::array::from_fn(|l| {
             let inv_1_2t = (t[l] + ERFC_K) * d[l];
             let half_erfc = 0.5 * f[l] * inv_1_2t * e[l];
@@ -198,8 +206,22 @@ impl Maths {
     /// same to that resolution.
     #[inline(always)]
     pub fn normal_pair_f32<A: Arith>(&self, u1: f64, u2: f64) -> (f64, f64) {
-        let r = (-2.0 * self.ln_f32::<A>(u1 as f32)).sqrt();
-        let quarters = 4.0 * u2 as f32;
+        let r = self.radius_f32::<A>(u1);
+        let (sin, cos) = self.sin_cos_turns_f32::<A>(u2 as f32);
+        (f64::from(r * cos), f64::from(r * sin))
+    }
+
+    /// The Box-Muller radius sqrt(-2 ln u1), `u1` rounded to `f32`.
+    #[inline(always)]
+    fn radius_f32<A: Arith>(&self, u1: f64) -> f32 {
+        (-2.0 * self.ln_f32::<A>(u1 as f32)).sqrt()
+    }
+
+    /// (sin 2 pi u, cos 2 pi u) in single precision, as
+    /// [`Maths::sin_cos_turns`].
+    #[inline(always)]
+    fn sin_cos_turns_f32<A: Arith>(&self, u: f32) -> (f32, f32) {
+        let quarters = 4.0 * u;
         let shifted = quarters + ROUND_SHIFT;
         let k = shifted.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
         let x = (quarters - (shifted - ROUND_SHIFT)) * std::f32::consts::FRAC_PI_2;
@@ -213,7 +235,7 @@ impl Maths {
         let (a, b) = if odd { (cos_x, -sin_x) } else { (sin_x, cos_x) };
         let sin = f32::from_bits(a.to_bits() ^ ((k & 2) << 30));
         let cos = f32::from_bits(b.to_bits() ^ ((k & 2) << 30));
-        (f64::from(r * cos), f64::from(r * sin))
+        (sin, cos)
     }
 
     /// One standard normal r sin(pi w) from `u1` in (0, 1] and `w` in
@@ -222,7 +244,7 @@ impl Maths {
     /// uniform angle's cosine), in single precision.
     #[inline(always)]
     pub fn normal_f32<A: Arith>(&self, u1: f64, w: f64) -> f64 {
-        let r = (-2.0 * self.ln_f32::<A>(u1 as f32)).sqrt();
+        let r = self.radius_f32::<A>(u1);
         let x = w as f32 * std::f32::consts::PI;
         let x2 = x * x;
         let [p] = horner_lanes::<A, 5, 1>([x2], &self.sin_wide_f32);
